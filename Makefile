@@ -1,0 +1,36 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install postgres-server clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the service on its embedded default (SQLite, demo region) at http://127.0.0.1:8000
+run: install
+	$(BIN)/nightcare run
+
+## Install everything the tests need (Python packages, Debian's PostgreSQL server) and run the suite
+test: install postgres-server
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The tests start a throwaway PostgreSQL cluster of their own; they need the server binaries.
+postgres-server:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "Installing Debian's PostgreSQL server for the test suite"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) .nightcare *.egg-info

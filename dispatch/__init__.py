@@ -1,0 +1,1 @@
+"""nightcare's service core: domain, persistence, API and CLI."""

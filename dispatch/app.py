@@ -1,0 +1,61 @@
+"""The application factory: engines, adapters and routers wired from settings."""
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from dispatch.audit.router import router as audit_router
+from dispatch.auth.router import router as auth_router
+from dispatch.calls.router import router as calls_router
+from dispatch.clients.router import router as clients_router
+from dispatch.db import make_engine
+from dispatch.errors import install_error_handlers
+from dispatch.keysafes.crypto import KeysafeCipher
+from dispatch.nurses.router import router as nurses_router
+from dispatch.organisations.router import router as organisations_router
+from dispatch.settings import Settings
+from dispatch.visits.router import router as visits_router
+from web import mount_web
+
+log = logging.getLogger("nightcare")
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    settings = settings or Settings()
+    owns_engine = engine is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if owns_engine:
+            app.state.engine = make_engine(settings.database_url)
+        try:
+            yield
+        finally:
+            if owns_engine:
+                app.state.engine.dispose()
+
+    app = FastAPI(
+        title="nightcare",
+        version="0.1.0",
+        summary="Regional night-care dispatch and triage",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.cipher = KeysafeCipher(settings)
+    if engine is not None:
+        app.state.engine = engine
+    install_error_handlers(app)
+    for router in (auth_router, organisations_router, clients_router, nurses_router, calls_router,
+                   visits_router, audit_router):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    mount_web(app)
+    return app

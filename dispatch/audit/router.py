@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from dispatch.auth.deps import require
+from dispatch.auth.models import Role
+from dispatch.audit import service
+from dispatch.db import SessionDep
+
+router = APIRouter(prefix="/api/audit", tags=["audit"])
+AuditReaders = require(Role.coordinator, Role.partner)
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    at: datetime
+    username: str
+    role: str
+    organisation_id: int | None
+    on_behalf_of: str
+    client_id: int | None
+    action: str
+    data: str
+    reason: str
+    break_glass: bool
+    outcome: str
+    source_address: str
+
+
+@router.get("", response_model=list[AuditEntryOut])
+def list_audit(
+    session: SessionDep,
+    principal: AuditReaders,
+    client_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    username: Annotated[str | None, Query(max_length=80)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**7)] = 0,
+) -> list[AuditEntryOut]:
+    """Coordinators see the whole log; a partner sees every access to its own clients."""
+    entries = service.query(session, principal, client_id=client_id, username=username, since=since,
+                            until=until, limit=limit, offset=offset)
+    return [AuditEntryOut.model_validate(e, from_attributes=True) for e in entries]

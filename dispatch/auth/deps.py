@@ -1,0 +1,49 @@
+"""FastAPI dependencies: the current principal and role requirements."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from dispatch.auth.models import Role
+from dispatch.auth.service import Principal, principal_for_token
+from dispatch.db import SessionDep
+from dispatch.errors import Forbidden, Unauthorized
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+def source_address(request: Request) -> str:
+    settings = request.app.state.settings
+    if settings.trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()[:64]
+    return request.client.host if request.client else ""
+
+
+def current_principal(
+    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    if not token:
+        raise Unauthorized("missing bearer token: log in at /api/auth/token")
+    return principal_for_token(session, token, source_address=source_address(request))
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal, scope="function")]
+
+
+def require(*roles: Role):  # noqa: ANN201 - returns a dependency
+    allowed = ", ".join(r.value for r in roles)
+
+    def _check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(f"this needs one of the roles: {allowed} (you are {principal.role.value})")
+        return principal
+
+    return Annotated[Principal, Depends(_check, scope="function")]
+
+
+Operators = require(Role.operator, Role.coordinator)
+Coordinators = require(Role.coordinator)

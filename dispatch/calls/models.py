@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from dispatch.columns import utc_field
+
+
+class Call(SQLModel, table=True):
+    __tablename__ = "calls"
+    # Intake is idempotent on the source's own id. `origin` namespaces refs that only one sender
+    # controls (a partner system's refs are its own), so one partner cannot collide with another's.
+    __table_args__ = (UniqueConstraint("source", "origin", "source_ref", name="uq_calls_source_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=20)
+    origin: str = Field(default="", max_length=40)
+    source_ref: str = Field(max_length=120)
+    caller_phone: str | None = Field(default=None, max_length=40)
+    client_id: int | None = Field(default=None, foreign_key="clients.id", index=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisations.id", index=True)
+    client_match: str = Field(default="none", max_length=20)
+    text: str = Field(default="", max_length=4000)
+    # Projection of the last event's `to_state`, written only by calls.service.transition.
+    state: str = Field(default="received", max_length=20, index=True)
+    received_at: datetime = utc_field(now=True, index=True)
+    created_by_user_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+class CallEvent(SQLModel, table=True):
+    __tablename__ = "call_events"
+    __table_args__ = (UniqueConstraint("call_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="calls.id", index=True)
+    seq: int
+    at: datetime = utc_field(now=True)
+    actor_user_id: int | None = Field(default=None, foreign_key="users.id")
+    actor: str = Field(max_length=120)
+    actor_role: str = Field(max_length=20)
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str = Field(max_length=20)
+    reason: str = Field(default="", max_length=1000)

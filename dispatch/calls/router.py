@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from sqlmodel import Session
+
+from dispatch.audit import service as audit
+from dispatch.auth.deps import CurrentPrincipal, Operators, require
+from dispatch.auth.models import Role
+from dispatch.auth.service import Principal
+from dispatch.calls import service
+from dispatch.calls.lifecycle import CallState, allowed_from
+from dispatch.calls.models import Call, CallEvent
+from dispatch.calls.schemas import CallEventOut, CallIn, CallOut, IdentifyIn, TransitionIn
+from dispatch.clients.access import visible_client
+from dispatch.db import SessionDep
+from dispatch.errors import Forbidden
+
+router = APIRouter(prefix="/api/calls", tags=["calls"])
+CallId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Intake = require(Role.operator, Role.coordinator, Role.partner)
+
+
+def call_out(call: Call, events: list[CallEvent]) -> CallOut:
+    return CallOut(
+        **call.model_dump(include=set(CallOut.model_fields) - {"allowed_transitions", "events"}),
+        allowed_transitions=[s.value for s in allowed_from(CallState(call.state))],
+        events=[CallEventOut.model_validate(e, from_attributes=True) for e in events],
+    )
+
+
+def _audit_calls(session: Session, principal: Principal, calls: list[Call], action: str) -> None:
+    audit.record(session, principal, action=action, data="call", client_ids=[c.client_id for c in calls],
+                 reason="calls " + ",".join(str(c.id) for c in calls[:20]) + ("…" if len(calls) > 20 else ""))
+
+
+@router.post("", response_model=CallOut, status_code=201,
+             responses={200: {"model": CallOut, "description": "a retry: the call already exists"}})
+def create_call(body: CallIn, request: Request, response: Response, session: SessionDep,
+                principal: Intake) -> CallOut:
+    """Take a call from any source. Idempotent on (source, source_ref): a retry returns the same call
+    with status 200. The call is committed before the response is sent."""
+    call, created = service.create_call(session, principal, body,
+                                        phone_region=request.app.state.settings.default_phone_region)
+    if not created:
+        response.status_code = 200
+    _audit_calls(session, principal, [call], "create" if created else "read")
+    return call_out(call, service.events_of(session, [call.id])[call.id])
+
+
+@router.get("", response_model=list[CallOut])
+def list_calls(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    state: Annotated[list[CallState] | None, Query()] = None,
+    open: Annotated[bool, Query(description="only calls that are not closed")] = False,  # noqa: A002
+    organisation_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    client_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    since: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**7)] = 0,
+) -> list[CallOut]:
+    if principal.role == Role.partner and organisation_id not in (None, principal.organisation_id):
+        raise Forbidden("partners see only their own organisation's calls", field="organisation_id")
+    calls = service.list_calls(session, principal, states=state, organisation_id=organisation_id,
+                               client_id=client_id, since=since, open_only=open, limit=limit, offset=offset)
+    events = service.events_of(session, [c.id for c in calls])
+    if calls:
+        _audit_calls(session, principal, calls, "list")
+    return [call_out(c, events[c.id]) for c in calls]
+
+
+@router.get("/{call_id}", response_model=CallOut)
+def read_call(call_id: CallId, session: SessionDep, principal: CurrentPrincipal) -> CallOut:
+    call = service.get_visible_call(session, principal, call_id)
+    _audit_calls(session, principal, [call], "read")
+    return call_out(call, service.events_of(session, [call.id])[call.id])
+
+
+@router.post("/{call_id}/transitions", response_model=CallOut)
+def transition_call(call_id: CallId, body: TransitionIn, session: SessionDep, principal: CurrentPrincipal) -> CallOut:
+    """Move the call along its life; an illegal move is a 409 listing the allowed ones."""
+    call = service.get_visible_call(session, principal, call_id)
+    service.transition(session, principal, call, body.to, reason=body.reason)
+    _audit_calls(session, principal, [call], "update")
+    return call_out(call, service.events_of(session, [call.id])[call.id])
+
+
+@router.post("/{call_id}/client", response_model=CallOut)
+def identify_client(call_id: CallId, body: IdentifyIn, request: Request, session: SessionDep,
+                    principal: Operators) -> CallOut:
+    """The operator identifies the caller as one of the region's clients."""
+    call = service.get_visible_call(session, principal, call_id)
+    client, _, _ = visible_client(session, principal, body.client_id, call_id=call.id,
+                                  data="call.client")
+    service.identify_client(session, principal, call, client)
+    _audit_calls(session, principal, [call], "identify")
+    return call_out(call, service.events_of(session, [call.id])[call.id])

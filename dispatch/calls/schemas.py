@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from dispatch.calls.lifecycle import CallState
+from dispatch.validation import Code, ExternalValue, LongText, RawPhone, Ref, ShortText, SystemName
+
+
+class CallSource(StrEnum):
+    phone = "phone"
+    alarm = "alarm"
+    partner = "partner"
+    manual = "manual"
+
+
+class CallIn(BaseModel):
+    source: CallSource
+    source_ref: Ref | None = Field(
+        default=None, description="the source's own id; retries with the same id return the same call. "
+                                  "Required except for manual entry")
+    caller_phone: RawPhone | None = Field(default=None, description="caller id as received")
+    client_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    organisation: Code | None = Field(default=None, description="organisation code (partner calls, external ids)")
+    client_external_id: ExternalValue | None = None
+    client_external_system: SystemName | None = None
+    text: LongText = ""
+
+
+class TransitionIn(BaseModel):
+    to: CallState
+    reason: ShortText = ""
+
+
+class IdentifyIn(BaseModel):
+    client_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class CallEventOut(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    actor_role: str
+    from_state: str | None
+    to_state: str
+    reason: str
+
+
+class CallOut(BaseModel):
+    id: int
+    source: str
+    source_ref: str
+    caller_phone: str | None
+    client_id: int | None
+    organisation_id: int | None
+    client_match: str
+    text: str
+    state: str
+    received_at: datetime
+    allowed_transitions: list[str]
+    events: list[CallEventOut] = Field(default_factory=list)

@@ -1,0 +1,143 @@
+"""The `nightcare` command."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cryptography.fernet import Fernet
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from dispatch import migrate
+from dispatch.auth.models import Role
+from dispatch.auth.service import create_user
+from dispatch.db import make_engine
+from dispatch.errors import AppError
+from dispatch.settings import Settings
+from dispatch.timeutil import utcnow
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+        sys.exit(f"nightcare: invalid settings: {problems}")
+
+
+def _cmd_db(args: argparse.Namespace) -> None:
+    settings = _settings()
+    if args.action == "upgrade":
+        migrate.upgrade(settings.database_url)
+    else:
+        migrate.current(settings.database_url)
+
+
+def _cmd_seed(args: argparse.Namespace) -> None:
+    from dispatch.seed.demo import seed_demo
+
+    settings = _settings()
+    if settings.environment == "production":
+        sys.exit("nightcare: the demo region is not seeded into a production database")
+    engine = make_engine(settings.database_url, pool_size=1)
+    report = seed_demo(engine, settings, now=utcnow())
+    engine.dispose()
+    print(f"demo region: +{report.organisations} organisations, +{report.clients} clients, +{report.nurses} nurses, "
+          f"+{report.shifts} shifts, +{report.visits} planned visits")
+    return report  # type: ignore[return-value]
+
+
+def _cmd_user_add(args: argparse.Namespace) -> None:
+    settings = _settings()
+    engine = make_engine(settings.database_url, pool_size=1)
+    with Session(engine) as session:
+        try:
+            user = create_user(session, settings=settings, username=args.username, password=args.password,
+                               role=Role(args.role), organisation_code=args.organisation, nurse_id=args.nurse_id)
+            session.commit()
+        except AppError as exc:
+            sys.exit(f"nightcare: {exc.field + ': ' if exc.field else ''}{exc.detail}")
+    engine.dispose()
+    print(f"user {user.username} ({user.role}) created")
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run("dispatch.app:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=False, log_level="info")
+
+
+def _cmd_serve(args: argparse.Namespace) -> None:
+    _settings()
+    _serve(args.host, args.port, args.workers)
+
+
+def _cmd_run(args: argparse.Namespace) -> None:
+    """Development: migrate, seed the demo region, print URLs and logins, serve."""
+    from dispatch.seed.demo import DEMO_PASSWORD
+
+    settings = _settings()
+    migrate.upgrade(settings.database_url)
+    report = _cmd_seed(args)
+    base = f"http://{args.host}:{args.port}"
+    print(f"\nnightcare is starting on {base}  (database: {settings.database_url})")
+    print(f"  service home   {base}/")
+    print(f"  API reference  {base}/docs   (Authorize with a login below)")
+    print(f"  health         {base}/healthz")
+    print(f"\ndemo logins (password for all: {DEMO_PASSWORD}):")
+    for username, role, scope in report.users:
+        print(f"  {username:<24} {role:<12} {scope}")
+    print()
+    sys.stdout.flush()
+    _serve(args.host, args.port, 1)
+
+
+def _cmd_keygen(_: argparse.Namespace) -> None:
+    print(Fernet.generate_key().decode())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nightcare", description="Regional night-care dispatch and triage")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="migrate, seed the demo region and serve (development)")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.set_defaults(func=_cmd_run)
+
+    serve = sub.add_parser("serve", help="serve the API (database must be migrated)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=_cmd_serve)
+
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade", "current"])
+    db.set_defaults(func=_cmd_db)
+
+    seed = sub.add_parser("seed", help="seed the demo region (idempotent)")
+    seed.set_defaults(func=_cmd_seed)
+
+    user = sub.add_parser("user", help="manage users")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="create a user")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--username", required=True)
+    add.add_argument("--password", required=True)
+    add.add_argument("--organisation", help="organisation code (required for partners)")
+    add.add_argument("--nurse-id", type=int, help="the nurse this login belongs to (required for nurses)")
+    add.set_defaults(func=_cmd_user_add)
+
+    keygen = sub.add_parser("keygen", help="print a new key for NIGHTCARE_KEYSAFE_KEY")
+    keygen.set_defaults(func=_cmd_keygen)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

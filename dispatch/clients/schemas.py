@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from dispatch.validation import (City, Code, ExternalValue, HouseNumber, KeysafeCode, LongText, Name, Phone, Postcode,
+                                 ShortText, Street, SystemName)
+
+
+class ExternalIdIn(BaseModel):
+    system: SystemName
+    value: ExternalValue
+
+
+class ClientIn(BaseModel):
+    organisation: Code = Field(description="code of the client's home organisation")
+    given_name: Name
+    family_name: Name
+    date_of_birth: date | None = Field(default=None, ge=date(1890, 1, 1), le=date(2100, 1, 1))
+    street: Street
+    house_number: HouseNumber
+    postcode: Postcode
+    city: City
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    phones: list[Phone] = Field(default_factory=list, max_length=10)
+    external_ids: list[ExternalIdIn] = Field(default_factory=list, max_length=10)
+    access_notes: LongText = ""
+    keysafe_code: KeysafeCode | None = Field(
+        default=None, description="write-only: stored encrypted, never returned")
+    consent_night_team: bool = True
+
+
+class ClientPatch(BaseModel):
+    given_name: Name | None = None
+    family_name: Name | None = None
+    date_of_birth: date | None = Field(default=None, ge=date(1890, 1, 1), le=date(2100, 1, 1))
+    street: Street | None = None
+    house_number: HouseNumber | None = None
+    postcode: Postcode | None = None
+    city: City | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    phones: list[Phone] | None = Field(default=None, max_length=10)
+    access_notes: LongText | None = None
+    keysafe_code: KeysafeCode | None = None
+    consent_night_team: bool | None = None
+
+
+class ExternalIdOut(BaseModel):
+    system: str
+    value: str
+
+
+class ClientListItem(BaseModel):
+    id: int
+    organisation_id: int
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    street: str
+    house_number: str
+    postcode: str
+    city: str
+
+
+class ClientOut(ClientListItem):
+    lat: float
+    lon: float
+    phones: list[str]
+    external_ids: list[ExternalIdOut]
+    access_notes: str
+    has_keysafe: bool
+    consent_night_team: bool
+
+
+class ClientPurpose(BaseModel):
+    """Why client data is read: the call or job it is for, or a reasoned break-glass."""
+
+    call_id: int | None = None
+    break_glass_reason: ShortText | None = None

@@ -1,0 +1,73 @@
+"""Settings from the environment (prefix NIGHTCARE_), refusing placeholder secrets in production."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from cryptography.fernet import Fernet
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A fixed key so that a development database keeps working across restarts. It is public
+# (it is in this file), so production refuses it.
+DEVELOPMENT_KEYSAFE_KEY = "bmlnaHRjYXJlLWRldmVsb3BtZW50LW9ubHkta2V5ISE="
+DEFAULT_DATA_DIR = Path(".nightcare")
+
+
+def _normalise_database_url(url: str) -> str:
+    """Accept the usual spellings of a PostgreSQL URL and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NIGHTCARE_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_DATA_DIR / 'nightcare.db'}",
+        validation_alias=AliasChoices("NIGHTCARE_DATABASE_URL", "DATABASE_URL", "database_url"),
+    )
+    # Fernet key (urlsafe base64, 32 bytes) encrypting key-safe codes at rest.
+    keysafe_key: str = DEVELOPMENT_KEYSAFE_KEY
+    # Older keys still accepted for decryption while a rotation is under way.
+    keysafe_previous_keys: list[str] = Field(default_factory=list)
+    token_ttl_minutes: int = Field(default=12 * 60, ge=1, le=7 * 24 * 60)
+    region_timezone: str = "Europe/Amsterdam"
+    default_phone_region: str = "NL"
+    # Argon2id cost; production keeps the library's defaults (64 MiB, 3 passes).
+    password_memory_kib: int = Field(default=65536, ge=8192)
+    password_time_cost: int = Field(default=3, ge=1)
+    trust_forwarded_for: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, value: str) -> str:
+        return _normalise_database_url(value)
+
+    @field_validator("keysafe_key")
+    @classmethod
+    def _fernet_key(cls, value: str) -> str:
+        try:
+            Fernet(value.encode())
+        except Exception:  # noqa: BLE001 - translate to a settings error
+            raise ValueError("NIGHTCARE_KEYSAFE_KEY must be a Fernet key (urlsafe base64 of 32 bytes)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _no_placeholders_in_production(self) -> "Settings":
+        if self.environment == "production":
+            if self.keysafe_key == DEVELOPMENT_KEYSAFE_KEY:
+                raise ValueError(
+                    "NIGHTCARE_KEYSAFE_KEY is the public development key; set a real key in production "
+                    "(generate one with `nightcare keygen`)"
+                )
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("production needs PostgreSQL: set DATABASE_URL")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from dispatch.columns import json_list_field, utc_field
+
+
+class Visit(SQLModel, table=True):
+    """A visit by a night nurse: a planned night visit with a window, or an acute visit from a call."""
+
+    __tablename__ = "visits"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)  # planned | acute
+    client_id: int = Field(foreign_key="clients.id", index=True)
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
+    call_id: int | None = Field(default=None, foreign_key="calls.id", index=True)
+    window_start: datetime = utc_field(index=True)
+    window_end: datetime = utc_field()
+    service_minutes: int = 15
+    skills: list[str] = json_list_field()
+    nurse_id: int | None = Field(default=None, foreign_key="nurses.id", index=True)
+    state: str = Field(default="open", max_length=20, index=True)
+    notes: str = Field(default="", max_length=2000)
+    external_ref: str | None = Field(default=None, max_length=120, unique=True)
+    created_at: datetime = utc_field(now=True)

@@ -1,0 +1,109 @@
+"""Fixtures: real databases (SQLite file and a throwaway PostgreSQL cluster), the app, a small world."""
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+from cryptography.fernet import Fernet
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from dispatch import migrate
+from dispatch.app import create_app
+from dispatch.db import make_engine
+from dispatch.settings import Settings
+from tests.pg import Cluster
+from tests.world import World, build_world
+
+BACKENDS = ["sqlite", "postgresql"]
+TEMPLATE_DB = "nightcare_template"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster | None]:
+    if os.environ.get("NIGHTCARE_TEST_PG") == "off":
+        yield None
+        return
+    cluster = Cluster()
+    cluster.start()
+    try:
+        with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {TEMPLATE_DB}")
+        migrate.upgrade(cluster.url(TEMPLATE_DB))
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+def fresh_database_url(backend: str, *, tmp_path: Path, sqlite_template: Path, pg_cluster: Cluster | None) -> str:
+    """A new, migrated, empty database on the given backend."""
+    if backend == "sqlite":
+        path = tmp_path / f"nightcare-{next(_counter)}.db"
+        shutil.copyfile(sqlite_template, path)
+        return f"sqlite:///{path}"
+    if pg_cluster is None:
+        pytest.skip("PostgreSQL disabled with NIGHTCARE_TEST_PG=off")
+    name = f"test_{os.getpid()}_{next(_counter)}"
+    with psycopg.connect(pg_cluster.dsn(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
+    return pg_cluster.url(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, sqlite_template: Path, pg_cluster: Cluster | None) -> str:
+    return fresh_database_url(backend, tmp_path=tmp_path, sqlite_template=sqlite_template, pg_cluster=pg_cluster)
+
+
+def test_settings(database_url: str, **overrides: object) -> Settings:
+    return Settings(environment="test", database_url=database_url, keysafe_key=Fernet.generate_key().decode(),
+                    password_memory_kib=8192, password_time_cost=1, **overrides)
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return test_settings(database_url)
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.database_url, pool_size=5)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine):  # noqa: ANN201
+    return create_app(settings, engine=engine)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # noqa: ANN001
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def world(engine: Engine, settings: Settings, client: TestClient) -> World:
+    return build_world(engine, settings, client)

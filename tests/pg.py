@@ -1,0 +1,65 @@
+"""A throwaway PostgreSQL cluster for the test suite, from Debian's server binaries."""
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+
+def server_bindir() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    return Path(found[-1]).parent if found else None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    """initdb + pg_ctl in a temporary directory; as root, the server runs as the `postgres` user."""
+
+    def __init__(self) -> None:
+        bindir = server_bindir()
+        if bindir is None:
+            raise RuntimeError("PostgreSQL server binaries not found: run the suite with `make test`, "
+                               "which installs Debian's postgresql package")
+        self.bindir = bindir
+        self.root = Path(tempfile.mkdtemp(prefix="nightcare-pg-"))
+        self.port = free_port()
+        self.user = "nightcare"
+        self._as: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses to run as root
+            pwd.getpwnam("postgres")
+            shutil.chown(self.root, "postgres", "postgres")
+            self._as = ["runuser", "-u", "postgres", "--"]
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self._as, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def start(self) -> None:
+        data = self.root / "data"
+        self._run(str(self.bindir / "initdb"), "-D", str(data), "-U", self.user, "-A", "trust",
+                  "-E", "UTF8", "--no-sync", "--locale=C")
+        opts = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(self.root / "log"),
+                  "-w", "-t", "60", "start")
+
+    def stop(self) -> None:
+        try:
+            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def dsn(self, database: str = "postgres") -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
