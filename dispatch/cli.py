@@ -52,13 +52,14 @@ def _cmd_user_add(args: argparse.Namespace) -> None:
     engine = make_engine(settings.database_url, pool_size=1)
     with Session(engine) as session:
         try:
-            user = create_user(session, settings=settings, username=args.username, password=args.password,
+            create_user(session, settings=settings, username=args.username, password=args.password,
                                role=Role(args.role), organisation_code=args.organisation, nurse_id=args.nurse_id)
             session.commit()
         except AppError as exc:
             sys.exit(f"nightcare: {exc.field + ': ' if exc.field else ''}{exc.detail}")
-    engine.dispose()
-    print(f"user {user.username} ({user.role}) created")
+        finally:
+            engine.dispose()
+    print(f"user {args.username} ({args.role}) created")
 
 
 def _serve(host: str, port: int, workers: int) -> None:

@@ -134,13 +134,13 @@ def transition(session: Session, principal: Principal, call: Call, to: CallState
     # Serialise concurrent transitions of one call (PostgreSQL row lock; SQLite writes are serial).
     session.exec(select(Call.id).where(Call.id == call.id).with_for_update()).first()
     session.refresh(call)
+    _check_may_transition(session, principal, call, to)
     current = CallState(call.state)
     allowed = allowed_from(current)
     if to not in allowed:
         names = ", ".join(s.value for s in allowed) or "none (the call is closed)"
         raise Conflict(f"a call cannot go from {current.value} to {to.value}; allowed: {names}", field="to",
                        allowed=[s.value for s in allowed], state=current.value)
-    _check_may_transition(session, principal, call, to)
     if to == CallState.cancelled and not reason.strip():
         raise Invalid("cancelling a call needs a reason", field="reason")
     return _append_event(session, principal, call, current, to, reason=reason)
