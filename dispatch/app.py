@@ -12,6 +12,7 @@ from dispatch.audit.router import router as audit_router
 from dispatch.auth.router import router as auth_router
 from dispatch.calls.router import router as calls_router
 from dispatch.clients.router import router as clients_router
+from dispatch.concurrency import RequestLimiter
 from dispatch.db import make_engine
 from dispatch.errors import install_error_handlers
 from dispatch.keysafes.crypto import KeysafeCipher
@@ -31,7 +32,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owns_engine:
-            app.state.engine = make_engine(settings.database_url)
+            app.state.engine = make_engine(settings.database_url, pool_size=settings.max_concurrent_requests + 4)
         try:
             yield
         finally:
@@ -58,4 +59,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return {"status": "ok"}
 
     mount_web(app)
+    app.add_middleware(RequestLimiter, limit=settings.max_concurrent_requests, wait_s=settings.request_queue_wait_s)
     return app

@@ -98,6 +98,13 @@ def _cmd_keygen(_: argparse.Namespace) -> None:
     print(Fernet.generate_key().decode())
 
 
+def _cmd_bench_intake(args: argparse.Namespace) -> None:
+    from dispatch.bench import intake
+
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    intake.print_table(intake.run(backends=backends, calls=args.calls, workers=args.workers))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nightcare", description="Regional night-care dispatch and triage")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     keygen = sub.add_parser("keygen", help="print a new key for NIGHTCARE_KEYSAFE_KEY")
     keygen.set_defaults(func=_cmd_keygen)
+    bench = sub.add_parser("bench", help="benchmarks (print figures)")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    bench_intake = bench_sub.add_parser("intake", help="calls per second persisted, 1 and 50 clients")
+    bench_intake.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    bench_intake.add_argument("--calls", type=int, default=2000, help="calls per run at 50 clients")
+    bench_intake.add_argument("--workers", type=int, default=1, help="uvicorn workers (PostgreSQL only)")
+    bench_intake.set_defaults(func=_cmd_bench_intake)
     return parser
 
 

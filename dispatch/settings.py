@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     password_memory_kib: int = Field(default=65536, ge=8192)
     password_time_cost: int = Field(default=3, ge=1)
     trust_forwarded_for: bool = False
+    # API requests in flight per worker; keep well below the threadpool size (40). See concurrency.py.
+    max_concurrent_requests: int = Field(default=16, ge=1, le=32)
+    request_queue_wait_s: float = Field(default=30.0, gt=0)
 
     @field_validator("database_url")
     @classmethod

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
 import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
@@ -18,7 +17,7 @@ from dispatch import migrate
 from dispatch.app import create_app
 from dispatch.db import make_engine
 from dispatch.settings import Settings
-from tests.pg import Cluster
+from dispatch.devtools.postgres import Cluster
 from tests.world import World, build_world
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -34,8 +33,7 @@ def pg_cluster() -> Iterator[Cluster | None]:
     cluster = Cluster()
     cluster.start()
     try:
-        with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {TEMPLATE_DB}")
+        cluster.create_database(TEMPLATE_DB)
         migrate.upgrade(cluster.url(TEMPLATE_DB))
         yield cluster
     finally:
@@ -58,8 +56,7 @@ def fresh_database_url(backend: str, *, tmp_path: Path, sqlite_template: Path, p
     if pg_cluster is None:
         pytest.skip("PostgreSQL disabled with NIGHTCARE_TEST_PG=off")
     name = f"test_{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(pg_cluster.dsn(), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
+    pg_cluster.create_database(name, template=TEMPLATE_DB)
     return pg_cluster.url(name)
 
 

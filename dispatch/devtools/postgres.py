@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL cluster for the test suite, from Debian's server binaries."""
+"""A throwaway PostgreSQL cluster (tests and benchmarks), from Debian's server binaries."""
 from __future__ import annotations
 
 import glob
@@ -25,7 +25,9 @@ def free_port() -> int:
 class Cluster:
     """initdb + pg_ctl in a temporary directory; as root, the server runs as the `postgres` user."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        # Tests run without fsync (speed); benchmarks run durable, as production would.
+        self.durable = durable
         bindir = server_bindir()
         if bindir is None:
             raise RuntimeError("PostgreSQL server binaries not found: run the suite with `make test`, "
@@ -47,8 +49,9 @@ class Cluster:
         data = self.root / "data"
         self._run(str(self.bindir / "initdb"), "-D", str(data), "-U", self.user, "-A", "trust",
                   "-E", "UTF8", "--no-sync", "--locale=C")
-        opts = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
+        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=300"
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(str(self.bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(self.root / "log"),
                   "-w", "-t", "60", "start")
 
@@ -60,6 +63,12 @@ class Cluster:
 
     def dsn(self, database: str = "postgres") -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str, template: str | None = None) -> None:
+        import psycopg
+
+        with psycopg.connect(self.dsn(), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
