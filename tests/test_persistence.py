@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from dispatch.clients.models import Client
 from dispatch.keysafes.crypto import KeysafeCipher

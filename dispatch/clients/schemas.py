@@ -5,7 +5,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from dispatch.validation import (City, Code, ExternalValue, HouseNumber, KeysafeCode, LongText, Name, Phone, Postcode,
-                                 ShortText, Street, SystemName)
+                                 Street, SystemName)
 
 
 class ExternalIdIn(BaseModel):
@@ -73,10 +73,3 @@ class ClientOut(ClientListItem):
     access_notes: str
     has_keysafe: bool
     consent_night_team: bool
-
-
-class ClientPurpose(BaseModel):
-    """Why client data is read: the call or job it is for, or a reasoned break-glass."""
-
-    call_id: int | None = None
-    break_glass_reason: ShortText | None = None

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from sqlmodel import select
 
-from dispatch.auth.deps import Coordinators, CurrentPrincipal, require
+from dispatch.auth.deps import Coordinators, require
 from dispatch.auth.models import Role
 from dispatch.db import SessionDep
 from dispatch.errors import Invalid
