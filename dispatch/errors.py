@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("nightcare.errors")
@@ -89,6 +90,20 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    # Safety nets at the database boundary: input validation should catch these first. A constraint
+    # that still fires means the data conflicts with what is stored (e.g. a concurrent write).
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("constraint violation on %s %s (mapped to 409)", request.method, request.url.path)
+        return JSONResponse(error_body("conflict", "the request conflicts with data already stored"),
+                            status_code=409)
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        log.warning("data error on %s %s (mapped to 422)", request.method, request.url.path)
+        return JSONResponse(error_body("invalid", "a value is out of range or malformed for storage"),
+                            status_code=422)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -43,3 +43,13 @@ def test_conflicts_name_the_field(world: World) -> None:
     r = world.client.post("/api/visits", json={"client_id": world.clients["a1"], "window_start": "2026-01-01T02:00:00",
                                                "window_end": "2026-01-01T03:00:00"}, headers=world.h("coordinator"))
     assert r.status_code == 422 and r.json()["field"] == "window_start"  # times need a timezone
+
+
+def test_same_external_id_twice_in_one_request_is_a_422(world: World) -> None:
+    body = {"organisation": "org-a", "given_name": "Annie", "family_name": "Post", "street": "Brink",
+            "house_number": "1", "postcode": "9411 AB", "city": "Beilen", "lat": 52.8, "lon": 6.5,
+            "external_ids": [{"system": "ecd", "value": "A-77"}, {"system": "ecd", "value": "A-77"}]}
+    r = world.client.post("/api/clients", json=body, headers=world.h("coordinator"))
+    assert r.status_code == 422 and r.json()["field"] == "external_ids"
+    body["external_ids"] = body["external_ids"][:1]
+    assert world.client.post("/api/clients", json=body, headers=world.h("coordinator")).status_code == 201

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from dispatch.validation import (City, Code, ExternalValue, HouseNumber, KeysafeCode, LongText, Name, Phone, Postcode,
                                  Street, SystemName)
@@ -30,6 +30,14 @@ class ClientIn(BaseModel):
     keysafe_code: KeysafeCode | None = Field(
         default=None, description="write-only: stored encrypted, never returned")
     consent_night_team: bool = True
+
+    @field_validator("external_ids")
+    @classmethod
+    def _distinct_external_ids(cls, value: list[ExternalIdIn]) -> list[ExternalIdIn]:
+        keys = [(e.system, e.value) for e in value]
+        if len(set(keys)) != len(keys):
+            raise ValueError("the same external id is listed twice")
+        return value
 
 
 class ClientPatch(BaseModel):

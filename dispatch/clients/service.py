@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from dispatch.audit import service as audit
@@ -51,10 +52,14 @@ def create_client(session: Session, principal: Principal, cipher: KeysafeCipher,
     session.flush()
     for number in dict.fromkeys(body.phones):
         session.add(ClientPhone(client_id=client.id, number=number))
-    for ext in body.external_ids:
-        session.add(ClientExternalId(client_id=client.id, organisation_id=org.id, system=ext.system,
-                                     value=ext.value))
-    session.flush()
+    try:
+        with session.begin_nested():
+            for ext in body.external_ids:
+                session.add(ClientExternalId(client_id=client.id, organisation_id=org.id, system=ext.system,
+                                             value=ext.value))
+            session.flush()
+    except IntegrityError:  # registered concurrently by another request
+        raise Conflict("an external id already belongs to another client", field="external_ids") from None
     audit.record(session, principal, action="create", data="client", client_ids=[client.id],
                  reason="client registration")
     return client
