@@ -13,12 +13,17 @@ from dispatch.auth.router import router as auth_router
 from dispatch.calls.router import router as calls_router
 from dispatch.clients.router import router as clients_router
 from dispatch.concurrency import RequestLimiter
+from dispatch.daytasks.router import router as daytasks_router
 from dispatch.db import make_engine
 from dispatch.errors import install_error_handlers
 from dispatch.keysafes.crypto import KeysafeCipher
 from dispatch.nurses.router import router as nurses_router
 from dispatch.organisations.router import router as organisations_router
+from dispatch.protocol_versions.router import router as protocols_router
+from dispatch.protocol_versions.service import register_shipped
 from dispatch.settings import Settings
+from dispatch.triage.router import router as triage_router
+from dispatch.visits.observations import router as observations_router
 from dispatch.visits.router import router as visits_router
 from web import mount_web
 
@@ -33,6 +38,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owns_engine:
             app.state.engine = make_engine(settings.database_url, pool_size=settings.max_concurrent_requests + 4)
+        register_shipped(app.state.engine)
         try:
             yield
         finally:
@@ -50,8 +56,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     if engine is not None:
         app.state.engine = engine
     install_error_handlers(app)
-    for router in (auth_router, organisations_router, clients_router, nurses_router, calls_router,
-                   visits_router, audit_router):
+    for router in (auth_router, organisations_router, clients_router, nurses_router, calls_router, triage_router,
+                   protocols_router, visits_router, observations_router, daytasks_router, audit_router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["meta"])

@@ -3,9 +3,12 @@ from dispatch.audit.models import AuditEntry
 from dispatch.auth.models import AuthToken, User
 from dispatch.calls.models import Call, CallEvent
 from dispatch.clients.models import Client, ClientExternalId, ClientPhone
+from dispatch.daytasks.models import DayTask
 from dispatch.nurses.models import Nurse, Shift
 from dispatch.organisations.models import Organisation
-from dispatch.visits.models import Visit
+from dispatch.protocol_versions.models import ProtocolVersion
+from dispatch.triage.models import Triage
+from dispatch.visits.models import Observation, Visit
 
-__all__ = ["AuditEntry", "AuthToken", "Call", "CallEvent", "Client", "ClientExternalId", "ClientPhone", "Nurse",
-           "Organisation", "Shift", "User", "Visit"]
+__all__ = ["AuditEntry", "AuthToken", "Call", "CallEvent", "Client", "ClientExternalId", "ClientPhone", "DayTask",
+           "Nurse", "Observation", "Organisation", "ProtocolVersion", "Shift", "Triage", "User", "Visit"]

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     password_memory_kib: int = Field(default=65536, ge=8192)
     password_time_cost: int = Field(default=3, ge=1)
     trust_forwarded_for: bool = False
+    # Region settings for triage: the protocol in use and the response targets per urgency.
+    protocol_id: str = "nightcare-regional-night"
+    target_u2_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    target_u3_minutes: int = Field(default=120, ge=1, le=24 * 60)
     # API requests in flight per worker; keep well below the threadpool size (40). See concurrency.py.
     max_concurrent_requests: int = Field(default=16, ge=1, le=32)
     request_queue_wait_s: float = Field(default=30.0, gt=0)
@@ -70,6 +74,10 @@ class Settings(BaseSettings):
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production needs PostgreSQL: set DATABASE_URL")
         return self
+
+    def target_minutes(self, urgency: str) -> int:
+        """Minutes from the call to the nurse's arrival. U0/U1 with a nurse sent use the U2 target."""
+        return self.target_u3_minutes if urgency == "U3" else self.target_u2_minutes
 
     @property
     def is_sqlite(self) -> bool:

@@ -11,6 +11,7 @@ import sqlmodel
 from alembic import op
 
 import dispatch.db
+from dispatch.migrations import append_only  # noqa: F401
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

@@ -26,3 +26,24 @@ class Visit(SQLModel, table=True):
     notes: str = Field(default="", max_length=2000)
     external_ref: str | None = Field(default=None, max_length=120, unique=True)
     created_at: datetime = utc_field(now=True)
+
+
+class Observation(SQLModel, table=True):
+    """Observations a nurse records on a visit, with their NEWS2 score."""
+
+    __tablename__ = "observations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visits.id", index=True)
+    recorded_at: datetime = utc_field(now=True)
+    recorded_by: str = Field(max_length=80)
+    respiration_rate: int
+    spo2: int
+    spo2_scale: int = 1
+    on_oxygen: bool
+    systolic_bp: int
+    pulse: int
+    consciousness: str = Field(max_length=20)
+    temperature: float
+    news2_total: int
+    news2_risk: str = Field(max_length=20)

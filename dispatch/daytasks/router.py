@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
+from sqlmodel import col, select
+
+from dispatch.audit import service as audit
+from dispatch.auth.deps import require
+from dispatch.auth.models import Role
+from dispatch.daytasks.models import DayTask
+from dispatch.db import SessionDep
+from dispatch.errors import Conflict, NotFound
+from dispatch.timeutil import utcnow
+
+router = APIRouter(prefix="/api/day-tasks", tags=["day tasks"])
+Readers = require(Role.partner, Role.coordinator, Role.operator)
+Closers = require(Role.partner, Role.coordinator)
+
+
+class DayTaskOut(BaseModel):
+    id: int
+    organisation_id: int
+    client_id: int
+    call_id: int | None
+    summary: str
+    advice_given: str
+    state: str
+    created_at: datetime
+    done_at: datetime | None
+    done_by: str | None
+
+
+@router.get("", response_model=list[DayTaskOut])
+def list_tasks(session: SessionDep, principal: Readers,
+               state: Annotated[Literal["open", "done"] | None, Query()] = None,
+               since: datetime | None = None,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[DayTask]:
+    """Care deferred to the day teams; a partner sees its own organisation's tasks."""
+    stmt = select(DayTask)
+    if principal.role == Role.partner:
+        stmt = stmt.where(DayTask.organisation_id == principal.organisation_id)
+    if state:
+        stmt = stmt.where(DayTask.state == state)
+    if since:
+        stmt = stmt.where(DayTask.created_at >= since)
+    tasks = list(session.exec(stmt.order_by(col(DayTask.created_at).desc()).limit(limit)))
+    if tasks:
+        audit.record(session, principal, action="list", data="day_task", client_ids=[t.client_id for t in tasks],
+                     reason="day-team handover")
+    return tasks
+
+
+@router.post("/{task_id}/done", response_model=DayTaskOut)
+def mark_done(task_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep,
+              principal: Closers) -> DayTask:
+    task = session.get(DayTask, task_id)
+    if task is None or (principal.role == Role.partner and task.organisation_id != principal.organisation_id):
+        raise NotFound(f"no day task {task_id}", field="task_id")
+    if task.state == "done":
+        raise Conflict(f"day task {task_id} was already done by {task.done_by}", field="task_id")
+    task.state, task.done_at, task.done_by = "done", utcnow(), principal.username
+    session.add(task)
+    audit.record(session, principal, action="update", data="day_task", client_ids=[task.client_id],
+                 reason=f"day task {task.id} done")
+    return task

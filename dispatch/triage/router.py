@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from dispatch.audit import service as audit
+from dispatch.auth.deps import Operators
+from dispatch.auth.service import Principal
+from dispatch.calls import service as calls
+from dispatch.calls.models import Call
+from dispatch.db import SessionDep
+from dispatch.triage import service
+from dispatch.validation import ShortText, text
+
+router = APIRouter(prefix="/api/calls/{call_id}", tags=["triage"])
+CallId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Identifier = text(80, 1)
+Urgency = Literal["U0", "U1", "U2", "U3", "U4", "U5"]
+Disposition = Literal["call_112", "gp_post", "nurse_visit", "defer_to_day", "advice"]
+Signal = Literal["second_call_24h", "severe_pain_or_anxiety", "rapid_deterioration", "operator_concern"]
+
+
+class StartIn(BaseModel):
+    complaint: Identifier = Field(description="entry complaint id, see GET /api/protocols/current")
+
+
+class AnswerIn(BaseModel):
+    node: Identifier = Field(description="the question being answered")
+    answer: Identifier
+
+
+class SignalsIn(BaseModel):
+    signals: list[Signal] = Field(max_length=4)
+
+
+class DecisionIn(BaseModel):
+    urgency: Urgency | None = Field(default=None, description="override of the computed urgency")
+    disposition: Disposition | None = Field(default=None, description="override of the computed disposition")
+    reason: ShortText = Field(default="", description="required when lowering the urgency")
+
+
+class TriageOut(BaseModel):
+    id: int
+    call_id: int
+    state: str
+    protocol: dict[str, Any]
+    complaint: dict[str, str]
+    answers: list[dict[str, str]]
+    signals: list[str]
+    step: dict[str, Any]
+    decision: dict[str, Any] | None
+    started_at: datetime
+    started_by: str
+
+
+def _call(session: Session, principal: Principal, call_id: int, action: str) -> Call:
+    call = calls.get_visible_call(session, principal, call_id)
+    audit.record(session, principal, action=action, data="call.triage", client_ids=[call.client_id],
+                 reason=f"call {call.id}")
+    return call
+
+
+def _out(session: Session, request: Request, triage) -> dict[str, Any]:  # noqa: ANN001
+    return service.view(session, triage, request.app.state.settings)
+
+
+@router.post("/triage", response_model=TriageOut, status_code=201)
+def start_triage(call_id: CallId, body: StartIn, request: Request, session: SessionDep,
+                 principal: Operators) -> dict[str, Any]:
+    """Start triage with an entry complaint; a waiting call (triaged or queued) is re-triaged."""
+    call = _call(session, principal, call_id, "triage")
+    triage = service.start(session, principal, call, complaint=body.complaint, settings=request.app.state.settings)
+    return _out(session, request, triage)
+
+
+@router.get("/triage", response_model=TriageOut)
+def read_triage(call_id: CallId, request: Request, session: SessionDep, principal: Operators) -> dict[str, Any]:
+    call = _call(session, principal, call_id, "read")
+    return _out(session, request, service.current(session, call))
+
+
+@router.get("/triages", response_model=list[TriageOut])
+def triage_history(call_id: CallId, request: Request, session: SessionDep, principal: Operators) -> list[dict[str, Any]]:
+    """Every triage of the call, superseded ones included."""
+    call = _call(session, principal, call_id, "read")
+    return [_out(session, request, t) for t in service.history(session, call)]
+
+
+@router.post("/triage/answers", response_model=TriageOut)
+def answer(call_id: CallId, body: AnswerIn, request: Request, session: SessionDep,
+           principal: Operators) -> dict[str, Any]:
+    call = _call(session, principal, call_id, "triage")
+    triage = service.answer(session, service.current(session, call), node=body.node, answer_id=body.answer)
+    return _out(session, request, triage)
+
+
+@router.post("/triage/back", response_model=TriageOut)
+def go_back(call_id: CallId, request: Request, session: SessionDep, principal: Operators) -> dict[str, Any]:
+    """Take back the last answer."""
+    call = _call(session, principal, call_id, "triage")
+    return _out(session, request, service.back(session, service.current(session, call)))
+
+
+@router.put("/triage/signals", response_model=TriageOut)
+def set_signals(call_id: CallId, body: SignalsIn, request: Request, session: SessionDep,
+                principal: Operators) -> dict[str, Any]:
+    """Alarm signals the operator notes (they raise urgency). A second call within 24 h is detected."""
+    call = _call(session, principal, call_id, "triage")
+    return _out(session, request, service.set_signals(session, service.current(session, call), list(body.signals)))
+
+
+@router.post("/triage/decision", response_model=TriageOut)
+def decide(call_id: CallId, body: DecisionIn, request: Request, session: SessionDep,
+           principal: Operators) -> dict[str, Any]:
+    """Accept the outcome (or override it) and act: visit, day-team task, 112, GP post or advice."""
+    call = _call(session, principal, call_id, "triage")
+    triage = service.decide(session, principal, call, service.current(session, call), urgency=body.urgency,
+                            disposition=body.disposition, reason=body.reason, settings=request.app.state.settings)
+    return _out(session, request, triage)

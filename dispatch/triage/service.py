@@ -1,0 +1,234 @@
+"""Triage on a call: run the shared protocol, store every answer, decide, and act on the outcome."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from dispatch.auth.service import Principal
+from dispatch.calls import service as calls
+from dispatch.calls.lifecycle import CallState
+from dispatch.calls.models import Call
+from dispatch.clients.models import Client
+from dispatch.daytasks.models import DayTask
+from dispatch.errors import Conflict, Invalid, NotFound
+from dispatch.protocol_versions import service as versions
+from dispatch.settings import Settings
+from dispatch.timeutil import utcnow
+from dispatch.triage.models import Triage
+from dispatch.visits.models import Visit
+from protocols.engine import AnswerError, Question, Result, walk
+from protocols.model import DISPOSITIONS, DISPOSITIONS_FOR, SIGNALS, URGENCIES, Protocol
+
+SECOND_CALL_WINDOW = timedelta(hours=24)
+RETRIAGE_FROM = (CallState.triaged.value, CallState.queued.value)
+
+
+def current(session: Session, call: Call) -> Triage:
+    triage = session.exec(select(Triage).where(Triage.call_id == call.id, Triage.state != "superseded")
+                          .order_by(col(Triage.id).desc())).first()
+    if triage is None:
+        raise NotFound(f"call {call.id} has not been triaged yet", field="call_id")
+    return triage
+
+
+def history(session: Session, call: Call) -> list[Triage]:
+    return list(session.exec(select(Triage).where(Triage.call_id == call.id).order_by(Triage.id)))
+
+
+def protocol_of(session: Session, triage: Triage) -> Protocol:
+    return versions.as_protocol(versions.get(session, triage.protocol_id, triage.protocol_version))
+
+
+def step(session: Session, triage: Triage) -> Question | Result:
+    return walk(protocol_of(session, triage), triage.complaint, [tuple(a) for a in triage.answers], triage.signals)
+
+
+def _second_call(session: Session, call: Call) -> bool:
+    if call.client_id is None:
+        return False
+    earlier = session.exec(select(Call.id).where(
+        Call.client_id == call.client_id, Call.id != call.id,
+        Call.received_at >= call.received_at - SECOND_CALL_WINDOW, Call.received_at <= call.received_at)).first()
+    return earlier is not None
+
+
+def start(session: Session, principal: Principal, call: Call, *, complaint: str, settings: Settings) -> Triage:
+    """Start (or restart) triage. A re-triage of a waiting call supersedes the previous run."""
+    version = versions.latest(session, settings.protocol_id)
+    protocol = versions.as_protocol(version)
+    if complaint not in protocol.complaints:
+        options = ", ".join(protocol.complaints)
+        raise Invalid(f"no entry complaint {complaint!r} in {protocol.id} v{protocol.version} (known: {options})",
+                      field="complaint")
+    retriage = call.state in RETRIAGE_FROM
+    calls.transition(session, principal, call, CallState.triaging,
+                     reason=("re-triage: " if retriage else "triage: ") + protocol.complaints[complaint].title)
+    for old in session.exec(select(Triage).where(Triage.call_id == call.id, Triage.state != "superseded")):
+        old.state = "superseded"
+        session.add(old)
+    triage = Triage(call_id=call.id, protocol_id=version.protocol_id, protocol_version=version.version,
+                    complaint=complaint, signals=["second_call_24h"] if _second_call(session, call) else [],
+                    started_by=principal.username)
+    session.add(triage)
+    session.flush()
+    return triage
+
+
+def _in_progress(triage: Triage) -> None:
+    if triage.state != "in_progress":
+        raise Conflict(f"triage {triage.id} is {triage.state}; start a re-triage to change it", field="call_id")
+
+
+def answer(session: Session, triage: Triage, *, node: str, answer_id: str) -> Triage:
+    _in_progress(triage)
+    answers = [*triage.answers, [node, answer_id.lower()]]
+    try:
+        walk(protocol_of(session, triage), triage.complaint, [tuple(a) for a in answers], triage.signals)
+    except AnswerError as exc:
+        raise Invalid(str(exc), field="answer" if "is not an answer" in str(exc) else "node") from None
+    triage.answers = answers
+    session.add(triage)
+    session.flush()
+    return triage
+
+
+def back(session: Session, triage: Triage) -> Triage:
+    _in_progress(triage)
+    if not triage.answers:
+        raise Conflict("there is no answer to take back", field="answers")
+    triage.answers = triage.answers[:-1]
+    session.add(triage)
+    session.flush()
+    return triage
+
+
+def set_signals(session: Session, triage: Triage, signals: list[str]) -> Triage:
+    _in_progress(triage)
+    triage.signals = [s for s in SIGNALS if s in set(signals)]
+    session.add(triage)
+    session.flush()
+    return triage
+
+
+def decide(session: Session, principal: Principal, call: Call, triage: Triage, *, urgency: str | None,
+           disposition: str | None, reason: str, settings: Settings) -> Triage:
+    """Take the protocol's outcome (or the operator's override) and act on it."""
+    _in_progress(triage)
+    result = step(session, triage)
+    if isinstance(result, Question):
+        raise Conflict(f"the protocol has not reached an outcome yet; next question: {result.question}",
+                       field="answers", node=result.node)
+    final_urgency = urgency or result.urgency
+    if URGENCIES.index(final_urgency) > URGENCIES.index(result.urgency) and not reason.strip():
+        raise Invalid(f"lowering the urgency from {result.urgency} to {final_urgency} needs a reason", field="reason")
+    final_disposition = disposition or (result.disposition if result.disposition in DISPOSITIONS_FOR[final_urgency]
+                                        else DISPOSITIONS_FOR[final_urgency][0])
+    if final_disposition not in DISPOSITIONS_FOR[final_urgency]:
+        raise Invalid(f"disposition {final_disposition} does not fit urgency {final_urgency} "
+                      f"(allowed: {', '.join(DISPOSITIONS_FOR[final_urgency])})", field="disposition")
+    overridden = (final_urgency, final_disposition) != (result.urgency, result.disposition)
+    triage.computed = {**asdict(result), "trace": [asdict(t) for t in result.trace]}
+    triage.final_urgency, triage.final_disposition = final_urgency, final_disposition
+    triage.override_reason = reason.strip() if overridden or reason.strip() else ""
+    triage.advice_given = result.advice
+    triage.state, triage.decided_at, triage.decided_by = "decided", utcnow(), principal.username
+    session.add(triage)
+    _act(session, principal, call, triage, result, settings)
+    session.flush()
+    return triage
+
+
+def _act(session: Session, principal: Principal, call: Call, triage: Triage, result: Result,
+         settings: Settings) -> None:
+    urgency, disposition = triage.final_urgency, triage.final_disposition
+    assert urgency is not None and disposition in DISPOSITIONS
+    label = f"{urgency} {disposition} ({triage.protocol_id} v{triage.protocol_version}, {triage.complaint})"
+    if triage.override_reason:
+        label += f"; override: {triage.override_reason}"
+    sends_nurse = disposition == "nurse_visit" or (disposition == "call_112" and result.also_send_nurse)
+    if (sends_nurse or disposition == "defer_to_day") and call.client_id is None:
+        raise Conflict("identify the client before a nurse is sent or the day team is asked", field="client_id")
+    calls.transition(session, principal, call, CallState.triaged, reason=label)
+    if disposition == "call_112":
+        calls.transition(session, principal, call, CallState.escalated, reason="112 called")
+    elif disposition == "gp_post":
+        calls.transition(session, principal, call, CallState.escalated, reason="handed to the GP out-of-hours post")
+    elif disposition == "advice":
+        calls.transition(session, principal, call, CallState.advice, reason=f"advice given: {result.advice}")
+    elif disposition == "defer_to_day":
+        client = session.get(Client, call.client_id)
+        assert client is not None
+        session.add(DayTask(organisation_id=client.organisation_id, client_id=client.id, call_id=call.id,
+                            summary=f"Night call: {_complaint_title(session, triage)} ({urgency}). {call.text}".strip(),
+                            advice_given=result.advice))
+        calls.transition(session, principal, call, CallState.deferred_to_day, reason="deferred to the day team")
+    if sends_nurse:
+        _upsert_visit(session, call, triage, result, settings)
+        calls.transition(session, principal, call, CallState.queued, reason=f"nurse visit, {urgency}")
+    else:
+        _cancel_open_visit(session, call)
+
+
+def _complaint_title(session: Session, triage: Triage) -> str:
+    return protocol_of(session, triage).complaints[triage.complaint].title
+
+
+def _upsert_visit(session: Session, call: Call, triage: Triage, result: Result, settings: Settings) -> Visit:
+    """The call's acute visit: deadline = call received + the region's target for the urgency."""
+    client = session.get(Client, call.client_id)
+    assert client is not None and triage.final_urgency is not None
+    deadline = call.received_at + timedelta(minutes=settings.target_minutes(triage.final_urgency))
+    visit = session.exec(select(Visit).where(Visit.call_id == call.id, Visit.state == "open")).first()
+    if visit is None:
+        visit = Visit(kind="acute", client_id=client.id, organisation_id=client.organisation_id, call_id=call.id,
+                      window_start=call.received_at, window_end=deadline)
+    visit.window_end = deadline
+    visit.service_minutes = result.service_minutes
+    visit.skills = list(result.skills)
+    visit.notes = f"{triage.final_urgency} {_complaint_title(session, triage)}"
+    session.add(visit)
+    session.flush()
+    return visit
+
+
+def _cancel_open_visit(session: Session, call: Call) -> None:
+    for visit in session.exec(select(Visit).where(Visit.call_id == call.id, Visit.state == "open")):
+        visit.state = "cancelled"
+        session.add(visit)
+
+
+def view(session: Session, triage: Triage, settings: Settings) -> dict[str, Any]:
+    protocol = protocol_of(session, triage)
+    complaint = protocol.complaints[triage.complaint]
+    current_step = step(session, triage)
+    if isinstance(current_step, Question):
+        step_out: dict[str, Any] = {"type": "question", "node": current_step.node, "question": current_step.question,
+                                    "abcd": current_step.abcd,
+                                    "answers": [{"id": a, "label": label} for a, label in current_step.answers]}
+        trace = current_step.trace
+    else:
+        step_out = {"type": "outcome", **{k: v for k, v in asdict(current_step).items() if k != "trace"}}
+        trace = current_step.trace
+    visit = session.exec(select(Visit).where(Visit.call_id == triage.call_id)
+                         .order_by(col(Visit.id).desc())).first()
+    signals = sorted(set(triage.signals) | {t.signal for t in trace if t.signal},
+                     key=SIGNALS.index)
+    return {
+        "id": triage.id, "call_id": triage.call_id, "state": triage.state,
+        "protocol": {"id": protocol.id, "version": protocol.version, "title": protocol.title, "note": protocol.note},
+        "complaint": {"id": complaint.id, "title": complaint.title},
+        "answers": [{"node": t.node, "question": t.question, "answer": t.answer, "label": t.label} for t in trace],
+        "signals": signals, "step": step_out,
+        "decision": None if triage.state == "in_progress" else {
+            "urgency": triage.final_urgency, "disposition": triage.final_disposition,
+            "override_reason": triage.override_reason, "advice_given": triage.advice_given,
+            "decided_at": triage.decided_at, "decided_by": triage.decided_by,
+            "visit": None if visit is None else {
+                "id": visit.id, "deadline": visit.window_end, "state": visit.state, "skills": visit.skills,
+                "target_minutes": settings.target_minutes(triage.final_urgency or "")},
+        },
+        "started_at": triage.started_at, "started_by": triage.started_by,
+    }

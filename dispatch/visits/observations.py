@@ -1,0 +1,83 @@
+"""Observations a nurse records on a visit, scored with NEWS2."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
+from sqlmodel import select
+
+from dispatch.audit import service as audit
+from dispatch.auth.deps import require
+from dispatch.auth.models import Role
+from dispatch.db import SessionDep
+from dispatch.errors import Conflict, NotFound
+from dispatch.visits.models import Observation, Visit
+from protocols.news2 import Consciousness, Observations, score
+
+router = APIRouter(prefix="/api/visits/{visit_id}/observations", tags=["visits"])
+VisitId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Recorders = require(Role.nurse, Role.coordinator)
+Readers = require(Role.nurse, Role.coordinator, Role.operator, Role.partner)
+
+
+class ObservationIn(BaseModel):
+    respiration_rate: int = Field(ge=0, le=80, description="breaths per minute")
+    spo2: int = Field(ge=50, le=100, description="%")
+    spo2_scale: int = Field(default=1, ge=1, le=2, description="2 for hypercapnic respiratory failure (target 88-92%)")
+    on_oxygen: bool = False
+    systolic_bp: int = Field(ge=40, le=300, description="mmHg")
+    pulse: int = Field(ge=20, le=250, description="beats per minute")
+    consciousness: Consciousness
+    temperature: float = Field(ge=30.0, le=44.0, description="°C")
+
+
+class ObservationOut(ObservationIn):
+    id: int
+    recorded_at: datetime
+    recorded_by: str
+    news2_total: int
+    news2_risk: str
+    news2_parameters: dict[str, int]
+    clinical_response: str
+
+
+def _visit(session, principal, visit_id: int) -> Visit:  # noqa: ANN001
+    visit = session.get(Visit, visit_id)
+    hidden = visit is None or (
+        (principal.role == Role.nurse and visit.nurse_id != principal.nurse_id)
+        or (principal.role == Role.partner and visit.organisation_id != principal.organisation_id))
+    if hidden:
+        raise NotFound(f"no visit {visit_id}", field="visit_id")
+    return visit
+
+
+def _out(obs: Observation) -> dict[str, Any]:
+    result = score(Observations(**obs.model_dump(include=set(ObservationIn.model_fields))))
+    return {**obs.model_dump(), "news2_parameters": result.parameters, "clinical_response": result.response}
+
+
+@router.post("", response_model=ObservationOut, status_code=201)
+def record(visit_id: VisitId, body: ObservationIn, session: SessionDep, principal: Recorders) -> dict[str, Any]:
+    """Record observations; the answer carries the NEWS2 score and the clinical response it calls for."""
+    visit = _visit(session, principal, visit_id)
+    if visit.state in ("completed", "cancelled") and principal.role == Role.nurse:
+        raise Conflict(f"visit {visit.id} is {visit.state}", field="visit_id")
+    result = score(Observations(**body.model_dump()))
+    obs = Observation(visit_id=visit.id, recorded_by=principal.username, **body.model_dump(),
+                      news2_total=result.total, news2_risk=result.risk.value)
+    session.add(obs)
+    session.flush()
+    audit.record(session, principal, action="create", data="observations", client_ids=[visit.client_id],
+                 reason=f"visit {visit.id}")
+    return _out(obs)
+
+
+@router.get("", response_model=list[ObservationOut])
+def list_observations(visit_id: VisitId, session: SessionDep, principal: Readers) -> list[dict[str, Any]]:
+    visit = _visit(session, principal, visit_id)
+    rows = session.exec(select(Observation).where(Observation.visit_id == visit.id).order_by(Observation.id))
+    audit.record(session, principal, action="read", data="observations", client_ids=[visit.client_id],
+                 reason=f"visit {visit.id}")
+    return [_out(o) for o in rows]
