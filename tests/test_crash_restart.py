@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dispatch.devtools.server import ServerProcess, nightcare, service_env
+from dispatch.devtools.server import nightcare, service_env, start_with_user
 
 CALLS = 100
 KILL_AFTER = 70
@@ -18,13 +18,8 @@ KILL_AFTER = 70
 def test_every_acknowledged_call_survives_sigkill_and_restart(tmp_path: Path) -> None:
     env = service_env(f"sqlite:///{tmp_path / 'nightcare.db'}")
     nightcare("db", "upgrade", env=env)
-    nightcare("user", "add", "--role", "operator", "--username", "op", "--password", "operator-pass", env=env)
-    server = ServerProcess(env, tmp_path / "server.log")
-    server.start()
+    server, headers = start_with_user(env, tmp_path / "server.log", username="op", password="operator-pass")
     try:
-        token = httpx.post(f"{server.url}/api/auth/token",
-                           data={"username": "op", "password": "operator-pass"}).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
         acknowledged: dict[str, int] = {}
         lock = threading.Lock()
         killed = threading.Event()
@@ -71,14 +66,9 @@ def test_every_acknowledged_call_survives_sigkill_and_restart(tmp_path: Path) ->
 @pytest.mark.slow
 def test_a_burst_from_50_concurrent_sources_is_all_acknowledged(database_url: str, tmp_path: Path) -> None:
     """A calamity burst: no call gets a 5xx because threads or connections ran out."""
-    env = service_env(database_url)
-    nightcare("user", "add", "--role", "operator", "--username", "op", "--password", "operator-pass", env=env)
-    server = ServerProcess(env, tmp_path / "server.log")
-    server.start()
+    server, headers = start_with_user(service_env(database_url), tmp_path / "server.log", username="op",
+                                      password="operator-pass")
     try:
-        token = httpx.post(f"{server.url}/api/auth/token",
-                           data={"username": "op", "password": "operator-pass"}).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(headers=headers, timeout=60, limits=httpx.Limits(max_connections=50)) as http:
             def post(i: int) -> int:
                 return http.post(f"{server.url}/api/calls", json={"source": "alarm", "source_ref": f"burst-{i}"}).status_code

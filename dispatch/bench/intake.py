@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from dispatch.devtools.postgres import Cluster
-from dispatch.devtools.server import ServerProcess, nightcare, service_env
+from dispatch.devtools.server import nightcare, service_env, start_with_user
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -23,13 +23,13 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def _burst(url: str, token: str, *, calls: int, concurrency: int, tag: str) -> dict[str, float]:
+async def _burst(url: str, headers: dict[str, str], *, calls: int, concurrency: int, tag: str) -> dict[str, float]:
     latencies: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(calls):
         queue.put_nowait(i)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, limits=limits,
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits,
                                  timeout=60) as client:
 
         async def worker() -> None:
@@ -54,16 +54,13 @@ async def _burst(url: str, token: str, *, calls: int, concurrency: int, tag: str
 def _run_backend(name: str, database_url: str, workdir: Path, calls: int, workers: int) -> list[dict]:
     env = service_env(database_url)
     nightcare("db", "upgrade", env=env)
-    nightcare("user", "add", "--role", "operator", "--username", "bench", "--password", "bench-password", env=env)
-    server = ServerProcess(env, workdir / f"{name}.log", workers=workers)
-    server.start()
+    server, headers = start_with_user(env, workdir / f"{name}.log", username="bench", password="bench-password",
+                                      workers=workers)
     try:
-        token = httpx.post(f"{server.url}/api/auth/token",
-                           data={"username": "bench", "password": "bench-password"}).json()["access_token"]
         results = []
         for concurrency, n in ((1, max(50, calls // 4)), (50, calls)):
-            asyncio.run(_burst(server.url, token, calls=20, concurrency=concurrency, tag=f"warm-{concurrency}"))
-            result = asyncio.run(_burst(server.url, token, calls=n, concurrency=concurrency, tag=f"c{concurrency}"))
+            asyncio.run(_burst(server.url, headers, calls=20, concurrency=concurrency, tag=f"warm-{concurrency}"))
+            result = asyncio.run(_burst(server.url, headers, calls=n, concurrency=concurrency, tag=f"c{concurrency}"))
             results.append({"backend": name, "workers": workers, **result})
         return results
     finally:

@@ -66,3 +66,14 @@ def service_env(database_url: str, **extra: str) -> dict[str, str]:
     env.update({"NIGHTCARE_DATABASE_URL": database_url, "NIGHTCARE_ENVIRONMENT": "test",
                 "NIGHTCARE_PASSWORD_MEMORY_KIB": "8192", "NIGHTCARE_PASSWORD_TIME_COST": "1", **extra})
     return env
+
+
+def start_with_user(env: dict[str, str], log: Path, *, username: str, password: str, role: str = "operator",
+                    workers: int = 1) -> tuple[ServerProcess, dict[str, str]]:
+    """Create a user, start the service and log in: (server, authorization headers)."""
+    nightcare("user", "add", "--role", role, "--username", username, "--password", password, env=env)
+    server = ServerProcess(env, log, workers=workers)
+    server.start()
+    token = httpx.post(f"{server.url}/api/auth/token", data={"username": username, "password": password},
+                       timeout=30).json()["access_token"]
+    return server, {"Authorization": f"Bearer {token}"}
