@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
@@ -105,6 +107,29 @@ def _cmd_bench_intake(args: argparse.Namespace) -> None:
     intake.print_table(intake.run(backends=backends, calls=args.calls, workers=args.workers))
 
 
+def _cmd_bench_routing(args: argparse.Namespace) -> None:
+    from dispatch.bench import routing as bench
+
+    only = [p for p in (args.only or "").split(",") if p]
+    rows = bench.run(Path(args.directory), time_limit=args.time_limit, only=only, default=not args.no_default,
+                     vroom=not args.no_vroom)
+    bench.summary(rows)
+
+
+def _cmd_solve(args: argparse.Namespace) -> None:
+    from routing.problem import ProblemError, from_dict
+    from routing.solver import Options, solve
+
+    try:
+        raw = json.loads(Path(args.problem).read_text())
+        problem = from_dict(raw)
+    except (OSError, json.JSONDecodeError) as exc:
+        sys.exit(f"nightcare solve: cannot read {args.problem}: {exc}")
+    except ProblemError as exc:
+        sys.exit(f"nightcare solve: {exc}")
+    print(json.dumps(solve(problem, Options(time_limit_s=args.time_limit)).to_dict(), indent=2))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nightcare", description="Regional night-care dispatch and triage")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -146,6 +171,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench_intake.add_argument("--calls", type=int, default=2000, help="calls per run at 50 clients")
     bench_intake.add_argument("--workers", type=int, default=1, help="uvicorn workers (PostgreSQL only)")
     bench_intake.set_defaults(func=_cmd_bench_intake)
+    bench_routing = bench_sub.add_parser("routing", help="Solomon instances: gap to best known, with VROOM")
+    bench_routing.add_argument("directory", help="a folder of .vrptw files (e.g. ../shared/benchmarks/solomon/25)")
+    bench_routing.add_argument("--time-limit", type=float, default=1.0, help="seconds per instance")
+    bench_routing.add_argument("--only", help="comma-separated name prefixes, e.g. C1,R2")
+    bench_routing.add_argument("--no-default", action="store_true", help="skip OR-Tools with default settings")
+    bench_routing.add_argument("--no-vroom", action="store_true", help="skip VROOM")
+    bench_routing.set_defaults(func=_cmd_bench_routing)
+
+    solve = sub.add_parser("solve", help="solve a routing problem (JSON) and print the plan")
+    solve.add_argument("problem", help="PROBLEM.json (specs/routing-problem.md)")
+    solve.add_argument("--time-limit", type=float, default=1.0, help="seconds (0: greedy insertion only)")
+    solve.set_defaults(func=_cmd_solve)
     return parser
 
 

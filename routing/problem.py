@@ -1,0 +1,238 @@
+"""The routing problem and plan of specs/routing-problem.md, with validation and JSON round-trips."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class ProblemError(ValueError):
+    """The problem is malformed; the message starts with the path of the offending field."""
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True)
+class Travel:
+    model: str = "geodesic"  # "geodesic" or "matrix"
+    speed_kmh: float = 50.0
+    road_factor: float = 1.3
+    matrix_s: tuple[tuple[int, ...], ...] | None = None
+
+
+@dataclass(frozen=True)
+class Nurse:
+    id: str
+    start: int
+    end: int | None = None
+    available_from_s: int = 0
+    shift_end_s: int = 86_400
+    skills: frozenset[str] = frozenset()
+    capacity: int | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    location: int
+    service_s: int
+    window_s: tuple[int, int]
+    hard: bool = False
+    lateness_weight: int = 1
+    skills: frozenset[str] = frozenset()
+    demand: int = 0
+    assigned_to: str | None = None
+    locked: bool = False
+    started: bool = False  # extension: a locked job whose service has begun (comes first in its route)
+
+
+@dataclass(frozen=True)
+class Problem:
+    now_s: int
+    locations: tuple[Location, ...]
+    travel: Travel
+    nurses: tuple[Nurse, ...]
+    jobs: tuple[Job, ...]
+
+    def nurse(self, nurse_id: str) -> Nurse:
+        return next(n for n in self.nurses if n.id == nurse_id)
+
+
+@dataclass(frozen=True)
+class Stop:
+    job: str
+    arrival_s: int
+    start_s: int
+    end_s: int
+
+
+@dataclass(frozen=True)
+class Route:
+    nurse: str
+    stops: tuple[Stop, ...]
+
+
+@dataclass
+class Plan:
+    routes: list[Route]
+    unassigned: list[dict[str, str]]
+    travel_s: int
+    lateness_s: int
+    solver: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"routes": [{"nurse": r.nurse, "stops": [asdict(s) for s in r.stops]} for r in self.routes],
+                "unassigned": list(self.unassigned), "travel_s": self.travel_s, "lateness_s": self.lateness_s,
+                "solver": dict(self.solver)}
+
+    def route_of(self, nurse_id: str) -> Route:
+        return next(r for r in self.routes if r.nurse == nurse_id)
+
+    def assignment(self) -> dict[str, str]:
+        """job id -> nurse id."""
+        return {s.job: r.nurse for r in self.routes for s in r.stops}
+
+
+def _int(value: Any, path: str, *, minimum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise ProblemError(f"{path}: must be a whole number of seconds")
+    if minimum is not None and value < minimum:
+        raise ProblemError(f"{path}: must be at least {minimum}")
+    return value
+
+
+def _skills(value: Any, path: str) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        raise ProblemError(f"{path}: must be a list of skill names")
+    return frozenset(value)
+
+
+def _obj(value: Any, path: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ProblemError(f"{path}: must be an object")
+    return value
+
+
+def from_dict(raw: Any) -> Problem:
+    raw = _obj(raw, "problem")
+    now = _int(raw.get("now_s", 0), "now_s", minimum=0)
+    locations_raw = raw.get("locations")
+    if not isinstance(locations_raw, list) or not locations_raw:
+        raise ProblemError("locations: must be a non-empty list")
+    travel_raw = _obj(raw.get("travel", {"model": "geodesic"}), "travel")
+    if "matrix_s" in travel_raw:
+        matrix = travel_raw["matrix_s"]
+        n = len(locations_raw)
+        if not isinstance(matrix, list) or len(matrix) != n or any(not isinstance(r, list) or len(r) != n for r in matrix):
+            raise ProblemError(f"travel.matrix_s: must be {n}×{n}, one row and column per location")
+        rows = tuple(tuple(_int(v, f"travel.matrix_s[{i}][{j}]", minimum=0) for j, v in enumerate(r))
+                     for i, r in enumerate(matrix))
+        travel = Travel(model="matrix", matrix_s=rows)
+    else:
+        if travel_raw.get("model", "geodesic") != "geodesic":
+            raise ProblemError("travel.model: must be 'geodesic' (or give travel.matrix_s)")
+        speed, factor = travel_raw.get("speed_kmh", 50), travel_raw.get("road_factor", 1.3)
+        if not isinstance(speed, (int, float)) or isinstance(speed, bool) or not 1 <= speed <= 200:
+            raise ProblemError("travel.speed_kmh: must be between 1 and 200")
+        if not isinstance(factor, (int, float)) or isinstance(factor, bool) or not 1 <= factor <= 5:
+            raise ProblemError("travel.road_factor: must be between 1 and 5")
+        travel = Travel(model="geodesic", speed_kmh=float(speed), road_factor=float(factor))
+    locations = []
+    for i, loc in enumerate(locations_raw):
+        loc = _obj(loc, f"locations[{i}]")
+        lat, lon = loc.get("lat"), loc.get("lon")
+        if travel.model == "geodesic":
+            if not isinstance(lat, (int, float)) or not -90 <= lat <= 90:
+                raise ProblemError(f"locations[{i}].lat: must be a latitude in degrees")
+            if not isinstance(lon, (int, float)) or not -180 <= lon <= 180:
+                raise ProblemError(f"locations[{i}].lon: must be a longitude in degrees")
+        locations.append(Location(lat=lat, lon=lon))
+    n_loc = len(locations)
+
+    def _loc(value: Any, path: str, nullable: bool = False) -> int | None:
+        if value is None and nullable:
+            return None
+        index = _int(value, path, minimum=0)
+        if index >= n_loc:
+            raise ProblemError(f"{path}: no location {index} (there are {n_loc})")
+        return index
+
+    nurses = []
+    for i, nr in enumerate(raw.get("nurses") or []):
+        nr = _obj(nr, f"nurses[{i}]")
+        nid = nr.get("id")
+        if not isinstance(nid, str) or not nid:
+            raise ProblemError(f"nurses[{i}].id: must be a non-empty string")
+        capacity = nr.get("capacity")
+        nurses.append(Nurse(
+            id=nid, start=_loc(nr.get("start"), f"nurses[{i}].start"), end=_loc(nr.get("end"), f"nurses[{i}].end", True),
+            available_from_s=_int(nr.get("available_from_s", 0), f"nurses[{i}].available_from_s", minimum=0),
+            shift_end_s=_int(nr.get("shift_end_s", 86_400), f"nurses[{i}].shift_end_s", minimum=0),
+            skills=_skills(nr.get("skills"), f"nurses[{i}].skills"),
+            capacity=None if capacity is None else _int(capacity, f"nurses[{i}].capacity", minimum=0)))
+    if not nurses:
+        raise ProblemError("nurses: at least one nurse is needed")
+    if len({n.id for n in nurses}) != len(nurses):
+        raise ProblemError("nurses: ids must be distinct")
+    ids = {n.id for n in nurses}
+    jobs = []
+    for i, jb in enumerate(raw.get("jobs") or []):
+        jb = _obj(jb, f"jobs[{i}]")
+        jid = jb.get("id")
+        if not isinstance(jid, str) or not jid:
+            raise ProblemError(f"jobs[{i}].id: must be a non-empty string")
+        window = jb.get("window_s")
+        if not isinstance(window, list) or len(window) != 2:
+            raise ProblemError(f"jobs[{i}].window_s: must be [open, close]")
+        opens, closes = _int(window[0], f"jobs[{i}].window_s[0]"), _int(window[1], f"jobs[{i}].window_s[1]")
+        if closes < opens:
+            raise ProblemError(f"jobs[{i}].window_s: closes before it opens")
+        assigned, locked = jb.get("assigned_to"), bool(jb.get("locked", False))
+        if assigned is not None and assigned not in ids:
+            raise ProblemError(f"jobs[{i}].assigned_to: no nurse {assigned!r}")
+        if locked and assigned is None:
+            raise ProblemError(f"jobs[{i}].locked: a locked job names the nurse it is locked to (assigned_to)")
+        started = bool(jb.get("started", False))
+        if started and not locked:
+            raise ProblemError(f"jobs[{i}].started: a job under way must be locked")
+        jobs.append(Job(
+            id=jid, location=_loc(jb.get("location"), f"jobs[{i}].location"),
+            service_s=_int(jb.get("service_s", 0), f"jobs[{i}].service_s", minimum=0), window_s=(opens, closes),
+            hard=bool(jb.get("hard", False)),
+            lateness_weight=_int(jb.get("lateness_weight", 1), f"jobs[{i}].lateness_weight", minimum=0),
+            skills=_skills(jb.get("skills"), f"jobs[{i}].skills"),
+            demand=_int(jb.get("demand", 0), f"jobs[{i}].demand", minimum=0), assigned_to=assigned, locked=locked,
+            started=started))
+    if len({j.id for j in jobs}) != len(jobs):
+        raise ProblemError("jobs: ids must be distinct")
+    for nurse in nurses:
+        under_way = [j.id for j in jobs if j.started and j.assigned_to == nurse.id]
+        if len(under_way) > 1:
+            raise ProblemError(f"jobs: nurse {nurse.id!r} has more than one job under way ({', '.join(under_way)})")
+    return Problem(now_s=now, locations=tuple(locations), travel=travel, nurses=tuple(nurses), jobs=tuple(jobs))
+
+
+def to_dict(problem: Problem) -> dict[str, Any]:
+    travel: dict[str, Any] = ({"matrix_s": [list(r) for r in problem.travel.matrix_s]} if problem.travel.model == "matrix"
+                              else {"model": "geodesic", "speed_kmh": problem.travel.speed_kmh,
+                                    "road_factor": problem.travel.road_factor})
+    return {
+        "now_s": problem.now_s,
+        "locations": [{k: v for k, v in asdict(loc).items() if v is not None} for loc in problem.locations],
+        "travel": travel,
+        "nurses": [{"id": n.id, "start": n.start, "end": n.end, "available_from_s": n.available_from_s,
+                    "shift_end_s": n.shift_end_s, "skills": sorted(n.skills), "capacity": n.capacity}
+                   for n in problem.nurses],
+        "jobs": [{"id": j.id, "location": j.location, "service_s": j.service_s, "window_s": list(j.window_s),
+                  "hard": j.hard, "lateness_weight": j.lateness_weight, "skills": sorted(j.skills), "demand": j.demand,
+                  "assigned_to": j.assigned_to, "locked": j.locked, **({"started": True} if j.started else {})}
+                 for j in problem.jobs],
+    }

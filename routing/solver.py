@@ -1,0 +1,151 @@
+"""OR-Tools model of the night: nurses from live positions, soft deadlines, windows, skills, locks, shift ends.
+
+`solve(problem)` always returns a plan: the OR-Tools plan when it is found and checks out, else greedy insertion.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from routing import travel as travel_times
+from routing.check import violations
+from routing.greedy import assemble, plan_greedy
+from routing.problem import Job, Plan, Problem
+from routing.schedule import LATENESS_SCALE, departure
+
+# Dropping a job must cost more than any lateness: an urgent call is never dropped for being late.
+DROP_PENALTY = 10**12
+LOCKED_DROP_PENALTY = 10**14
+
+FIRST_SOLUTION = routing_enums_pb2.FirstSolutionStrategy
+METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic
+
+
+@dataclass(frozen=True)
+class Options:
+    """Search options, chosen on measurements (see `nightcare bench routing`)."""
+
+    time_limit_s: float = 1.0
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    # A deterministic work budget (solutions found); when it binds before the time limit, the same
+    # problem always gives the same plan.
+    solution_limit: int | None = None
+
+
+def solve(problem: Problem, options: Options = Options(), *,
+          travel_cache: MutableMapping | None = None) -> Plan:
+    started = time.perf_counter()
+    matrix = travel_times.matrix(problem, travel_cache)
+    unassigned, skip = _impossible(problem)
+    plan: Plan | None = None
+    status = "no time: greedy insertion"
+    if options.time_limit_s > 0 and len(skip) < len(problem.jobs):
+        try:
+            plan = _ortools(problem, matrix, unassigned, skip, options)
+            status = "feasible" if plan else "no solution found: greedy insertion"
+        except Exception as exc:  # noqa: BLE001 - dispatch never waits on a failing optimiser
+            status = f"solver error ({type(exc).__name__}): greedy insertion"
+            plan = None
+        if plan is not None and violations(problem, plan, matrix):
+            status, plan = "solver plan failed the check: greedy insertion", None
+    if plan is None:
+        plan = plan_greedy(problem, matrix, unassigned, skip)
+        plan.solver["name"] = "greedy-insertion"
+    plan.solver["status"] = status if plan.solver.get("name") == "greedy-insertion" else "feasible"
+    plan.solver["solve_ms"] = round((time.perf_counter() - started) * 1000)
+    return plan
+
+
+def _impossible(problem: Problem) -> tuple[list[dict[str, str]], set[str]]:
+    """Jobs no nurse could ever do (skills), reported up front with the reason."""
+    unassigned, skip = [], set()
+    for job in problem.jobs:
+        if job.locked:
+            continue
+        if not any(job.skills <= n.skills for n in problem.nurses):
+            have = set().union(*(n.skills for n in problem.nurses))
+            missing = sorted(job.skills - have) or sorted(job.skills)
+            unassigned.append({"job": job.id, "reason": f"no nurse has skill '{missing[0]}'"
+                               if len(missing) == 1 else f"no nurse has all of {', '.join(missing)}"})
+            skip.add(job.id)
+    return unassigned, skip
+
+
+def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[str, str]], skip: set[str],
+             options: Options) -> Plan | None:
+    nurses = list(problem.nurses)
+    jobs = [j for j in problem.jobs if j.id not in skip]
+    v = len(nurses)
+    # Nodes: one start and one end per nurse, then one per job. An open end (end: null) costs nothing to reach.
+    node_loc: list[int | None] = [n.start for n in nurses] + [n.end for n in nurses] + [j.location for j in jobs]
+    service = [0] * (2 * v) + [j.service_s for j in jobs]
+    size = len(node_loc)
+    cost = [[0 if (b is None or a is None) else matrix[a][b] for b in node_loc] for a in node_loc]
+    transit = [[service[i] + cost[i][k] for k in range(size)] for i in range(size)]
+    manager = pywrapcp.RoutingIndexManager(size, v, list(range(v)), list(range(v, 2 * v)))
+    model = pywrapcp.RoutingModel(manager)
+    cost_cb = model.RegisterTransitMatrix(cost)
+    transit_cb = model.RegisterTransitMatrix(transit)
+    model.SetArcCostEvaluatorOfAllVehicles(cost_cb)
+    horizon = max([n.shift_end_s for n in nurses] + [j.window_s[1] for j in jobs] + [problem.now_s]) + 86_400
+    model.AddDimension(transit_cb, horizon, horizon, False, "time")
+    clock = model.GetDimensionOrDie("time")
+    for k, nurse in enumerate(nurses):
+        t0 = departure(problem, nurse)
+        clock.CumulVar(model.Start(k)).SetRange(t0, t0)
+        clock.CumulVar(model.End(k)).SetMax(max(nurse.shift_end_s, t0))
+    index_of: dict[str, int] = {}
+    for offset, job in enumerate(jobs):
+        index = manager.NodeToIndex(2 * v + offset)
+        index_of[job.id] = index
+        cumul = clock.CumulVar(index)
+        if job.hard:
+            cumul.SetRange(job.window_s[0], job.window_s[1])
+        else:
+            cumul.SetMin(job.window_s[0])
+            if job.lateness_weight:
+                clock.SetCumulVarSoftUpperBound(index, job.window_s[1], job.lateness_weight * LATENESS_SCALE)
+        if job.locked:
+            k = next(i for i, n in enumerate(nurses) if n.id == job.assigned_to)
+            model.SetAllowedVehiclesForIndex([k], index)
+            model.AddDisjunction([index], LOCKED_DROP_PENALTY)
+            if job.started:
+                model.NextVar(model.Start(k)).SetValues([index])
+        else:
+            allowed = [k for k, n in enumerate(nurses) if job.skills <= n.skills]
+            if len(allowed) < v:
+                model.SetAllowedVehiclesForIndex(allowed, index)
+            model.AddDisjunction([index], DROP_PENALTY)
+    if any(n.capacity is not None for n in nurses):
+        demand = model.RegisterUnaryTransitVector([0] * (2 * v) + [j.demand for j in jobs])
+        model.AddDimensionWithVehicleCapacity(demand, 0, [n.capacity if n.capacity is not None else 10**9
+                                                          for n in nurses], True, "load")
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = getattr(FIRST_SOLUTION, options.first_solution)
+    params.local_search_metaheuristic = getattr(METAHEURISTIC, options.metaheuristic)
+    params.time_limit.FromMilliseconds(max(1, int(options.time_limit_s * 1000)))
+    if options.solution_limit:
+        params.solution_limit = options.solution_limit
+    solution = model.SolveWithParameters(params)
+    if solution is None:
+        return None
+    routes: dict[str, list[Job]] = {}
+    left = list(unassigned)
+    placed: set[str] = set()
+    for k, nurse in enumerate(nurses):
+        seq, index = [], solution.Value(model.NextVar(model.Start(k)))
+        while not model.IsEnd(index):
+            seq.append(jobs[manager.IndexToNode(index) - 2 * v])
+            index = solution.Value(model.NextVar(index))
+        routes[nurse.id] = seq
+        placed.update(j.id for j in seq)
+    for job in jobs:
+        if job.id not in placed:
+            left.append({"job": job.id, "reason": "no feasible place: hard window, shift end or capacity"})
+    return assemble(problem, matrix, routes, left, {"name": "or-tools", "first_solution": options.first_solution,
+                                                    "metaheuristic": options.metaheuristic,
+                                                    "objective": solution.ObjectiveValue()})
