@@ -61,8 +61,6 @@ def violations(problem: Problem, plan: Plan, travel: list[list[int]]) -> list[st
             found.append(f"{job.id}: neither routed nor listed as unassigned")
         if job.id in seen and job.id in unassigned:
             found.append(f"{job.id}: both routed and unassigned")
-        if job.locked and job.id not in seen:
-            found.append(f"{job.id}: locked to {job.assigned_to} but not routed")
     for u in plan.unassigned:
         if not u.get("reason"):
             found.append(f"{u.get('job')}: unassigned without a reason")

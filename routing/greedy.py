@@ -21,7 +21,7 @@ def insert(problem: Problem, travel: list[list[int]], routes: dict[str, list[Job
         positions = [0] if job.started else range(first, len(route) + 1)
         for pos in positions:
             times: RouteTimes = route_times(problem, travel, nurse, [*route[:pos], job, *route[pos:]])
-            if not times.feasible and not job.locked:
+            if not times.feasible:
                 continue
             delta = times.cost - base
             if best is None or delta < best[0]:
@@ -40,7 +40,9 @@ def plan_greedy(problem: Problem, travel: list[list[int]], unassigned: list[dict
             candidates = [n for n in problem.nurses if job.skills <= n.skills]
         spot = insert(problem, travel, routes, job, candidates)
         if spot is None:
-            left.append({"job": job.id, "reason": "no nurse can fit it: hard window, shift end or capacity"})
+            reason = (f"locked to {job.assigned_to}, but her route has no feasible place for it any more"
+                      if job.locked else "no nurse can fit it: hard window, shift end or capacity")
+            left.append({"job": job.id, "reason": reason})
             continue
         nurse_id, pos = spot
         routes[nurse_id].insert(pos, job)

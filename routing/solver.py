@@ -75,6 +75,12 @@ def _impossible(problem: Problem) -> tuple[list[dict[str, str]], set[str]]:
     return unassigned, skip
 
 
+def _allow(model: pywrapcp.RoutingModel, index: int, vehicles: list[int]) -> None:
+    """Only these vehicles may serve the node (-1 keeps it droppable). SetAllowedVehiclesForIndex's Python
+    binding rejects every sequence in OR-Tools 9.15 (absl::Span), so the vehicle variable is restricted."""
+    model.VehicleVar(index).SetValues([-1, *vehicles])
+
+
 def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[str, str]], skip: set[str],
              options: Options) -> Plan | None:
     nurses = list(problem.nurses)
@@ -111,14 +117,14 @@ def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[st
                 clock.SetCumulVarSoftUpperBound(index, job.window_s[1], job.lateness_weight * LATENESS_SCALE)
         if job.locked:
             k = next(i for i, n in enumerate(nurses) if n.id == job.assigned_to)
-            model.SetAllowedVehiclesForIndex([k], index)
+            _allow(model, index, [k])
             model.AddDisjunction([index], LOCKED_DROP_PENALTY)
             if job.started:
                 model.NextVar(model.Start(k)).SetValues([index])
         else:
             allowed = [k for k, n in enumerate(nurses) if job.skills <= n.skills]
             if len(allowed) < v:
-                model.SetAllowedVehiclesForIndex(allowed, index)
+                _allow(model, index, allowed)
             model.AddDisjunction([index], DROP_PENALTY)
     if any(n.capacity is not None for n in nurses):
         demand = model.RegisterUnaryTransitVector([0] * (2 * v) + [j.demand for j in jobs])

@@ -1,0 +1,185 @@
+"""Plans are feasible by the spec's rules (checked independently of the solver) on random problems."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dispatch.cli import main
+from routing import travel
+from routing.check import violations
+from routing.problem import ProblemError, from_dict, to_dict
+from routing.schedule import route_times
+from routing.solomon import read, to_problem
+from routing.solver import Options, solve
+
+SKILLS = ["palliative", "wound", "stoma"]
+SOLOMON = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "solomon"
+
+
+@st.composite
+def problems(draw) -> dict:  # noqa: ANN001
+    n_loc = draw(st.integers(3, 9))
+    matrix = [[0 if i == j else draw(st.integers(60, 1800)) for j in range(n_loc)] for i in range(n_loc)]
+    nurses = []
+    for k in range(draw(st.integers(1, 3))):
+        nurses.append({"id": f"n{k}", "start": draw(st.integers(0, n_loc - 1)),
+                       "end": draw(st.one_of(st.none(), st.integers(0, n_loc - 1))),
+                       "available_from_s": draw(st.integers(0, 1800)), "shift_end_s": draw(st.integers(6000, 30000)),
+                       "skills": draw(st.lists(st.sampled_from(SKILLS), max_size=2, unique=True))})
+    jobs = []
+    for i in range(draw(st.integers(0, 10))):
+        opens = draw(st.integers(0, 12000))
+        hard = draw(st.booleans())
+        job = {"id": f"j{i}", "location": draw(st.integers(0, n_loc - 1)), "service_s": draw(st.integers(0, 1800)),
+               "window_s": [opens, opens + draw(st.integers(0, 7200))], "hard": hard,
+               "lateness_weight": draw(st.integers(1, 20)),
+               "skills": draw(st.lists(st.sampled_from(SKILLS), max_size=1, unique=True))}
+        if draw(st.integers(0, 5)) == 0:
+            job.update(assigned_to=draw(st.sampled_from([n["id"] for n in nurses])), locked=True)
+        jobs.append(job)
+    started_for = set()
+    for job in jobs:  # at most one job under way per nurse
+        if job.get("locked") and job["assigned_to"] not in started_for and draw(st.booleans()):
+            job["started"] = True
+            started_for.add(job["assigned_to"])
+    return {"now_s": draw(st.integers(0, 600)), "locations": [{} for _ in range(n_loc)],
+            "travel": {"matrix_s": matrix}, "nurses": nurses, "jobs": jobs}
+
+
+def _assert_sound(raw: dict, plan) -> None:  # noqa: ANN001
+    problem = from_dict(raw)
+    assert violations(problem, plan, travel.matrix(problem)) == []
+    routed = plan.assignment()
+    matrix = travel.matrix(problem)
+    for job in problem.jobs:
+        if job.locked and job.id not in routed:
+            # Dropped only when it cannot fit its nurse's route even alone (after a job under way).
+            nurse = problem.nurse(job.assigned_to)
+            under_way = [j for j in problem.jobs if j.started and j.assigned_to == nurse.id and j.id != job.id]
+            assert not route_times(problem, matrix, nurse, [*under_way, job]).feasible, job
+        elif job.locked:
+            assert routed[job.id] == job.assigned_to
+        elif job.id in routed:
+            assert job.skills <= problem.nurse(routed[job.id]).skills
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(raw=problems())
+def test_solver_plans_are_feasible(raw: dict) -> None:
+    _assert_sound(raw, solve(from_dict(raw), Options(time_limit_s=0.05)))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(raw=problems())
+def test_greedy_plans_are_feasible(raw: dict) -> None:
+    plan = solve(from_dict(raw), Options(time_limit_s=0))
+    assert plan.solver["name"] == "greedy-insertion"
+    _assert_sound(raw, plan)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(raw=problems())
+def test_urgent_calls_are_never_dropped_for_being_late(raw: dict) -> None:
+    """A soft-window job that some nurse has the skills for is always planned, however late."""
+    for job in raw["jobs"]:
+        job.update(hard=False, locked=False, assigned_to=None, started=False)
+    for nurse in raw["nurses"]:
+        nurse["shift_end_s"] = 10**6
+    problem = from_dict(raw)
+    plan = solve(problem, Options(time_limit_s=0.05))
+    for u in plan.unassigned:
+        job = next(j for j in problem.jobs if j.id == u["job"])
+        assert not any(job.skills <= n.skills for n in problem.nurses), u
+
+
+def _small() -> dict:
+    return {"now_s": 100, "locations": [{"lat": 52.9929, "lon": 6.5642}, {"lat": 53.0012, "lon": 6.5301},
+                                        {"lat": 52.8625, "lon": 6.5125}],
+            "travel": {"model": "geodesic", "speed_kmh": 50, "road_factor": 1.3},
+            "nurses": [{"id": "n1", "start": 0, "end": None, "shift_end_s": 28800, "skills": ["palliative"]},
+                       {"id": "n2", "start": 2, "end": None, "shift_end_s": 28800, "skills": []}],
+            "jobs": [{"id": "call-1", "location": 1, "service_s": 1200, "window_s": [0, 1800], "lateness_weight": 10},
+                     {"id": "pal", "location": 2, "service_s": 600, "window_s": [0, 7200], "skills": ["palliative"]},
+                     {"id": "stoma", "location": 1, "service_s": 60, "window_s": [0, 9000], "skills": ["stoma"]},
+                     {"id": "held", "location": 2, "service_s": 300, "window_s": [0, 9000], "assigned_to": "n2",
+                      "locked": True, "started": True}]}
+
+
+def test_skills_locks_and_reasons() -> None:
+    plan = solve(from_dict(_small()), Options(time_limit_s=0.2))
+    assert plan.assignment()["pal"] == "n1" and plan.assignment()["held"] == "n2"
+    assert plan.route_of("n2").stops[0].job == "held"
+    assert plan.unassigned == [{"job": "stoma", "reason": "no nurse has skill 'stoma'"}]
+    assert plan.solver["name"] == "or-tools"
+
+
+def test_fallback_when_the_solver_has_no_time() -> None:
+    plan = solve(from_dict(_small()), Options(time_limit_s=0))
+    assert plan.solver["name"] == "greedy-insertion" and plan.solver["status"].startswith("no time")
+    assert violations(from_dict(_small()), plan, travel.matrix(from_dict(_small()))) == []
+
+
+def test_same_input_same_plan() -> None:
+    options = Options(time_limit_s=5, solution_limit=50)
+    first, second = (solve(from_dict(_small()), options).to_dict() for _ in range(2))
+    for plan in (first, second):
+        plan["solver"].pop("solve_ms")
+    assert first == second
+
+
+def test_geodesic_travel_follows_the_spec() -> None:
+    problem = from_dict(_small())
+    seconds = travel.matrix(problem)[0][2]
+    from geopy.distance import geodesic
+
+    km = geodesic((52.9929, 6.5642), (52.8625, 6.5125)).km
+    assert seconds == round(km * 1.3 / 50 * 3600) and 14 < km < 16
+    cache: dict = {}
+    travel.matrix(problem, cache)
+    assert len(cache) == 3 and travel.matrix(problem, cache) == travel.matrix(problem)
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda p: p["jobs"][0].update(window_s=[10, 5]), "jobs[0].window_s: closes before it opens"),
+    (lambda p: p["jobs"][0].update(location=9), "jobs[0].location: no location 9 (there are 3)"),
+    (lambda p: p["jobs"][1].update(locked=True), "jobs[1].locked: a locked job names the nurse"),
+    (lambda p: p["nurses"].clear(), "nurses: at least one nurse is needed"),
+    (lambda p: p["locations"][1].update(lat=123), "locations[1].lat: must be a latitude"),
+    (lambda p: p.update(travel={"matrix_s": [[0]]}), "travel.matrix_s: must be 3×3"),
+    (lambda p: p["jobs"][0].update(service_s="long"), "jobs[0].service_s: must be a whole number"),
+])
+def test_problem_validation_names_the_field(change, message: str) -> None:  # noqa: ANN001
+    raw = _small()
+    change(raw)
+    with pytest.raises(ProblemError) as excinfo:
+        from_dict(raw)
+    assert str(excinfo.value).startswith(message)
+
+
+def test_problem_round_trips_through_json() -> None:
+    problem = from_dict(_small())
+    assert from_dict(json.loads(json.dumps(to_dict(problem)))) == problem
+
+
+def test_solve_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(_small()))
+    main(["solve", str(path), "--time-limit", "0.2"])
+    plan = json.loads(capsys.readouterr().out)
+    assert {r["nurse"] for r in plan["routes"]} == {"n1", "n2"} and plan["unassigned"][0]["job"] == "stoma"
+    path.write_text(json.dumps({**_small(), "now_s": -5}))
+    with pytest.raises(SystemExit, match="now_s: must be at least 0"):
+        main(["solve", str(path)])
+
+
+@pytest.mark.skipif(not SOLOMON.exists(), reason="shared benchmarks not beside the checkout")
+def test_solomon_instance_reads_into_a_feasible_problem() -> None:
+    instance = read(SOLOMON / "25" / "C101.25.3.vrptw")
+    assert (instance.customers, instance.capacity, instance.service) == (25, 200, 900)
+    problem = to_problem(instance)
+    plan = solve(problem, Options(time_limit_s=0))
+    assert plan.unassigned == [] and violations(problem, plan, instance.matrix()) == []
