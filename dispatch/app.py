@@ -8,6 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from dispatch.assignment.replanner import Replanner
+from dispatch.assignment.router import router as assignment_router
+from dispatch.assignment.service import replan
 from dispatch.audit.router import router as audit_router
 from dispatch.auth.router import router as auth_router
 from dispatch.calls.router import router as calls_router
@@ -30,6 +33,21 @@ from web import mount_web
 log = logging.getLogger("nightcare")
 
 
+class TravelCache(dict):
+    """Travel seconds between coordinate pairs, shared by every re-plan (clients do not move)."""
+
+    LIMIT = 500_000
+
+    def __setitem__(self, key, value) -> None:  # noqa: ANN001
+        if len(self) >= self.LIMIT:
+            self.clear()
+        super().__setitem__(key, value)
+
+
+def _replan(app: FastAPI, triggers: list[str]) -> None:
+    replan(app.state.engine, app.state.settings, triggers=triggers, cache=app.state.travel_cache)
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     settings = settings or Settings()
     owns_engine = engine is None
@@ -39,9 +57,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         if owns_engine:
             app.state.engine = make_engine(settings.database_url, pool_size=settings.max_concurrent_requests + 4)
         register_shipped(app.state.engine)
+        await app.state.replanner.start()
         try:
             yield
         finally:
+            await app.state.replanner.stop()
             if owns_engine:
                 app.state.engine.dispose()
 
@@ -53,11 +73,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.cipher = KeysafeCipher(settings)
+    app.state.travel_cache = TravelCache()
+    app.state.replanner = Replanner(lambda triggers: _replan(app, triggers))
     if engine is not None:
         app.state.engine = engine
     install_error_handlers(app)
     for router in (auth_router, organisations_router, clients_router, nurses_router, calls_router, triage_router,
-                   protocols_router, visits_router, observations_router, daytasks_router, audit_router):
+                   protocols_router, visits_router, observations_router, daytasks_router, assignment_router,
+                   audit_router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["meta"])

@@ -1,4 +1,5 @@
 """Every table, imported in one place so metadata is complete (Alembic, tests)."""
+from dispatch.assignment.models import Decision
 from dispatch.audit.models import AuditEntry
 from dispatch.auth.models import AuthToken, User
 from dispatch.calls.models import Call, CallEvent
@@ -10,5 +11,5 @@ from dispatch.protocol_versions.models import ProtocolVersion
 from dispatch.triage.models import Triage
 from dispatch.visits.models import Observation, Visit
 
-__all__ = ["AuditEntry", "AuthToken", "Call", "CallEvent", "Client", "ClientExternalId", "ClientPhone", "DayTask",
+__all__ = ["Decision", "AuditEntry", "AuthToken", "Call", "CallEvent", "Client", "ClientExternalId", "ClientPhone", "DayTask",
            "Nurse", "Observation", "Organisation", "ProtocolVersion", "Shift", "Triage", "User", "Visit"]

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     protocol_id: str = "nightcare-regional-night"
     target_u2_minutes: int = Field(default=30, ge=1, le=24 * 60)
     target_u3_minutes: int = Field(default=120, ge=1, le=24 * 60)
+    # Assignment: travel model, where a nurse without a known position is assumed to be, solver budget.
+    speed_kmh: float = Field(default=50.0, gt=0, le=200)
+    road_factor: float = Field(default=1.3, ge=1, le=5)
+    base_lat: float = Field(default=52.9929, ge=-90, le=90)  # Assen centre
+    base_lon: float = Field(default=6.5642, ge=-180, le=180)
+    plan_lookahead_hours: int = Field(default=12, ge=1, le=48)
+    solve_time_limit_s: float = Field(default=0.15, ge=0, le=30)
     # API requests in flight per worker; keep well below the threadpool size (40). See concurrency.py.
     max_concurrent_requests: int = Field(default=16, ge=1, le=32)
     request_queue_wait_s: float = Field(default=30.0, gt=0)

@@ -34,6 +34,10 @@ class Options:
     # A deterministic work budget (solutions found); when it binds before the time limit, the same
     # problem always gives the same plan.
     solution_limit: int | None = None
+    gls_lambda: float | None = None  # guided local search lambda coefficient (OR-Tools default 0.1)
+    # Local-search moves only consider each node's nearest neighbours: many more moves per second.
+    neighbors_ratio: float | None = None
+    min_neighbors: int | None = None
 
 
 def solve(problem: Problem, options: Options = Options(), *,
@@ -136,6 +140,12 @@ def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[st
     params.time_limit.FromMilliseconds(max(1, int(options.time_limit_s * 1000)))
     if options.solution_limit:
         params.solution_limit = options.solution_limit
+    if options.gls_lambda is not None:
+        params.guided_local_search_lambda_coefficient = options.gls_lambda
+    if options.neighbors_ratio is not None:
+        params.ls_operator_neighbors_ratio = options.neighbors_ratio
+    if options.min_neighbors is not None:
+        params.ls_operator_min_neighbors = options.min_neighbors
     solution = model.SolveWithParameters(params)
     if solution is None:
         return None

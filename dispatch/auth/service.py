@@ -22,7 +22,7 @@ from dispatch.timeutil import utcnow
 class Principal:
     """Who is asking: what every scope check and audit entry is based on."""
 
-    user_id: int
+    user_id: int | None  # None: the service itself (e.g. the dispatcher)
     username: str
     role: Role
     organisation_id: int | None
@@ -31,6 +31,10 @@ class Principal:
 
     def has(self, *roles: Role) -> bool:
         return self.role in roles
+
+
+# The service acting on its own (assignment decisions): recorded as "dispatch" in call events.
+SYSTEM = Principal(user_id=None, username="dispatch", role=Role.coordinator, organisation_id=None, nurse_id=None)
 
 
 def password_hasher(settings: Settings) -> PasswordHasher:

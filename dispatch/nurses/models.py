@@ -16,6 +16,11 @@ class Nurse(SQLModel, table=True):
     skills: list[str] = json_list_field()
     active: bool = True
     created_at: datetime = utc_field(now=True)
+    # Live state during a shift.
+    available: bool = True  # false: temporarily unavailable (break, car trouble, long job)
+    lat: float | None = None
+    lon: float | None = None
+    position_at: datetime | None = utc_field(nullable=True)
 
 
 class Shift(SQLModel, table=True):

@@ -3,19 +3,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from sqlmodel import select
 
 from dispatch.auth.deps import Coordinators, require
 from dispatch.auth.models import Role
 from dispatch.db import SessionDep
-from dispatch.errors import Invalid
+from dispatch.assignment.router import request_replan
+from dispatch.errors import Forbidden, Invalid, NotFound
+from dispatch.timeutil import utcnow
 from dispatch.nurses.models import Nurse, Shift
-from dispatch.validation import Name, Phone, Skill
+from dispatch.validation import Name, Phone, ShortText, Skill
 
 router = APIRouter(prefix="/api", tags=["nurses"])
 NightStaff = require(Role.operator, Role.coordinator, Role.nurse)
+NurseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class NurseIn(BaseModel):
@@ -30,6 +33,20 @@ class NurseOut(BaseModel):
     phone: str
     skills: list[str]
     active: bool
+    available: bool
+    lat: float | None
+    lon: float | None
+    position_at: datetime | None
+
+
+class PositionIn(BaseModel):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class AvailabilityIn(BaseModel):
+    available: bool
+    reason: ShortText = ""
 
 
 class ShiftIn(BaseModel):
@@ -67,6 +84,43 @@ def create_nurse(body: NurseIn, session: SessionDep, principal: Coordinators) ->
     nurse = Nurse(name=body.name, phone=body.phone, skills=sorted(set(body.skills)))
     session.add(nurse)
     session.flush()
+    return nurse
+
+
+def _own_or_operator(principal, nurse_id: int) -> None:  # noqa: ANN001
+    if principal.role == Role.nurse and principal.nurse_id != nurse_id:
+        raise Forbidden("a nurse reports only her own position and availability", field="nurse_id")
+
+
+@router.post("/nurses/{nurse_id}/position", response_model=NurseOut)
+def report_position(nurse_id: NurseId, body: PositionIn, request: Request, session: SessionDep,
+                    principal: NightStaff) -> Nurse:
+    """The nurse's phone reports where she is; open work is re-planned from there."""
+    _own_or_operator(principal, nurse_id)
+    nurse = _nurse(session, nurse_id)
+    nurse.lat, nurse.lon, nurse.position_at = body.lat, body.lon, utcnow()
+    session.add(nurse)
+    request_replan(request, session, f"position nurse {nurse_id}")
+    return nurse
+
+
+@router.post("/nurses/{nurse_id}/availability", response_model=NurseOut)
+def set_availability(nurse_id: NurseId, body: AvailabilityIn, request: Request, session: SessionDep,
+                     principal: NightStaff) -> Nurse:
+    """Mark a nurse (un)available; her work that is not yet accepted moves to the others."""
+    _own_or_operator(principal, nurse_id)
+    nurse = _nurse(session, nurse_id)
+    nurse.available = body.available
+    session.add(nurse)
+    request_replan(request, session, f"nurse {nurse_id} {'available' if body.available else 'unavailable'}"
+                                     + (f": {body.reason}" if body.reason else ""))
+    return nurse
+
+
+def _nurse(session, nurse_id: int) -> Nurse:  # noqa: ANN001
+    nurse = session.get(Nurse, nurse_id)
+    if nurse is None:
+        raise NotFound(f"no nurse {nurse_id}", field="nurse_id")
     return nurse
 
 

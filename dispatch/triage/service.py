@@ -186,6 +186,7 @@ def _upsert_visit(session: Session, call: Call, triage: Triage, result: Result, 
         visit = Visit(kind="acute", client_id=client.id, organisation_id=client.organisation_id, call_id=call.id,
                       window_start=call.received_at, window_end=deadline)
     visit.window_end = deadline
+    visit.urgency = triage.final_urgency
     visit.service_minutes = result.service_minutes
     visit.skills = list(result.skills)
     visit.notes = f"{triage.final_urgency} {_complaint_title(session, triage)}"

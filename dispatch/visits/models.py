@@ -26,6 +26,11 @@ class Visit(SQLModel, table=True):
     notes: str = Field(default="", max_length=2000)
     external_ref: str | None = Field(default=None, max_length=120, unique=True)
     created_at: datetime = utc_field(now=True)
+    urgency: str | None = Field(default=None, max_length=2)  # acute visits: the triage's final urgency
+    locked: bool = False  # an operator fixed the nurse by hand
+    eta: datetime | None = utc_field(nullable=True)  # the plan's arrival time
+    decision_id: int | None = Field(default=None, foreign_key="assignment_decisions.id")
+    on_scene_at: datetime | None = utc_field(nullable=True)
 
 
 class Observation(SQLModel, table=True):

@@ -7,6 +7,8 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from sqlmodel import Session, col, select
 
+from dispatch.assignment.router import request_replan
+from dispatch.assignment.service import follow_call
 from dispatch.audit import service as audit
 from dispatch.auth.deps import CurrentPrincipal, Operators, require
 from dispatch.auth.models import Role
@@ -43,7 +45,8 @@ class PlannedVisitIn(BaseModel):
 
 
 class AssignIn(BaseModel):
-    nurse_id: int | None = Field(ge=1, le=2**31 - 1, description="null to unassign")
+    nurse_id: int | None = Field(ge=1, le=2**31 - 1, description="null to release the visit to the planner")
+    lock: bool = Field(default=True, description="keep it with this nurse when the night is re-planned")
 
 
 class VisitOut(BaseModel):
@@ -60,6 +63,9 @@ class VisitOut(BaseModel):
     state: str
     notes: str
     external_ref: str | None
+    urgency: str | None
+    locked: bool
+    eta: datetime | None
 
 
 def _scoped(principal: Principal):  # noqa: ANN202
@@ -96,6 +102,7 @@ def create_planned_visit(body: PlannedVisitIn, request: Request, response: Respo
     session.flush()
     audit.record(session, principal, action="create", data="visit", client_ids=[client.id],
                  reason=f"planned visit {visit.id}")
+    request_replan(request, session, f"new planned visit {visit.id}")
     return visit
 
 
@@ -135,11 +142,12 @@ def read_visit(visit_id: VisitId, session: SessionDep, principal: CurrentPrincip
 
 
 @router.post("/{visit_id}/assign", response_model=VisitOut)
-def assign_visit(visit_id: VisitId, body: AssignIn, session: SessionDep, principal: Operators) -> Visit:
-    """Assign a visit to a nurse by hand (or unassign it)."""
+def assign_visit(visit_id: VisitId, body: AssignIn, request: Request, session: SessionDep,
+                 principal: Operators) -> Visit:
+    """Assign (and lock) a visit to a nurse by hand, or release it to the planner; the night is re-planned."""
     visit = _get(session, principal, visit_id)
-    if visit.state in ("completed", "cancelled"):
-        raise Conflict(f"visit {visit.id} is {visit.state}", field="visit_id")
+    if visit.state not in ("open", "assigned"):
+        raise Conflict(f"visit {visit.id} is {visit.state}; only open or assigned visits move", field="visit_id")
     if body.nurse_id is not None:
         nurse = session.get(Nurse, body.nurse_id)
         if nurse is None or not nurse.active:
@@ -149,8 +157,11 @@ def assign_visit(visit_id: VisitId, body: AssignIn, session: SessionDep, princip
             raise Conflict(f"{nurse.name} lacks the skills {', '.join(missing)}", field="nurse_id")
     visit.nurse_id = body.nurse_id
     visit.state = "assigned" if body.nurse_id else "open"
+    visit.locked = bool(body.nurse_id) and body.lock
     session.add(visit)
+    follow_call(session, visit)
     session.flush()
     audit.record(session, principal, action="update", data="visit.assignment", client_ids=[visit.client_id],
                  reason=f"visit {visit.id}")
+    request_replan(request, session, f"operator {principal.username} assigned visit {visit.id}")
     return visit

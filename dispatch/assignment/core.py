@@ -1,0 +1,88 @@
+"""The dispatch core shared by the live service and the simulator: the night's state → routing problem → plan.
+
+Pure (no database, no clock): the service builds a NightState from the database, the simulator from its
+simulated world, and both apply the plan this returns.
+"""
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+
+from routing.problem import Job, Location, Nurse, Plan, Problem, Travel
+from routing.solver import Options, solve
+
+# Lateness weight per second late. Urgent calls weigh most; planned night visits keep their windows
+# (soft, so a planned visit is done late rather than not at all, and shows as late on the board).
+URGENCY_WEIGHT = {"U0": 30, "U1": 30, "U2": 20, "U3": 5}
+PLANNED_WEIGHT = 3
+
+
+@dataclass(frozen=True)
+class NurseState:
+    id: str
+    lat: float
+    lon: float
+    shift_end_s: int
+    skills: frozenset[str] = frozenset()
+    available_from_s: int = 0
+
+
+@dataclass(frozen=True)
+class VisitState:
+    id: str
+    lat: float
+    lon: float
+    window_s: tuple[int, int]
+    service_s: int
+    kind: str = "call"  # call | planned
+    urgency: str | None = None
+    skills: frozenset[str] = frozenset()
+    nurse: str | None = None
+    locked: bool = False  # accepted, under way, or locked by an operator
+    started: bool = False  # service has begun (service_s is then what remains)
+
+
+@dataclass
+class NightState:
+    now_s: int
+    nurses: list[NurseState]
+    visits: list[VisitState]
+    speed_kmh: float = 50.0
+    road_factor: float = 1.3
+    extra: dict = field(default_factory=dict)
+
+
+def weight(visit: VisitState) -> int:
+    return PLANNED_WEIGHT if visit.kind == "planned" else URGENCY_WEIGHT.get(visit.urgency or "U3", 5)
+
+
+def to_problem(state: NightState) -> Problem:
+    locations: list[Location] = []
+    index: dict[tuple[float, float], int] = {}
+
+    def loc(lat: float, lon: float) -> int:
+        key = (round(lat, 6), round(lon, 6))
+        if key not in index:
+            index[key] = len(locations)
+            locations.append(Location(lat=key[0], lon=key[1]))
+        return index[key]
+
+    nurses = tuple(Nurse(id=n.id, start=loc(n.lat, n.lon), end=None, available_from_s=n.available_from_s,
+                         shift_end_s=max(n.shift_end_s, state.now_s), skills=n.skills) for n in state.nurses)
+    on_duty = {n.id for n in nurses}
+    jobs = tuple(Job(id=v.id, location=loc(v.lat, v.lon), service_s=v.service_s, window_s=v.window_s, hard=False,
+                     lateness_weight=weight(v), skills=v.skills,
+                     assigned_to=v.nurse if v.nurse in on_duty else None,
+                     locked=v.locked and v.nurse in on_duty, started=v.started and v.locked and v.nurse in on_duty)
+                 for v in state.visits)
+    return Problem(now_s=state.now_s, locations=tuple(locations),
+                   travel=Travel(model="geodesic", speed_kmh=state.speed_kmh, road_factor=state.road_factor),
+                   nurses=nurses, jobs=jobs)
+
+
+def plan(state: NightState, options: Options, cache: MutableMapping | None = None) -> tuple[Problem, Plan]:
+    problem = to_problem(state)
+    if not problem.nurses:
+        return problem, Plan(routes=[], unassigned=[{"job": j.id, "reason": "no nurse on duty"} for j in problem.jobs],
+                              travel_s=0, lateness_s=0, solver={"name": "none", "status": "no nurse on duty"})
+    return problem, solve(problem, options, travel_cache=cache)
