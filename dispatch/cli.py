@@ -130,6 +130,39 @@ def _cmd_solve(args: argparse.Namespace) -> None:
     print(json.dumps(solve(problem, Options(time_limit_s=args.time_limit)).to_dict(), indent=2))
 
 
+def _cmd_simulate(args: argparse.Namespace) -> None:
+    from dispatch.simulation.engine import simulate
+
+    try:
+        scenario = json.loads(Path(args.scenario).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        sys.exit(f"nightcare simulate: cannot read {args.scenario}: {exc}")
+    result = simulate(scenario, args.policy, time_limit_s=args.time_limit)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(json.dumps(result["kpis"], indent=2))
+
+
+def _cmd_scenario(args: argparse.Namespace) -> None:
+    from dispatch.simulation.scenario import generate
+
+    print(json.dumps(generate(seed=args.seed, calls=args.calls, planned=args.planned, nurses=args.nurses), indent=2))
+
+
+def _cmd_bench_nights(args: argparse.Namespace) -> None:
+    from dispatch.bench import nights
+
+    nights.run(count=args.nights, calls=args.calls, planned=args.planned, nurses=args.nurses,
+               time_limit=args.time_limit)
+
+
+def _cmd_bench_decisions(args: argparse.Namespace) -> None:
+    from dispatch.bench import decisions
+
+    decisions.run(sizes=[(3, 50), (30, 300)], repeats=args.repeats)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nightcare", description="Regional night-care dispatch and triage")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -178,6 +211,31 @@ def build_parser() -> argparse.ArgumentParser:
     bench_routing.add_argument("--no-default", action="store_true", help="skip OR-Tools with default settings")
     bench_routing.add_argument("--no-vroom", action="store_true", help="skip VROOM")
     bench_routing.set_defaults(func=_cmd_bench_routing)
+
+    bench_nights = bench_sub.add_parser("nights", help="generated nights: optimised vs nearest vs clairvoyant")
+    bench_nights.add_argument("--nights", type=int, default=20)
+    bench_nights.add_argument("--calls", type=int, default=30)
+    bench_nights.add_argument("--planned", type=int, default=20)
+    bench_nights.add_argument("--nurses", type=int, default=3)
+    bench_nights.add_argument("--time-limit", type=float, default=0.1, help="solver seconds per re-plan")
+    bench_nights.set_defaults(func=_cmd_bench_nights)
+    bench_decisions = bench_sub.add_parser("decisions", help="decision latency: new visit to stored plan")
+    bench_decisions.add_argument("--repeats", type=int, default=40)
+    bench_decisions.set_defaults(func=_cmd_bench_decisions)
+
+    simulate = sub.add_parser("simulate", help="run a night scenario through the dispatch core")
+    simulate.add_argument("scenario", help="SCENARIO.json (specs/night-scenario.md)")
+    simulate.add_argument("--policy", choices=["optimised", "nearest", "clairvoyant"], default="optimised")
+    simulate.add_argument("--time-limit", type=float, default=0.1, help="solver seconds per re-plan")
+    simulate.add_argument("--json", action="store_true", help="the whole night as JSON (default: the KPIs)")
+    simulate.set_defaults(func=_cmd_simulate)
+
+    scenario = sub.add_parser("scenario", help="write a realistic night for the demo region (JSON)")
+    scenario.add_argument("--seed", type=int, required=True)
+    scenario.add_argument("--calls", type=int, required=True)
+    scenario.add_argument("--planned", type=int, default=20)
+    scenario.add_argument("--nurses", type=int, default=3)
+    scenario.set_defaults(func=_cmd_scenario)
 
     solve = sub.add_parser("solve", help="solve a routing problem (JSON) and print the plan")
     solve.add_argument("problem", help="PROBLEM.json (specs/routing-problem.md)")
