@@ -1,0 +1,99 @@
+"""The simulated night follows the spec's rules, for every policy; re-routing and the baseline behave."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dispatch.cli import main
+from dispatch.simulation.engine import simulate
+from dispatch.simulation.scenario import generate
+from routing.travel import geodesic_seconds
+
+SMALL = generate(seed=7, calls=8, planned=5, nurses=2)
+
+
+@pytest.mark.parametrize("policy", ["optimised", "nearest", "clairvoyant"])
+def test_every_visit_reported_and_the_rules_of_the_night_hold(policy: str) -> None:
+    night = simulate(SMALL, policy, time_limit_s=0.05)
+    assert night["policy"] == policy and night["scenario"] == SMALL["name"]
+    ids = {v["id"] for v in night["visits"]}
+    assert ids == {c["id"] for c in SMALL["calls"]} | {p["id"] for p in SMALL["planned"]}
+    by_id = {**{c["id"]: c for c in SMALL["calls"]}, **{p["id"]: p for p in SMALL["planned"]}}
+    per_nurse: dict[str, list[dict]] = {}
+    for v in night["visits"]:
+        if v["nurse"] is None:
+            continue
+        source = by_id[v["id"]]
+        opens = source["at_s"] if v["kind"] == "call" else source["window_s"][0]
+        assert v["start_s"] == max(v["arrival_s"], opens)  # service never before the call or the window
+        assert v["end_s"] - v["start_s"] == source["service_s"]  # finished without interruption
+        assert v["depart_s"] <= v["arrival_s"]
+        if v["kind"] == "call":
+            assert v["depart_s"] >= (source["at_s"] if policy != "clairvoyant" else 0)
+        per_nurse.setdefault(v["nurse"], []).append(v)
+    for visits in per_nurse.values():
+        visits.sort(key=lambda v: v["start_s"])
+        assert all(a["end_s"] <= b["depart_s"] for a, b in zip(visits, visits[1:]))  # one place at a time
+    legs = night["legs"]
+    for nurse in {leg["nurse"] for leg in legs}:
+        own = [leg for leg in legs if leg["nurse"] == nurse]
+        assert all(a["arrival_s"] <= b["depart_s"] for a, b in zip(own, own[1:]))
+        assert all(a["to"] == b["from"] for a, b in zip(own, own[1:]))  # legs chain, re-routes included
+    kpis = night["kpis"]
+    assert sum(kpis[u]["n"] for u in ("U2", "U3") if u in kpis) == len(SMALL["calls"])
+    assert kpis["planned"]["n"] == len(SMALL["planned"])
+
+
+def _rerouting_night() -> dict:
+    """One nurse; a U3 call far away, then a U2 call right where she is driving past."""
+    return {"name": "reroute", "shift": {"start_s": 0, "end_s": 28800},
+            "travel": {"model": "geodesic", "speed_kmh": 50, "road_factor": 1.3},
+            "targets_s": {"U2": 1800, "U3": 7200},
+            "nurses": [{"id": "n1", "lat": 52.99, "lon": 6.56, "skills": []}], "planned": [],
+            "calls": [{"id": "far", "at_s": 0, "lat": 52.80, "lon": 6.56, "urgency": "U3", "service_s": 1200},
+                      {"id": "near", "at_s": 300, "lat": 52.97, "lon": 6.56, "urgency": "U2", "service_s": 600}]}
+
+
+def test_optimised_reroutes_a_travelling_nurse_and_nearest_does_not() -> None:
+    optimised = simulate(_rerouting_night(), "optimised", time_limit_s=0.05)
+    abandoned = [leg for leg in optimised["legs"] if not leg["completed"]]
+    assert len(abandoned) == 1 and abandoned[0]["arrival_s"] == 300
+    # Where she was when she turned: on the straight line, at the share of the drive done by then.
+    full = geodesic_seconds((52.99, 6.56), (52.80, 6.56), speed_kmh=50, road_factor=1.3)
+    assert abandoned[0]["to"]["lat"] == pytest.approx(52.99 + 300 / full * (52.80 - 52.99))
+    visits = {v["id"]: v for v in optimised["visits"]}
+    assert visits["near"]["arrival_s"] < visits["far"]["arrival_s"]
+    assert optimised["kpis"]["U2"]["within_target"] == 1.0
+
+    nearest = simulate(_rerouting_night(), "nearest")
+    assert all(leg["completed"] for leg in nearest["legs"])
+    near = {v["id"]: v for v in nearest["visits"]}["near"]
+    assert near["arrival_s"] - 300 > optimised["kpis"]["U2"]["p90_response_s"]
+
+
+def test_clairvoyant_knows_the_night_in_advance() -> None:
+    night = simulate(_rerouting_night(), "clairvoyant", time_limit_s=0.05)
+    visits = {v["id"]: v for v in night["visits"]}
+    assert visits["near"]["arrival_s"] <= visits["far"]["arrival_s"]
+    assert all(leg["completed"] for leg in night["legs"])  # planned once, never re-routed
+
+
+def test_scenarios_are_deterministic_and_plausible() -> None:
+    a, b = generate(seed=3, calls=25, planned=10, nurses=3), generate(seed=3, calls=25, planned=10, nurses=3)
+    assert a == b and a != generate(seed=4, calls=25, planned=10, nurses=3)
+    assert [c["at_s"] for c in a["calls"]] == sorted(c["at_s"] for c in a["calls"])
+    assert all(0 <= c["at_s"] < a["shift"]["end_s"] for c in a["calls"])
+    assert all(52.7 < c["lat"] < 53.1 for c in a["calls"])
+    have = set().union(*(n["skills"] for n in a["nurses"]))
+    assert all(set(c["skills"]) <= have for c in a["calls"] + a["planned"])
+
+
+def test_simulate_and_scenario_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["scenario", "--seed", "5", "--calls", "4", "--planned", "2", "--nurses", "2"])
+    path = tmp_path / "night.json"
+    path.write_text(capsys.readouterr().out)
+    main(["simulate", str(path), "--policy", "nearest", "--json"])
+    night = json.loads(capsys.readouterr().out)
+    assert night["policy"] == "nearest" and len(night["visits"]) == 6
