@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     base_lon: float = Field(default=6.5642, ge=-180, le=180)
     plan_lookahead_hours: int = Field(default=12, ge=1, le=48)
     solve_time_limit_s: float = Field(default=0.15, ge=0, le=30)
+    # Lateness weight per second late (dispatch policy): see dispatch/assignment/core.py Weights.
+    weight_u1: int = Field(default=100, ge=0, le=10_000)
+    weight_u2: int = Field(default=100, ge=0, le=10_000)
+    weight_u3: int = Field(default=3, ge=0, le=10_000)
+    weight_planned: int = Field(default=2, ge=0, le=10_000)
     # API requests in flight per worker; keep well below the threadpool size (40). See concurrency.py.
     max_concurrent_requests: int = Field(default=16, ge=1, le=32)
     request_queue_wait_s: float = Field(default=30.0, gt=0)

@@ -38,6 +38,9 @@ class Options:
     # Local-search moves only consider each node's nearest neighbours: many more moves per second.
     neighbors_ratio: float | None = None
     min_neighbors: int | None = None
+    # Two-phase search: first with a fixed cost per used route (this many mean arcs), then the true objective.
+    route_compaction: float = 0.0
+    compaction_share: float = 0.5
 
 
 def solve(problem: Problem, options: Options = Options(), *,
@@ -85,10 +88,8 @@ def _allow(model: pywrapcp.RoutingModel, index: int, vehicles: list[int]) -> Non
     model.VehicleVar(index).SetValues([-1, *vehicles])
 
 
-def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[str, str]], skip: set[str],
-             options: Options) -> Plan | None:
+def _build(problem: Problem, matrix: list[list[int]], jobs: list[Job], vehicle_cost: int = 0):  # noqa: ANN202
     nurses = list(problem.nurses)
-    jobs = [j for j in problem.jobs if j.id not in skip]
     v = len(nurses)
     # Nodes: one start and one end per nurse, then one per job. An open end (end: null) costs nothing to reach.
     node_loc: list[int | None] = [n.start for n in nurses] + [n.end for n in nurses] + [j.location for j in jobs]
@@ -101,6 +102,8 @@ def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[st
     cost_cb = model.RegisterTransitMatrix(cost)
     transit_cb = model.RegisterTransitMatrix(transit)
     model.SetArcCostEvaluatorOfAllVehicles(cost_cb)
+    if vehicle_cost:
+        model.SetFixedCostOfAllVehicles(vehicle_cost)
     horizon = max([n.shift_end_s for n in nurses] + [j.window_s[1] for j in jobs] + [problem.now_s]) + 86_400
     model.AddDimension(transit_cb, horizon, horizon, False, "time")
     clock = model.GetDimensionOrDie("time")
@@ -134,10 +137,14 @@ def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[st
         demand = model.RegisterUnaryTransitVector([0] * (2 * v) + [j.demand for j in jobs])
         model.AddDimensionWithVehicleCapacity(demand, 0, [n.capacity if n.capacity is not None else 10**9
                                                           for n in nurses], True, "load")
+    return model, manager
+
+
+def _params(options: Options, seconds: float):  # noqa: ANN202
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(FIRST_SOLUTION, options.first_solution)
     params.local_search_metaheuristic = getattr(METAHEURISTIC, options.metaheuristic)
-    params.time_limit.FromMilliseconds(max(1, int(options.time_limit_s * 1000)))
+    params.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
     if options.solution_limit:
         params.solution_limit = options.solution_limit
     if options.gls_lambda is not None:
@@ -146,17 +153,50 @@ def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[st
         params.ls_operator_neighbors_ratio = options.neighbors_ratio
     if options.min_neighbors is not None:
         params.ls_operator_min_neighbors = options.min_neighbors
-    solution = model.SolveWithParameters(params)
+    return params
+
+
+def _routes(model, manager, solution, v: int) -> list[list[int]]:  # noqa: ANN001
+    routes = []
+    for k in range(v):
+        seq, index = [], solution.Value(model.NextVar(model.Start(k)))
+        while not model.IsEnd(index):
+            seq.append(manager.IndexToNode(index))
+            index = solution.Value(model.NextVar(index))
+        routes.append(seq)
+    return routes
+
+
+def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[str, str]], skip: set[str],
+             options: Options) -> Plan | None:
+    nurses = list(problem.nurses)
+    jobs = [j for j in problem.jobs if j.id not in skip]
+    v = len(nurses)
+    initial = None
+    budget = options.time_limit_s
+    if options.route_compaction:
+        # Phase A: a fixed cost per used route finds the compact-routes basin fast; phase B then optimises
+        # the true objective from there (and may still open routes where they pay).
+        mean_arc = max(1, sum(map(sum, matrix)) // max(1, len(matrix) ** 2))
+        model_a, manager_a = _build(problem, matrix, jobs, int(options.route_compaction * mean_arc))
+        first = model_a.SolveWithParameters(_params(options, budget * options.compaction_share))
+        if first is not None:
+            initial = _routes(model_a, manager_a, first, v)
+        budget *= 1 - options.compaction_share
+    model, manager = _build(problem, matrix, jobs)
+    params = _params(options, budget)
+    if initial is not None:
+        start = model.ReadAssignmentFromRoutes([[manager.NodeToIndex(n) for n in r] for r in initial], True)
+        solution = model.SolveFromAssignmentWithParameters(start, params) if start is not None else None
+    else:
+        solution = model.SolveWithParameters(params)
     if solution is None:
         return None
     routes: dict[str, list[Job]] = {}
     left = list(unassigned)
     placed: set[str] = set()
-    for k, nurse in enumerate(nurses):
-        seq, index = [], solution.Value(model.NextVar(model.Start(k)))
-        while not model.IsEnd(index):
-            seq.append(jobs[manager.IndexToNode(index) - 2 * v])
-            index = solution.Value(model.NextVar(index))
+    for k, (nurse, nodes) in enumerate(zip(nurses, _routes(model, manager, solution, v))):
+        seq = [jobs[node - 2 * v] for node in nodes]
         routes[nurse.id] = seq
         placed.update(j.id for j in seq)
     for job in jobs:

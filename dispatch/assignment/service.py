@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from dispatch.assignment.core import NightState, NurseState, VisitState, plan
+from dispatch.assignment.core import NightState, NurseState, VisitState, Weights, plan
 from dispatch.assignment.models import Decision
 from dispatch.auth.service import SYSTEM
 from dispatch.calls import service as calls
@@ -65,7 +65,9 @@ def night_state(session: Session, settings: Settings, now: datetime) -> tuple[Ni
             kind="planned" if visit.kind == "planned" else "call", urgency=visit.urgency, skills=frozenset(visit.skills),
             nurse=nurse_key, locked=visit.locked or visit.state in LOCKED_STATES, started=started))
     state = NightState(now_s=0, nurses=list(nurses.values()), visits=states, speed_kmh=settings.speed_kmh,
-                       road_factor=settings.road_factor)
+                       road_factor=settings.road_factor,
+                       weights=Weights(u1=settings.weight_u1, u2=settings.weight_u2, u3=settings.weight_u3,
+                                       planned=settings.weight_planned))
     return state, by_key
 
 
