@@ -38,9 +38,6 @@ class Options:
     # Local-search moves only consider each node's nearest neighbours: many more moves per second.
     neighbors_ratio: float | None = None
     min_neighbors: int | None = None
-    # Two-phase search: first with a fixed cost per used route (this many mean arcs), then the true objective.
-    route_compaction: float = 0.0
-    compaction_share: float = 0.5
 
 
 def solve(problem: Problem, options: Options = Options(), *,
@@ -88,7 +85,7 @@ def _allow(model: pywrapcp.RoutingModel, index: int, vehicles: list[int]) -> Non
     model.VehicleVar(index).SetValues([-1, *vehicles])
 
 
-def _build(problem: Problem, matrix: list[list[int]], jobs: list[Job], vehicle_cost: int = 0):  # noqa: ANN202
+def _build(problem: Problem, matrix: list[list[int]], jobs: list[Job]):  # noqa: ANN202
     nurses = list(problem.nurses)
     v = len(nurses)
     # Nodes: one start and one end per nurse, then one per job. An open end (end: null) costs nothing to reach.
@@ -102,8 +99,6 @@ def _build(problem: Problem, matrix: list[list[int]], jobs: list[Job], vehicle_c
     cost_cb = model.RegisterTransitMatrix(cost)
     transit_cb = model.RegisterTransitMatrix(transit)
     model.SetArcCostEvaluatorOfAllVehicles(cost_cb)
-    if vehicle_cost:
-        model.SetFixedCostOfAllVehicles(vehicle_cost)
     horizon = max([n.shift_end_s for n in nurses] + [j.window_s[1] for j in jobs] + [problem.now_s]) + 86_400
     model.AddDimension(transit_cb, horizon, horizon, False, "time")
     clock = model.GetDimensionOrDie("time")
@@ -172,24 +167,8 @@ def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[st
     nurses = list(problem.nurses)
     jobs = [j for j in problem.jobs if j.id not in skip]
     v = len(nurses)
-    initial = None
-    budget = options.time_limit_s
-    if options.route_compaction:
-        # Phase A: a fixed cost per used route finds the compact-routes basin fast; phase B then optimises
-        # the true objective from there (and may still open routes where they pay).
-        mean_arc = max(1, sum(map(sum, matrix)) // max(1, len(matrix) ** 2))
-        model_a, manager_a = _build(problem, matrix, jobs, int(options.route_compaction * mean_arc))
-        first = model_a.SolveWithParameters(_params(options, budget * options.compaction_share))
-        if first is not None:
-            initial = _routes(model_a, manager_a, first, v)
-        budget *= 1 - options.compaction_share
     model, manager = _build(problem, matrix, jobs)
-    params = _params(options, budget)
-    if initial is not None:
-        start = model.ReadAssignmentFromRoutes([[manager.NodeToIndex(n) for n in r] for r in initial], True)
-        solution = model.SolveFromAssignmentWithParameters(start, params) if start is not None else None
-    else:
-        solution = model.SolveWithParameters(params)
+    solution = model.SolveWithParameters(_params(options, options.time_limit_s))
     if solution is None:
         return None
     routes: dict[str, list[Job]] = {}

@@ -54,9 +54,7 @@ def _vroom(instance: Instance, threads: int) -> tuple[int | None, float]:
 def run(directory: Path, *, time_limit: float, only: list[str], default: bool, vroom: bool,
         options: Options | None = None) -> list[dict]:
     known = best_known(directory)
-    # Solomon's objective is distance over up to 25 vehicles: the two-phase search (route compaction first)
-    # measured best there. The service's night problems (lateness first, few nurses) use one phase.
-    ours_options = options or Options(time_limit_s=time_limit, route_compaction=2.0)
+    ours_options = options or Options(time_limit_s=time_limit)
     default_options = Options(time_limit_s=time_limit, first_solution="AUTOMATIC", metaheuristic="AUTOMATIC")
     rows = []
     for path in sorted(directory.glob("*.vrptw")):
