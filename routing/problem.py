@@ -121,6 +121,21 @@ def _obj(value: Any, path: str) -> dict[str, Any]:
     return value
 
 
+def _id(item: dict[str, Any], path: str) -> str:
+    value = item.get("id")
+    if not isinstance(value, str) or not value:
+        raise ProblemError(f"{path}.id: must be a non-empty string")
+    return value
+
+
+def _distinct(ids: list[str], path: str) -> None:
+    seen: set[str] = set()
+    for value in ids:
+        if value in seen:
+            raise ProblemError(f"{path}: ids must be distinct ({value!r} is used twice)")
+        seen.add(value)
+
+
 def from_dict(raw: Any) -> Problem:
     raw = _obj(raw, "problem")
     now = _int(raw.get("now_s", 0), "now_s", minimum=0)
@@ -168,9 +183,7 @@ def from_dict(raw: Any) -> Problem:
     nurses = []
     for i, nr in enumerate(raw.get("nurses") or []):
         nr = _obj(nr, f"nurses[{i}]")
-        nid = nr.get("id")
-        if not isinstance(nid, str) or not nid:
-            raise ProblemError(f"nurses[{i}].id: must be a non-empty string")
+        nid = _id(nr, f"nurses[{i}]")
         capacity = nr.get("capacity")
         nurses.append(Nurse(
             id=nid, start=_loc(nr.get("start"), f"nurses[{i}].start"), end=_loc(nr.get("end"), f"nurses[{i}].end", True),
@@ -180,15 +193,12 @@ def from_dict(raw: Any) -> Problem:
             capacity=None if capacity is None else _int(capacity, f"nurses[{i}].capacity", minimum=0)))
     if not nurses:
         raise ProblemError("nurses: at least one nurse is needed")
-    if len({n.id for n in nurses}) != len(nurses):
-        raise ProblemError("nurses: ids must be distinct")
+    _distinct([n.id for n in nurses], "nurses")
     ids = {n.id for n in nurses}
     jobs = []
     for i, jb in enumerate(raw.get("jobs") or []):
         jb = _obj(jb, f"jobs[{i}]")
-        jid = jb.get("id")
-        if not isinstance(jid, str) or not jid:
-            raise ProblemError(f"jobs[{i}].id: must be a non-empty string")
+        jid = _id(jb, f"jobs[{i}]")
         window = jb.get("window_s")
         if not isinstance(window, list) or len(window) != 2:
             raise ProblemError(f"jobs[{i}].window_s: must be [open, close]")
@@ -211,8 +221,7 @@ def from_dict(raw: Any) -> Problem:
             skills=_skills(jb.get("skills"), f"jobs[{i}].skills"),
             demand=_int(jb.get("demand", 0), f"jobs[{i}].demand", minimum=0), assigned_to=assigned, locked=locked,
             started=started))
-    if len({j.id for j in jobs}) != len(jobs):
-        raise ProblemError("jobs: ids must be distinct")
+    _distinct([j.id for j in jobs], "jobs")
     for nurse in nurses:
         under_way = [j.id for j in jobs if j.started and j.assigned_to == nurse.id]
         if len(under_way) > 1:
