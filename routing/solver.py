@@ -38,6 +38,8 @@ class Options:
     # Local-search moves only consider each node's nearest neighbours: many more moves per second.
     neighbors_ratio: float | None = None
     min_neighbors: int | None = None
+    # Share of the time for a second start (quick descent, then the metaheuristic from there); 0: one start.
+    portfolio_share: float = 0.5
 
 
 def solve(problem: Problem, options: Options = Options(), *,
@@ -168,7 +170,17 @@ def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[st
     jobs = [j for j in problem.jobs if j.id not in skip]
     v = len(nurses)
     model, manager = _build(problem, matrix, jobs)
-    solution = model.SolveWithParameters(_params(options, options.time_limit_s))
+    solution = model.SolveWithParameters(_params(options, options.time_limit_s * (1 - options.portfolio_share)))
+    if options.portfolio_share > 0:
+        # A second start on the same model: OR-Tools' own quick descent, then the metaheuristic from its local
+        # optimum. The two starts win on different instances; the better plan is kept.
+        quick = Options(first_solution="AUTOMATIC", metaheuristic="GREEDY_DESCENT")
+        budget = options.time_limit_s * options.portfolio_share
+        start = model.SolveWithParameters(_params(quick, budget * 0.3))
+        if start is not None:
+            other = model.SolveFromAssignmentWithParameters(start, _params(options, budget * 0.7)) or start
+            if solution is None or other.ObjectiveValue() < solution.ObjectiveValue():
+                solution = other
     if solution is None:
         return None
     routes: dict[str, list[Job]] = {}
