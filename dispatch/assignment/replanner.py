@@ -23,6 +23,7 @@ class Replanner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
+        self._busy = False
         self.requests = 0
         self.runs = 0
 
@@ -52,7 +53,7 @@ class Replanner:
         while True:
             with self._lock:
                 pending = bool(self._pending)
-            if not pending and (self._wake is None or not self._wake.is_set()) and not getattr(self, "_busy", False):
+            if not pending and (self._wake is None or not self._wake.is_set()) and not self._busy:
                 return
             await asyncio.sleep(0.01)
 

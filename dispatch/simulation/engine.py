@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from geopy.distance import geodesic
+
 from dispatch.assignment.core import NightState, NurseState, VisitState, plan
 from routing.solver import Options
 from routing.travel import geodesic_seconds
@@ -273,8 +275,6 @@ class Night:
 
 
 def _km(leg: dict) -> float:
-    from geopy.distance import geodesic
-
     a, b = (leg["from"]["lat"], leg["from"]["lon"]), (leg["to"]["lat"], leg["to"]["lon"])
     return 0.0 if a == b else geodesic(a, b).km
 
