@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from routing import travel as travel_times
+from routing import vroom_start
 from routing.check import violations
 from routing.greedy import assemble, plan_greedy
 from routing.problem import Job, Plan, Problem
@@ -40,6 +41,8 @@ class Options:
     min_neighbors: int | None = None
     # Share of the time for a second start (quick descent, then the metaheuristic from there); 0: one start.
     portfolio_share: float = 0.5
+    # Problems whose windows are all hard: share of the time for VROOM's first solution (0: off).
+    vroom_share: float = 0.3
 
 
 def solve(problem: Problem, options: Options = Options(), *,
@@ -170,6 +173,15 @@ def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[st
     jobs = [j for j in problem.jobs if j.id not in skip]
     v = len(nurses)
     model, manager = _build(problem, matrix, jobs)
+    seeded = vroom_start.routes(problem, matrix, jobs, options.time_limit_s * options.vroom_share) \
+        if options.vroom_share > 0 else None
+    start = model.ReadAssignmentFromRoutes([[manager.NodeToIndex(2 * v + o) for o in r] for r in seeded], True) \
+        if seeded is not None else None
+    if start is not None:
+        # Improve on VROOM's routes with the time left; the best solution (at worst VROOM's) is kept.
+        remaining = options.time_limit_s * (1 - options.vroom_share)
+        solution = model.SolveFromAssignmentWithParameters(start, _params(options, remaining)) or start
+        return _plan_from(problem, matrix, jobs, unassigned, model, manager, solution, options, "or-tools+vroom")
     solution = model.SolveWithParameters(_params(options, options.time_limit_s * (1 - options.portfolio_share)))
     if options.portfolio_share > 0:
         # A second start on the same model: OR-Tools' own quick descent, then the metaheuristic from its local
@@ -183,6 +195,13 @@ def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[st
                 solution = other
     if solution is None:
         return None
+    return _plan_from(problem, matrix, jobs, unassigned, model, manager, solution, options, "or-tools")
+
+
+def _plan_from(problem: Problem, matrix: list[list[int]], jobs: list[Job], unassigned: list[dict[str, str]],
+               model, manager, solution, options: Options, name: str) -> Plan:  # noqa: ANN001
+    nurses = list(problem.nurses)
+    v = len(nurses)
     routes: dict[str, list[Job]] = {}
     left = list(unassigned)
     placed: set[str] = set()
@@ -193,6 +212,6 @@ def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[st
     for job in jobs:
         if job.id not in placed:
             left.append({"job": job.id, "reason": "no feasible place: hard window, shift end or capacity"})
-    return assemble(problem, matrix, routes, left, {"name": "or-tools", "first_solution": options.first_solution,
+    return assemble(problem, matrix, routes, left, {"name": name, "first_solution": options.first_solution,
                                                     "metaheuristic": options.metaheuristic,
                                                     "objective": solution.ObjectiveValue()})

@@ -183,3 +183,17 @@ def test_solomon_instance_reads_into_a_feasible_problem() -> None:
     problem = to_problem(instance)
     plan = solve(problem, Options(time_limit_s=0))
     assert plan.unassigned == [] and violations(problem, plan, instance.matrix()) == []
+
+
+def test_vroom_starts_hard_window_problems_only() -> None:
+    raw = _small()
+    for job in raw["jobs"]:
+        job.update(hard=True, window_s=[0, 20000], started=False)
+    raw["jobs"] = [j for j in raw["jobs"] if j["id"] != "stoma"]
+    raw["jobs"][-1].update(assigned_to="n2", locked=True)  # "held": VROOM must keep it with n2
+    hard = from_dict(raw)
+    plan = solve(hard, Options(time_limit_s=0.5))
+    assert plan.solver["name"] == "or-tools+vroom"
+    assert violations(hard, plan, travel.matrix(hard)) == [] and plan.assignment()["held"] == "n2"
+    soft = solve(from_dict(_small()), Options(time_limit_s=0.2))
+    assert soft.solver["name"] == "or-tools"  # VROOM cannot price lateness
