@@ -178,10 +178,15 @@ def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[st
     start = model.ReadAssignmentFromRoutes([[manager.NodeToIndex(2 * v + o) for o in r] for r in seeded], True) \
         if seeded is not None else None
     if start is not None:
-        # Improve on VROOM's routes with the time left; the best solution (at worst VROOM's) is kept.
+        # Half the time left improves on VROOM's routes (at worst they are kept), half goes to OR-Tools' own
+        # start: each wins on different instances, and the better plan is kept.
         remaining = options.time_limit_s * (1 - options.vroom_share)
-        solution = model.SolveFromAssignmentWithParameters(start, _params(options, remaining)) or start
-        return _plan_from(problem, matrix, jobs, unassigned, model, manager, solution, options, "or-tools+vroom")
+        from_vroom = model.SolveFromAssignmentWithParameters(start, _params(options, remaining / 2))
+        own = model.SolveWithParameters(_params(options, remaining / 2))
+        found = [(s, name) for s, name in ((from_vroom, "or-tools+vroom"), (own, "or-tools")) if s is not None]
+        if found:
+            best, name = min(found, key=lambda pair: pair[0].ObjectiveValue())
+            return _plan_from(problem, matrix, jobs, unassigned, model, manager, best, options, name)
     solution = model.SolveWithParameters(_params(options, options.time_limit_s * (1 - options.portfolio_share)))
     if options.portfolio_share > 0:
         # A second start on the same model: OR-Tools' own quick descent, then the metaheuristic from its local
