@@ -41,7 +41,8 @@ def routes(problem: Problem, matrix: list[list[int]], jobs: list[Job], seconds: 
         model.add_job(vroom.Job(offset + 1, location=job.location, default_service=job.service_s,
                                 delivery=[job.demand] if capacities else vroom.Amount([]), skills=skills,
                                 time_windows=[vroom.TimeWindow(*job.window_s)]))
-    solution = model.solve(exploration_level=5, nb_threads=1, timeout=timedelta(seconds=max(0.01, seconds)))
+    # Both cores: this path serves planning problems (all windows hard), never the live re-plan loop.
+    solution = model.solve(exploration_level=5, nb_threads=2, timeout=timedelta(seconds=max(0.01, seconds)))
     result: list[list[int]] = [[] for _ in problem.nurses]
     steps = solution.routes
     for row in steps[steps["type"] == "job"].itertuples():
