@@ -111,10 +111,8 @@ def _build(problem: Problem, matrix: list[list[int]], jobs: list[Job]):  # noqa:
         t0 = departure(problem, nurse)
         clock.CumulVar(model.Start(k)).SetRange(t0, t0)
         clock.CumulVar(model.End(k)).SetMax(max(nurse.shift_end_s, t0))
-    index_of: dict[str, int] = {}
     for offset, job in enumerate(jobs):
         index = manager.NodeToIndex(2 * v + offset)
-        index_of[job.id] = index
         cumul = clock.CumulVar(index)
         if job.hard:
             cumul.SetRange(job.window_s[0], job.window_s[1])

@@ -21,13 +21,13 @@ from dispatch.db import make_engine
 from dispatch.nurses.models import Nurse, Shift
 from dispatch.organisations.models import Organisation
 from dispatch.settings import Settings
-from dispatch.simulation.scenario import _point
+from dispatch.simulation.scenario import point
 from dispatch.timeutil import utcnow
 from dispatch.visits.models import Visit
 
 
 def _visit(session: Session, rng: random.Random, org_id: int, now) -> Visit:  # noqa: ANN001
-    lat, lon = _point(rng)
+    lat, lon = point(rng)
     client = Client(organisation_id=org_id, given_name="Bench", family_name="Client", street="Brink",
                     house_number="1", postcode="9401 AA", city="Assen", lat=lat, lon=lon)
     session.add(client)
@@ -53,7 +53,7 @@ def _measure(nurses: int, jobs: int, repeats: int, workdir: Path) -> tuple[list[
         session.add(org)
         session.flush()
         for k in range(nurses):
-            lat, lon = _point(rng)
+            lat, lon = point(rng)
             nurse = Nurse(name=f"Nurse {k}", phone=f"+3161234{k:04d}", skills=[], lat=lat, lon=lon)
             session.add(nurse)
             session.flush()

@@ -27,14 +27,14 @@ def visible_client(session: Session, principal: Principal, client_id: int, *,
     if client is None:
         raise NotFound(f"no client {client_id}", field="client_id")
 
-    def refuse(why: str, exc: AppError) -> None:
-        raise audit.refused(exc, principal, action="read", data=data, client_id=client.id, reason=why)
+    def refuse(why: str, exc: AppError) -> AppError:
+        return audit.refused(exc, principal, action="read", data=data, client_id=client.id, reason=why)
 
     if principal.role == Role.coordinator:
         return client, break_glass_reason or "regional administration", False
     if principal.role == Role.partner:
         if client.organisation_id != principal.organisation_id:
-            refuse("client of another organisation", NotFound(f"no client {client_id}", field="client_id"))
+            raise refuse("client of another organisation", NotFound(f"no client {client_id}", field="client_id"))
         return client, "own organisation's client", False
 
     # Night staff (operator, nurse) see a client in the context of a call or job, or break glass.
@@ -45,20 +45,24 @@ def visible_client(session: Session, principal: Principal, client_id: int, *,
             ok = _nurse_has_job(session, principal, client.id, call_id=call_id)
         if ok:
             return client, f"call {call_id}", False
-        refuse(f"call {call_id} gives no access to this client",
+        raise refuse(f"call {call_id} gives no access to this client",
                Forbidden(f"call {call_id} is not an open call about this client", field="call_id"))
     if principal.role == Role.nurse and _nurse_has_job(session, principal, client.id):
         return client, "assigned job", False
     if break_glass_reason:
-        if len(break_glass_reason.strip()) < MIN_BREAK_GLASS_REASON:
-            refuse("break-glass reason too short",
+        if not break_glass_ok(break_glass_reason):
+            raise refuse("break-glass reason too short",
                    Forbidden(f"a break-glass reason needs at least {MIN_BREAK_GLASS_REASON} characters",
                              field="break_glass_reason"))
         return client, break_glass_reason, True
-    refuse("no call, job or break-glass reason given",
-           Forbidden("night staff read a client for a call (call_id) or a job, or give a break_glass_reason",
-                     field="call_id"))
-    raise AssertionError("unreachable")
+    raise refuse("no call, job or break-glass reason given",
+                 Forbidden("night staff read a client for a call (call_id) or a job, or give a break_glass_reason",
+                           field="call_id"))
+
+
+def break_glass_ok(reason: str | None) -> bool:
+    """Emergency access outside a call or job needs a real reason."""
+    return bool(reason) and len(reason.strip()) >= MIN_BREAK_GLASS_REASON
 
 
 def _nurse_has_job(session: Session, principal: Principal, client_id: int, *, call_id: int | None = None) -> bool:

@@ -10,7 +10,7 @@ from dispatch.auth.models import Role
 from dispatch.calls.lifecycle import OPEN_STATES
 from dispatch.calls.models import Call
 from dispatch.clients import service
-from dispatch.clients.access import MIN_BREAK_GLASS_REASON, visible_client
+from dispatch.clients.access import break_glass_ok, visible_client
 from dispatch.clients.schemas import ClientIn, ClientListItem, ClientOut, ClientPatch
 from dispatch.db import SessionDep
 from dispatch.errors import Forbidden
@@ -49,7 +49,7 @@ def search_clients(
         call = session.get(Call, call_id) if call_id else None
         if call is not None and call.state in OPEN_STATES:
             reason = f"identify client of call {call_id}"
-        elif break_glass_reason and len(break_glass_reason) >= MIN_BREAK_GLASS_REASON:
+        elif break_glass_ok(break_glass_reason):
             reason, break_glass = break_glass_reason, True
         else:
             raise Forbidden("operators search clients to identify an open call: give call_id "

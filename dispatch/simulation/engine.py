@@ -147,9 +147,9 @@ class Night:
 
     # -- policies ---------------------------------------------------------------------------------
     def replan(self, now: int, *, everything: bool = False) -> None:
-        nurses = [NurseState(id=n.id, lat=self.position(n, now)[0], lon=self.position(n, now)[1],
-                             shift_end_s=self.end_s + 6 * 3600, skills=n.skills,
-                             available_from_s=max(now, n.busy_until)) for n in self.nurses.values()]
+        nurses = [NurseState(id=n.id, lat=lat, lon=lon, shift_end_s=self.end_s + 6 * 3600, skills=n.skills,
+                             available_from_s=max(now, n.busy_until))
+                  for n in self.nurses.values() for lat, lon in [self.position(n, now)]]
         pending = [v for v in self.visits.values() if v.id in self.known and v.start_s is None]
         state = NightState(now_s=now, nurses=nurses, speed_kmh=self.speed, road_factor=self.factor, visits=[
             VisitState(id=v.id, lat=v.lat, lon=v.lon, window_s=v.window, service_s=v.service_s, kind=v.kind,

@@ -32,7 +32,7 @@ PLANNED = (("turning", (15, 25), ()), ("insulin", (10, 20), ("diabetes",)), ("ca
 NURSE_BASES = ((52.9929, 6.5642), (52.8625, 6.5125), (52.9550, 6.4480), (52.8503, 6.6066))
 
 
-def _point(rng: random.Random) -> tuple[float, float]:
+def point(rng: random.Random) -> tuple[float, float]:
     place = rng.choices(PLACES, [p.weight for p in PLACES])[0]
     d, bearing = place.radius_km * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
     return (round(place.lat + d * math.cos(bearing) / 111.2, 5),
@@ -56,7 +56,7 @@ def generate(*, seed: int, calls: int, planned: int = 20, nurses: int = 3) -> di
     for i in range(planned):
         label, minutes, skills = rng.choice([p for p in PLANNED if set(p[2]) <= have] or PLANNED[:1])
         opens = rng.randrange(0, SHIFT_S - 3600, 900)
-        lat, lon = _point(rng)
+        lat, lon = point(rng)
         planned_visits.append({"id": f"p{i + 1}", "lat": lat, "lon": lon, "label": label,
                                "window_s": [opens, opens + rng.choice((1800, 3600, 3600, 5400, 7200))],
                                "service_s": 60 * rng.randint(*minutes), "skills": list(skills)})
@@ -68,7 +68,7 @@ def generate(*, seed: int, calls: int, planned: int = 20, nurses: int = 3) -> di
         if not set(skills) <= have:
             skills = ()
         urgency = rng.choices(list(urgencies), list(urgencies.values()))[0]
-        lat, lon = _point(rng)
+        lat, lon = point(rng)
         night_calls.append({"id": f"c{i + 1}", "at_s": _hour_time(rng), "lat": lat, "lon": lon, "urgency": urgency,
                             "complaint": complaint, "service_s": 60 * rng.randint(*minutes), "skills": list(skills)})
     night_calls.sort(key=lambda c: c["at_s"])

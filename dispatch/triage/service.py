@@ -129,10 +129,9 @@ def decide(session: Session, principal: Principal, call: Call, triage: Triage, *
     if final_disposition not in DISPOSITIONS_FOR[final_urgency]:
         raise Invalid(f"disposition {final_disposition} does not fit urgency {final_urgency} "
                       f"(allowed: {', '.join(DISPOSITIONS_FOR[final_urgency])})", field="disposition")
-    overridden = (final_urgency, final_disposition) != (result.urgency, result.disposition)
     triage.computed = {**asdict(result), "trace": [asdict(t) for t in result.trace]}
     triage.final_urgency, triage.final_disposition = final_urgency, final_disposition
-    triage.override_reason = reason.strip() if overridden or reason.strip() else ""
+    triage.override_reason = reason.strip()
     triage.advice_given = result.advice
     triage.state, triage.decided_at, triage.decided_by = "decided", utcnow(), principal.username
     session.add(triage)
@@ -209,10 +208,9 @@ def view(session: Session, triage: Triage, settings: Settings) -> dict[str, Any]
         step_out: dict[str, Any] = {"type": "question", "node": current_step.node, "question": current_step.question,
                                     "abcd": current_step.abcd,
                                     "answers": [{"id": a, "label": label} for a, label in current_step.answers]}
-        trace = current_step.trace
     else:
         step_out = {"type": "outcome", **{k: v for k, v in asdict(current_step).items() if k != "trace"}}
-        trace = current_step.trace
+    trace = current_step.trace
     visit = session.exec(select(Visit).where(Visit.call_id == triage.call_id)
                          .order_by(col(Visit.id).desc())).first()
     signals = sorted(set(triage.signals) | {t.signal for t in trace if t.signal},
