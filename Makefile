@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install postgres-server clean
+.PHONY: run test install postgres-server chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,8 @@ install: $(STAMP)
 run: install
 	$(BIN)/nightcare run
 
-## Install everything the tests need (Python packages, Debian's PostgreSQL server) and run the suite
-test: install postgres-server
+## Install everything the tests need (Python packages, Debian's PostgreSQL and Chromium) and run the suite
+test: install postgres-server chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The tests start a throwaway PostgreSQL cluster of their own; they need the server binaries.
@@ -30,6 +30,14 @@ postgres-server:
 		echo "Installing Debian's PostgreSQL server for the test suite"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+# The nurse app's end-to-end test drives Debian's Chromium with Playwright (no browser download).
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "Installing Debian's Chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
 	fi
 
 clean:

@@ -1,6 +1,7 @@
 """The application factory: engines, adapters and routers wired from settings."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,9 +26,16 @@ from dispatch.organisations.router import router as organisations_router
 from dispatch.protocol_versions.router import router as protocols_router
 from dispatch.protocol_versions.service import register_shipped
 from dispatch.settings import Settings
+from dispatch.nightbag.router import router as nightbag_router
+from dispatch.ports import NoSms, SmsSender
+from dispatch.responders.escalation import Escalator
+from dispatch.responders.hub import Hub, PostgresListener, register
+from dispatch.responders.jobs import router as jobs_router
+from dispatch.responders.live import router as live_router
 from dispatch.triage.router import router as triage_router
 from dispatch.visits.observations import router as observations_router
 from dispatch.visits.router import router as visits_router
+from adapters.twilio_webhooks import router as twilio_router
 from web import mount_web
 
 log = logging.getLogger("nightcare")
@@ -48,20 +56,43 @@ def _replan(app: FastAPI, triggers: list[str]) -> None:
     replan(app.state.engine, app.state.settings, triggers=triggers, cache=app.state.travel_cache)
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+def sms_sender(settings: Settings, http_client: object | None = None) -> SmsSender:
+    """Twilio when configured (the tests inject its HTTP client), otherwise none: escalation then alerts."""
+    if not (settings.twilio_account_sid and settings.twilio_auth_token.get_secret_value()):
+        return NoSms()
+    from adapters.twilio import TwilioSms
+
+    return TwilioSms(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
+                     settings.twilio_from_number, http_client=http_client)  # type: ignore[arg-type]
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
+               sms: SmsSender | None = None) -> FastAPI:
     settings = settings or Settings()
     owns_engine = engine is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owns_engine:
-            app.state.engine = make_engine(settings.database_url, pool_size=settings.max_concurrent_requests + 4)
+            # Room for the live channel's own threads (responders/live.py) beside the request bound.
+            app.state.engine = make_engine(settings.database_url, pool_size=settings.max_concurrent_requests + 8)
         register_shipped(app.state.engine)
+        app.state.hub.attach(asyncio.get_running_loop())
+        register(app.state.engine, app.state.hub)
+        listener = None
+        if not settings.is_sqlite:  # events reach the sockets held by every worker process
+            listener = PostgresListener(settings.database_url, app.state.hub)
+            await asyncio.to_thread(listener.start)
+        escalator = Escalator(app.state.engine, settings, app.state.sms, app.state.replanner.request)
         await app.state.replanner.start()
+        await escalator.start()
         try:
             yield
         finally:
+            await escalator.stop()
             await app.state.replanner.stop()
+            if listener is not None:
+                await asyncio.to_thread(listener.stop)
             if owns_engine:
                 app.state.engine.dispose()
 
@@ -75,12 +106,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.cipher = KeysafeCipher(settings)
     app.state.travel_cache = TravelCache()
     app.state.replanner = Replanner(lambda triggers: _replan(app, triggers))
+    app.state.hub = Hub()
+    app.state.sms = sms or sms_sender(settings)
     if engine is not None:
         app.state.engine = engine
     install_error_handlers(app)
     for router in (auth_router, organisations_router, clients_router, nurses_router, calls_router, triage_router,
                    protocols_router, visits_router, observations_router, daytasks_router, assignment_router,
-                   audit_router):
+                   audit_router, jobs_router, nightbag_router, live_router, twilio_router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["meta"])

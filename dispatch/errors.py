@@ -52,6 +52,11 @@ class Invalid(AppError):
     error = "invalid"
 
 
+class ServiceUnavailable(AppError):
+    status = 503
+    error = "unavailable"
+
+
 def error_body(error: str, detail: str, field: str | None = None, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"error": error, "detail": detail, "field": field}
     body.update(extra)

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Literal
 
 from cryptography.fernet import Fernet
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A fixed key so that a development database keeps working across restarts. It is public
@@ -60,6 +60,20 @@ class Settings(BaseSettings):
     # API requests in flight per worker; keep well below the threadpool size (40). See concurrency.py.
     max_concurrent_requests: int = Field(default=16, ge=1, le=32)
     request_queue_wait_s: float = Field(default=30.0, gt=0)
+    # Responders (dispatch/responders): heartbeat on the live channel; a job not accepted within
+    # offer_sms_after_s goes out by SMS too, and after offer_alert_after_s the operators are alerted
+    # and it is re-planned to another nurse.
+    live_heartbeat_s: float = Field(default=20.0, gt=0, le=300)
+    offer_sms_after_s: int = Field(default=60, ge=5, le=3600)
+    offer_alert_after_s: int = Field(default=180, ge=10, le=7200)
+    escalation_tick_s: float = Field(default=5.0, gt=0, le=60)
+    # Twilio (adapters/twilio.py). Without an account SID and token, SMS is not sent (operators are
+    # alerted instead) and the voice/SMS webhooks answer 503.
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr = SecretStr("")
+    twilio_from_number: str = ""  # the region's SMS sender, E.164
+    operator_line: str = ""  # where phone calls are put through to (the operators' queue number), E.164
+    public_base_url: str = ""  # the URL Twilio calls us at (signatures cover it); default: the request's URL
 
     @field_validator("database_url")
     @classmethod
@@ -76,6 +90,12 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _escalation_order(self) -> "Settings":
+        if self.offer_alert_after_s <= self.offer_sms_after_s:
+            raise ValueError("NIGHTCARE_OFFER_ALERT_AFTER_S must be longer than NIGHTCARE_OFFER_SMS_AFTER_S")
+        return self
+
+    @model_validator(mode="after")
     def _no_placeholders_in_production(self) -> "Settings":
         if self.environment == "production":
             if self.keysafe_key == DEVELOPMENT_KEYSAFE_KEY:
@@ -85,6 +105,7 @@ class Settings(BaseSettings):
                 )
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production needs PostgreSQL: set DATABASE_URL")
+
         return self
 
     def target_minutes(self, urgency: str) -> int:

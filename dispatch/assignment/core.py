@@ -13,6 +13,9 @@ from routing.solver import Options, solve
 
 
 
+DECLINED = "not-declined-by:"
+
+
 @dataclass(frozen=True)
 class Weights:
     """Lateness weight per second late, per urgency; planned night visits keep their windows (soft, so a
@@ -53,6 +56,7 @@ class VisitState:
     nurse: str | None = None
     locked: bool = False  # accepted, under way, or locked by an operator
     started: bool = False  # service has begun (service_s is then what remains)
+    declined_by: frozenset[str] = frozenset()  # nurses who declined it (or did not answer): not offered again
 
 
 @dataclass
@@ -76,11 +80,16 @@ def to_problem(state: NightState) -> Problem:
             locations.append(Location(lat=key[0], lon=key[1]))
         return index[key]
 
+    # A decline is a skill the declining nurse lacks: the job needs "not-declined-by:<nurse>", which every
+    # other nurse has. The routing problem stays plain (and replayable), and explanations name the reason.
+    declines = {n for v in state.visits for n in v.declined_by}
     nurses = tuple(Nurse(id=n.id, start=loc(n.lat, n.lon), end=None, available_from_s=n.available_from_s,
-                         shift_end_s=max(n.shift_end_s, state.now_s), skills=n.skills) for n in state.nurses)
+                         shift_end_s=max(n.shift_end_s, state.now_s),
+                         skills=n.skills | {f"{DECLINED}{d}" for d in declines if d != n.id}) for n in state.nurses)
     on_duty = {n.id for n in nurses}
     jobs = tuple(Job(id=v.id, location=loc(v.lat, v.lon), service_s=v.service_s, window_s=v.window_s, hard=False,
-                     lateness_weight=state.weights.of(v.kind, v.urgency), skills=v.skills,
+                     lateness_weight=state.weights.of(v.kind, v.urgency),
+                     skills=v.skills | {f"{DECLINED}{d}" for d in v.declined_by},
                      assigned_to=v.nurse if v.nurse in on_duty else None,
                      locked=v.locked and v.nurse in on_duty, started=v.started and v.locked and v.nurse in on_duty)
                  for v in state.visits)

@@ -16,6 +16,9 @@ from dispatch.calls.lifecycle import CallState
 from dispatch.calls.models import Call
 from dispatch.clients.models import Client
 from dispatch.nurses.models import Nurse, Shift
+from dispatch.responders import outbox
+from dispatch.responders.hub import board_after_commit
+from dispatch.responders.models import VisitDecline
 from dispatch.settings import Settings
 from dispatch.timeutil import utcnow
 from dispatch.visits.models import Visit
@@ -45,6 +48,10 @@ def night_state(session: Session, settings: Settings, now: datetime) -> tuple[Ni
         available = max(0, _seconds(shift.starts_at, now))
         nurses[key] = NurseState(id=key, lat=lat, lon=lon, shift_end_s=_seconds(shift.ends_at, now),
                                  skills=frozenset(nurse.skills), available_from_s=available)
+    declined: dict[int, set[str]] = {}
+    for visit_id, nurse_id in session.exec(select(VisitDecline.visit_id, VisitDecline.nurse_id).where(
+            col(VisitDecline.visit_id).in_([v.id for v in visits]))):
+        declined.setdefault(visit_id, set()).add(f"nurse-{nurse_id}")
     states, by_key = [], {}
     for visit in visits:
         client = clients[visit.client_id]
@@ -63,7 +70,8 @@ def night_state(session: Session, settings: Settings, now: datetime) -> tuple[Ni
             id=key, lat=client.lat, lon=client.lon,
             window_s=(_seconds(visit.window_start, now), _seconds(visit.window_end, now)), service_s=service_s,
             kind="planned" if visit.kind == "planned" else "call", urgency=visit.urgency, skills=frozenset(visit.skills),
-            nurse=nurse_key, locked=visit.locked or visit.state in LOCKED_STATES, started=started))
+            nurse=nurse_key, locked=visit.locked or visit.state in LOCKED_STATES, started=started,
+            declined_by=frozenset(declined.get(visit.id, ()))))
     state = NightState(now_s=0, nurses=list(nurses.values()), visits=states, speed_kmh=settings.speed_kmh,
                        road_factor=settings.road_factor,
                        weights=Weights(u1=settings.weight_u1, u2=settings.weight_u2, u3=settings.weight_u3,
@@ -105,6 +113,7 @@ def replan(engine: Engine, settings: Settings, *, triggers: list[str], cache: Mu
             if _snapshot(visit) != before:
                 continue  # changed since the state was read
             nurse_key, arrival = routed.get(key, (None, None))
+            before, eta_before = visit.nurse_id, visit.eta
             visit.eta = now + timedelta(seconds=arrival) if arrival is not None else None
             visit.decision_id = decision.id
             if not (visit.state in LOCKED_STATES or visit.locked):
@@ -114,6 +123,8 @@ def replan(engine: Engine, settings: Settings, *, triggers: list[str], cache: Mu
                     visit.state = "assigned" if nurse_id else "open"
                     follow_call(session, visit)
             session.add(visit)
+            outbox.assignment_changed(session, visit, before=before, eta_before=eta_before)
+        board_after_commit(session, "plan.changed", decision_id=decision.id)
         decision.decision_ms = round((time.perf_counter() - started) * 1000)
         session.add(decision)
         session.commit()

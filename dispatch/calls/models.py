@@ -27,6 +27,7 @@ class Call(SQLModel, table=True):
     state: str = Field(default="received", max_length=20, index=True)
     received_at: datetime = utc_field(now=True, index=True)
     created_by_user_id: int | None = Field(default=None, foreign_key="users.id")
+    phone_status: str | None = Field(default=None, max_length=20)  # Twilio's CallStatus, from status callbacks
 
 
 class CallEvent(SQLModel, table=True):

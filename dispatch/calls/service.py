@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from dispatch.auth.models import Role
 from dispatch.auth.service import Principal
+from dispatch.responders.hub import board_after_commit
 from dispatch.calls.lifecycle import NURSE_TRANSITIONS, OPEN_STATES, CallState, allowed_from
 from dispatch.calls.models import Call, CallEvent
 from dispatch.calls.schemas import CallIn, CallSource
@@ -126,6 +127,7 @@ def _append_event(session: Session, principal: Principal, call: Call, from_state
     session.add(event)
     session.add(call)
     session.flush()
+    board_after_commit(session, "call.changed", call_id=call.id, state=call.state)
     return event
 
 

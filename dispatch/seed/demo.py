@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+import dispatch.models  # noqa: F401 - every table known to the ORM (foreign keys across domains)
 from dispatch.auth.models import Role, User
 from dispatch.auth.service import create_user
 from dispatch.clients.models import Client, ClientExternalId, ClientPhone
 from dispatch.keysafes.crypto import KeysafeCipher
+from dispatch.nightbag.models import BagItem
 from dispatch.nurses.models import Nurse, Shift
 from dispatch.organisations.models import Organisation
 from dispatch.seed.places import ACCESS_NOTES, FAMILY_NAMES, GIVEN_NAMES, PLACES, Place
@@ -110,6 +112,7 @@ def seed_demo(engine: Engine, settings: Settings, *, now: datetime) -> SeedRepor
             report.shifts += created
         report.visits = _seed_visits(session, rng, night, tz)
         report.users = _seed_users(session, settings, orgs, nurses)
+        _seed_night_bag(session)
         session.commit()
     return report
 
@@ -194,3 +197,20 @@ def _seed_users(session: Session, settings: Settings, orgs: list[Organisation],
                         organisation_code=org_code, nurse_id=nurse_id)
         users.append((username, role.value, scope))
     return users
+
+
+# The region's standard night bag (what every nurse carries; devices need a calibration date).
+NIGHT_BAG = (
+    ("Gloves (pairs)", "material", 20), ("Alcohol swabs", "material", 20), ("Wound dressings", "material", 10),
+    ("Incontinence pads", "material", 6), ("Catheter set", "material", 2), ("Bladder syringe", "material", 2),
+    ("Glucose test strips", "material", 25), ("Lancets", "material", 25), ("Subcutaneous needles", "material", 10),
+    ("Sharps container", "material", 1), ("Glucose meter", "device", 1), ("Thermometer", "device", 1),
+    ("Pulse oximeter", "device", 1), ("Blood-pressure monitor", "device", 1),
+)
+
+
+def _seed_night_bag(session: Session) -> None:
+    have = {item.name for item in session.exec(select(BagItem))}
+    for name, kind, quantity in NIGHT_BAG:
+        if name not in have:
+            session.add(BagItem(name=name, kind=kind, quantity=quantity))

@@ -31,6 +31,12 @@ class Visit(SQLModel, table=True):
     eta: datetime | None = utc_field(nullable=True)  # the plan's arrival time
     decision_id: int | None = Field(default=None, foreign_key="assignment_decisions.id")
     on_scene_at: datetime | None = utc_field(nullable=True)
+    # The nurse's phone (dispatch/responders): offered → accepted → en route → on scene → completed.
+    offered_at: datetime | None = utc_field(nullable=True)  # offered to the current nurse
+    sms_at: datetime | None = utc_field(nullable=True)  # the offer went out by SMS as well
+    accepted_at: datetime | None = utc_field(nullable=True)
+    completed_at: datetime | None = utc_field(nullable=True)
+    handover_note: str = Field(default="", max_length=4000)
 
 
 class Observation(SQLModel, table=True):

@@ -17,6 +17,7 @@ from dispatch.clients.access import visible_client
 from dispatch.db import SessionDep
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.nurses.models import Nurse
+from dispatch.responders import outbox
 from dispatch.validation import LongText, Ref, Skill, StateName
 from dispatch.visits.models import Visit
 
@@ -155,11 +156,13 @@ def assign_visit(visit_id: VisitId, body: AssignIn, request: Request, session: S
         missing = sorted(set(visit.skills) - set(nurse.skills))
         if missing:
             raise Conflict(f"{nurse.name} lacks the skills {', '.join(missing)}", field="nurse_id")
+    before = visit.nurse_id
     visit.nurse_id = body.nurse_id
     visit.state = "assigned" if body.nurse_id else "open"
     visit.locked = bool(body.nurse_id) and body.lock
     session.add(visit)
     follow_call(session, visit)
+    outbox.assignment_changed(session, visit, before=before, reason=f"moved by operator {principal.username}")
     session.flush()
     audit.record(session, principal, action="update", data="visit.assignment", client_ids=[visit.client_id],
                  reason=f"visit {visit.id}")

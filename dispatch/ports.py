@@ -1,0 +1,21 @@
+"""What dispatch needs from outside, as small interfaces; `adapters/` implements them (wired in app.py)."""
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class SmsFailed(Exception):
+    """The SMS could not be sent (the provider refused or could not be reached)."""
+
+
+class SmsSender(Protocol):
+    def send(self, to: str, body: str) -> str:
+        """Send `body` to the E.164 number `to`; returns the provider's message id or raises SmsFailed."""
+        ...
+
+
+class NoSms:
+    """No SMS provider configured: every send fails, so the escalation alerts the operators instead."""
+
+    def send(self, to: str, body: str) -> str:
+        raise SmsFailed("no SMS provider is configured (NIGHTCARE_TWILIO_ACCOUNT_SID / _AUTH_TOKEN)")

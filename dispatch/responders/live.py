@@ -1,0 +1,196 @@
+"""The live channel: `/ws/nurse` (a nurse's own jobs, sequenced and replayable) and `/ws/operators` (the board).
+
+Protocol (JSON text frames; see docs/live-channel.md):
+  phone → server  {"type": "hello", "token": "<bearer token>", "last_seq": 17}   first frame, within 10 s
+                  {"type": "ack", "seq": 18}                                     after handling a message
+                  {"type": "ping"}
+  server → phone  {"type": "welcome", "nurse_id": 3, "last_seq": 21}
+                  {"type": "message", "seq": 18, "kind": "job.offered", "at": "...", "payload": {...}}
+                  {"type": "heartbeat", "at": "..."}  {"type": "pong"}
+Close codes: 4400 bad hello, 4401 token invalid or expired, 4403 wrong role.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from dispatch.auth.models import Role
+from dispatch.auth.service import Principal, principal_for_token
+from dispatch.errors import AppError
+from dispatch.responders import outbox
+from dispatch.responders.hub import Connection, Hub
+from dispatch.responders.models import NurseChannel
+from dispatch.timeutil import utcnow
+
+router = APIRouter(tags=["live"])
+log = logging.getLogger("nightcare.responders")
+HELLO_TIMEOUT_S = 10
+# Database work of the live channel runs here, apart from the request threadpool: a storm of reconnecting
+# phones cannot take the threads that HTTP requests need.
+_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="nightcare-live")
+
+
+async def _db(engine: Engine, fn, *args: Any) -> Any:  # noqa: ANN001
+    def run() -> Any:
+        with Session(engine, expire_on_commit=False) as session:
+            result = fn(session, *args)
+            session.commit()
+            return result
+    return await asyncio.get_running_loop().run_in_executor(_executor, run)
+
+
+async def _hello(ws: WebSocket, role: Role) -> tuple[Principal, int] | None:
+    await ws.accept()
+    try:
+        hello = json.loads(await asyncio.wait_for(ws.receive_text(), timeout=HELLO_TIMEOUT_S))
+        if not isinstance(hello, dict) or hello.get("type") != "hello" or not isinstance(hello.get("token"), str):
+            raise ValueError("the first frame must be {\"type\": \"hello\", \"token\": ...}")
+        last_seq = hello.get("last_seq", 0)
+        if not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
+            raise ValueError("last_seq must be a whole number ≥ 0")
+    except (ValueError, TimeoutError, WebSocketDisconnect) as exc:
+        await _close(ws, 4400, str(exc) or "no hello")
+        return None
+    host = ws.client.host if ws.client else ""
+    try:
+        principal = await _db(ws.app.state.engine, lambda s: principal_for_token(s, hello["token"], source_address=host))
+    except AppError:
+        await _close(ws, 4401, "token invalid or expired: log in again")
+        return None
+    if principal.role != role and not (role == Role.operator and principal.role == Role.coordinator):
+        await _close(ws, 4403, f"this channel is for the {role.value} role")
+        return None
+    return principal, last_seq
+
+
+async def _close(ws: WebSocket, code: int, reason: str) -> None:
+    try:
+        await ws.send_text(json.dumps({"type": "error", "detail": reason}))
+        await ws.close(code=code, reason=reason[:120])
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+
+
+@router.websocket("/ws/nurse")
+async def nurse_socket(ws: WebSocket) -> None:
+    hello = await _hello(ws, Role.nurse)
+    if hello is None:
+        return
+    principal, last_seq = hello
+    nurse_id = principal.nurse_id
+    if nurse_id is None:
+        await _close(ws, 4403, "this login is not linked to a nurse")
+        return
+    engine, hub = ws.app.state.engine, ws.app.state.hub
+    conn = Connection(nurse_id)
+    hub.add(conn)  # before the first read: a message committed meanwhile wakes us
+    try:
+        channel = await _db(engine, lambda s: s.get(NurseChannel, nurse_id))
+        newest = channel.last_seq if channel else 0
+        # A phone that claims more than the server has (a database restored from backup) gets everything.
+        last_seq = last_seq if last_seq <= newest else 0
+        await ws.send_text(json.dumps({"type": "welcome", "nurse_id": nurse_id, "last_seq": newest}))
+        await _run(ws, sender=_nurse_sender(ws, conn, engine, last_seq),
+                   on_frame=lambda frame: _nurse_frame(ws, engine, nurse_id, frame))
+    finally:
+        hub.remove(conn)
+
+
+def _nurse_sender(ws: WebSocket, conn: Connection, engine: Engine, last_seq: int):  # noqa: ANN202
+    heartbeat = ws.app.state.settings.live_heartbeat_s
+
+    async def send() -> None:
+        sent = last_seq
+        while True:
+            conn.wake.clear()
+            while True:  # everything after what the phone has, in order, a page at a time
+                messages = await _db(engine, lambda s: outbox.after(s, conn.nurse_id, sent))
+                for m in messages:
+                    await ws.send_text(json.dumps({"type": "message", "seq": m.seq, "kind": m.kind,
+                                                   "at": m.created_at.isoformat(), "payload": m.payload}))
+                    sent = m.seq
+                if len(messages) < 500:
+                    break
+            try:
+                await asyncio.wait_for(conn.wake.wait(), timeout=heartbeat)
+            except TimeoutError:
+                await ws.send_text(json.dumps({"type": "heartbeat", "at": utcnow().isoformat()}))
+    return send
+
+
+async def _nurse_frame(ws: WebSocket, engine: Engine, nurse_id: int, frame: dict[str, Any]) -> None:
+    if frame.get("type") == "ack" and isinstance(frame.get("seq"), int):
+        await _db(engine, lambda s: outbox.acknowledge(s, nurse_id, frame["seq"]))
+    elif frame.get("type") == "ping":
+        await ws.send_text(json.dumps({"type": "pong"}))
+
+
+@router.websocket("/ws/operators")
+async def operator_socket(ws: WebSocket) -> None:
+    """The operators' live board: calls, visits, plans and alerts as they change. No replay: a console that
+    reconnects reloads the board over HTTP."""
+    hello = await _hello(ws, Role.operator)
+    if hello is None:
+        return
+    hub: Hub = ws.app.state.hub
+    conn = Connection(None)
+    hub.add(conn)
+    heartbeat = ws.app.state.settings.live_heartbeat_s
+
+    async def send() -> None:
+        while True:
+            conn.wake.clear()
+            while not conn.board.empty():
+                await ws.send_text(json.dumps({"type": "event", **conn.board.get_nowait()}))
+            try:
+                await asyncio.wait_for(conn.wake.wait(), timeout=heartbeat)
+            except TimeoutError:
+                await ws.send_text(json.dumps({"type": "heartbeat", "at": utcnow().isoformat()}))
+
+    async def frame(f: dict[str, Any]) -> None:
+        if f.get("type") == "ping":
+            await ws.send_text(json.dumps({"type": "pong"}))
+
+    try:
+        await ws.send_text(json.dumps({"type": "welcome", "user": hello[0].username}))
+        await _run(ws, sender=send, on_frame=frame)
+    finally:
+        hub.remove(conn)
+
+
+async def _run(ws: WebSocket, *, sender, on_frame) -> None:  # noqa: ANN001
+    """Send and receive until either side ends; a phone silent for three heartbeats is gone."""
+    silence = 3 * ws.app.state.settings.live_heartbeat_s
+
+    async def receive() -> None:
+        while True:
+            raw = await asyncio.wait_for(ws.receive_text(), timeout=silence)
+            try:
+                frame = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(frame, dict):
+                await on_frame(frame)
+
+    tasks = [asyncio.create_task(sender()), asyncio.create_task(receive())]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            exc = task.exception()
+            if exc is not None and not isinstance(exc, (WebSocketDisconnect, TimeoutError, RuntimeError)):
+                log.warning("live channel ended: %s", type(exc).__name__)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await ws.close()
+        except RuntimeError:
+            pass

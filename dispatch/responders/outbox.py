@@ -1,0 +1,82 @@
+"""Messages to a nurse's phone, written to the outbox in the transaction that caused them.
+
+Each nurse has her own sequence (1, 2, 3, …) kept in `nurse_channels`; the row is locked while a number is
+handed out, so two transactions never give out the same one. Connected sockets are woken after the commit
+(`hub.wake_after_commit`); a phone that was away asks for everything after the last number it saw.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from dispatch.clients.models import Client
+from dispatch.responders import hub
+from dispatch.responders.models import NurseChannel, OutboxMessage
+from dispatch.timeutil import utcnow
+from dispatch.visits.models import Visit
+
+KINDS = ("job.offered", "job.updated", "job.cancelled", "plan.changed")
+ETA_CHANGE_S = 120  # an ETA that moves less than this is not news to the nurse
+
+
+def publish(session: Session, nurse_id: int, kind: str, payload: dict[str, Any]) -> OutboxMessage:
+    if kind not in KINDS:
+        raise ValueError(f"unknown message kind {kind}")
+    channel = session.exec(select(NurseChannel).where(NurseChannel.nurse_id == nurse_id).with_for_update()).first()
+    if channel is None:
+        channel = NurseChannel(nurse_id=nurse_id)
+    channel.last_seq += 1
+    message = OutboxMessage(nurse_id=nurse_id, seq=channel.last_seq, kind=kind, payload=payload)
+    session.add(channel)
+    session.add(message)
+    session.flush()
+    hub.wake_after_commit(session, nurse_id)
+    return message
+
+
+def after(session: Session, nurse_id: int, seq: int, *, limit: int = 500) -> list[OutboxMessage]:
+    return list(session.exec(select(OutboxMessage).where(OutboxMessage.nurse_id == nurse_id, OutboxMessage.seq > seq)
+                             .order_by(col(OutboxMessage.seq)).limit(limit)))
+
+
+def acknowledge(session: Session, nurse_id: int, seq: int) -> None:
+    channel = session.get(NurseChannel, nurse_id)
+    if channel is not None and channel.acked_seq < seq <= channel.last_seq:
+        channel.acked_seq, channel.acked_at = seq, utcnow()
+        session.add(channel)
+
+
+def job(session: Session, visit: Visit) -> dict[str, Any]:
+    """What the phone needs to show a job: where and how urgent, never health details or the key-safe code
+    (the nurse opens the client summary and the code through the API, which audits it)."""
+    client = session.get(Client, visit.client_id)
+    assert client is not None
+    return {"visit_id": visit.id, "kind": visit.kind, "urgency": visit.urgency, "state": visit.state,
+            "window_start": _iso(visit.window_start), "window_end": _iso(visit.window_end), "eta": _iso(visit.eta),
+            "service_minutes": visit.service_minutes, "client_id": client.id,
+            "address": f"{client.street} {client.house_number}, {client.postcode} {client.city}",
+            "lat": client.lat, "lon": client.lon, "has_keysafe": client.keysafe_code_encrypted is not None}
+
+
+def assignment_changed(session: Session, visit: Visit, *, before: int | None, eta_before: datetime | None = None,
+                       reason: str = "") -> None:
+    """Tell the nurses what a change of this visit means for them: offered to the new one, withdrawn from the
+    previous one, or (same nurse) a new time."""
+    if before is not None and before != visit.nurse_id:
+        publish(session, before, "job.cancelled", {"visit_id": visit.id, "reason": reason or "re-planned"})
+    if visit.nurse_id is None or visit.state == "cancelled":
+        if before is not None and before == visit.nurse_id:
+            publish(session, before, "job.cancelled", {"visit_id": visit.id, "reason": reason or "cancelled"})
+        return
+    if before != visit.nurse_id:
+        visit.offered_at, visit.sms_at = utcnow(), None
+        session.add(visit)
+        publish(session, visit.nurse_id, "job.offered", job(session, visit))
+    elif visit.eta is not None and (eta_before is None or abs((visit.eta - eta_before).total_seconds()) >= ETA_CHANGE_S):
+        publish(session, visit.nurse_id, "job.updated", job(session, visit))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

@@ -1,0 +1,203 @@
+"""The live channel against a running server, with real websocket clients: a job reaches its nurse, a phone
+that was away gets exactly what it missed (also across a restart), a stalled phone delays nobody else, and
+with PostgreSQL a socket on one worker gets events made by another."""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+from sqlmodel import Session, select
+
+from dispatch.db import make_engine
+from dispatch.devtools.server import ServerProcess, nightcare, service_env
+from dispatch.responders.models import NurseChannel, OutboxMessage
+from dispatch.seed.demo import DEMO_PASSWORD
+from tests.live_client import Phone
+
+pytestmark = pytest.mark.slow
+
+
+def _login(url: str, username: str) -> str:
+    r = httpx.post(f"{url}/api/auth/token", data={"username": username, "password": DEMO_PASSWORD}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()["access_token"]
+
+
+class Region:
+    """The demo region served by a real `nightcare serve`."""
+
+    def __init__(self, database_url: str, tmp_path: Path, *, workers: int = 1) -> None:
+        self.env = service_env(database_url, NIGHTCARE_LIVE_HEARTBEAT_S="2")
+        nightcare("db", "upgrade", env=self.env)
+        nightcare("seed", env=self.env)
+        self.server = ServerProcess(self.env, tmp_path / "server.log", workers=workers)
+        self.server.start()
+        self.url = self.server.url
+        self.op = {"Authorization": f"Bearer {_login(self.url, 'operator')}"}
+        self.nurse_ids = {u: self._nurse_id(u) for u in ("nurse1", "nurse2")}
+
+    def _nurse_id(self, username: str) -> int:
+        token = _login(self.url, username)
+        me = httpx.get(f"{self.url}/api/nurses", headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
+        return me[0]["id"]
+
+    def token(self, username: str) -> str:
+        return _login(self.url, username)
+
+    def planned_visits(self) -> list[int]:
+        visits = httpx.get(f"{self.url}/api/visits", params={"limit": 1000}, headers=self.op, timeout=30).json()
+        return [v["id"] for v in visits if v["kind"] == "planned" and v["state"] in ("open", "assigned") and not v["skills"]]
+
+    def assign(self, visit_id: int, username: str) -> None:
+        with httpx.Client(timeout=30) as fresh:  # a new connection each time (another worker, perhaps)
+            r = fresh.post(f"{self.url}/api/visits/{visit_id}/assign",
+                           json={"nurse_id": self.nurse_ids[username], "lock": True}, headers=self.op)
+        assert r.status_code == 200, r.text
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def _offered(visit_id: int):  # noqa: ANN202
+    return lambda m: m["kind"] == "job.offered" and m["payload"]["visit_id"] == visit_id
+
+
+async def test_a_job_reaches_its_nurse_and_a_returning_phone_gets_exactly_what_it_missed(tmp_path: Path) -> None:
+    region = Region(f"sqlite:///{tmp_path / 'nightcare.db'}", tmp_path)
+    try:
+        visits = region.planned_visits()
+        phone = Phone(region.url, region.token("nurse1"))
+        welcome = await phone.connect(last_seq=0)
+        await phone.drain(welcome["last_seq"])  # what the night already held for her
+        started = time.monotonic()
+        region.assign(visits[0], "nurse1")
+        await phone.wait_for(_offered(visits[0]), timeout=5)
+        assert time.monotonic() - started < 1.0  # the assignment request included
+        await asyncio.sleep(0.5)  # let re-plans settle, then go away
+        while True:
+            try:
+                await phone.next_message(timeout=0.5)
+            except TimeoutError:
+                break
+        seen = phone.last_seq
+        await phone.close()
+
+        region.assign(visits[1], "nurse1")
+        region.assign(visits[2], "nurse1")
+        welcome = await phone.connect()  # last_seq: the last message she saw
+        missed = await phone.drain(welcome["last_seq"])
+        assert [m["seq"] for m in missed] == list(range(seen + 1, welcome["last_seq"] + 1))  # exactly, in order
+        offered = [m["payload"]["visit_id"] for m in missed if m["kind"] == "job.offered"]
+        assert visits[1] in offered and visits[2] in offered
+        assert offered.index(visits[1]) < offered.index(visits[2])
+        await phone.close()
+
+        region.server.kill()  # a crash: nothing flushed, nothing said goodbye
+        region.server.start()
+        region.assign(visits[3], "nurse1")
+        seen = phone.last_seq
+        welcome = await phone.connect()
+        missed = await phone.drain(welcome["last_seq"])
+        assert [m["seq"] for m in missed] == list(range(seen + 1, welcome["last_seq"] + 1))
+        assert visits[3] in [m["payload"]["visit_id"] for m in missed if m["kind"] == "job.offered"]
+        # Heartbeats keep an idle connection alive and tell the phone the line is up.
+        frame = json.loads(await asyncio.wait_for(phone.ws.recv(), 5))
+        assert frame["type"] in ("heartbeat", "message")
+        await phone.close()
+    finally:
+        region.stop()
+
+
+async def test_bad_hello_wrong_role_and_other_nurses_jobs(tmp_path: Path) -> None:
+    region = Region(f"sqlite:///{tmp_path / 'nightcare.db'}", tmp_path)
+    try:
+        url = region.url.replace("http://", "ws://")
+        async with websockets.connect(f"{url}/ws/nurse") as ws:
+            await ws.send(json.dumps({"type": "hello", "token": "not-a-token"}))
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:
+                    await ws.recv()
+            assert closed.value.rcvd.code == 4401
+        async with websockets.connect(f"{url}/ws/nurse") as ws:
+            await ws.send(json.dumps({"type": "hello", "token": _login(region.url, "operator")}))
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:
+                    await ws.recv()
+            assert closed.value.rcvd.code == 4403
+        async with websockets.connect(f"{url}/ws/nurse") as ws:
+            await ws.send("{not json")
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:
+                    await ws.recv()
+            assert closed.value.rcvd.code == 4400
+        # nurse2 never receives nurse1's job.
+        visit = region.planned_visits()[0]
+        one, two = Phone(region.url, region.token("nurse1")), Phone(region.url, region.token("nurse2"))
+        await two.drain((await two.connect(last_seq=0))["last_seq"])
+        await one.drain((await one.connect(last_seq=0))["last_seq"])
+        region.assign(visit, "nurse1")
+        await one.wait_for(_offered(visit))
+        with pytest.raises(TimeoutError):
+            await two.wait_for(_offered(visit), timeout=1.5)
+        await one.close()
+        await two.close()
+    finally:
+        region.stop()
+
+
+async def test_a_stalled_phone_does_not_delay_the_others(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'nightcare.db'}"
+    region = Region(url, tmp_path)
+    try:
+        # nurse2's phone is on a dead connection with 20 MB waiting for it.
+        engine = make_engine(url, pool_size=1)
+        stalled_id = region.nurse_ids["nurse2"]
+        with Session(engine) as s:
+            channel = s.get(NurseChannel, stalled_id) or NurseChannel(nurse_id=stalled_id)
+            for _ in range(300):
+                channel.last_seq += 1
+                s.add(OutboxMessage(nurse_id=stalled_id, seq=channel.last_seq, kind="plan.changed",
+                                    payload={"padding": "x" * 65_000}))
+            s.add(channel)
+            s.commit()
+        engine.dispose()
+        stalled = Phone(region.url, region.token("nurse2"))
+        await stalled.connect(last_seq=0, max_queue=1, max_size=None)  # and then never reads
+        await asyncio.sleep(1.0)  # the server is now blocked writing to it
+
+        phone = Phone(region.url, region.token("nurse1"))
+        await phone.drain((await phone.connect(last_seq=0))["last_seq"])
+        visit = region.planned_visits()[0]
+        started = time.monotonic()
+        region.assign(visit, "nurse1")
+        await phone.wait_for(_offered(visit), timeout=5)
+        assert time.monotonic() - started < 1.0
+        await phone.close()
+        stalled.ws.transport.abort()
+    finally:
+        region.stop()
+
+
+async def test_postgresql_events_reach_sockets_on_every_worker(tmp_path: Path, database_url: str, backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("cross-worker delivery is the PostgreSQL set-up")
+    region = Region(database_url, tmp_path, workers=2)
+    try:
+        visits = region.planned_visits()[:8]
+        phone = Phone(region.url, region.token("nurse1"))
+        await phone.drain((await phone.connect(last_seq=0))["last_seq"])
+        for visit in visits:  # each from a new connection: the two workers share them
+            region.assign(visit, "nurse1")
+        pending = set(visits)
+        while pending:
+            message = await phone.next_message(timeout=5)
+            if message["kind"] == "job.offered":
+                pending.discard(message["payload"]["visit_id"])
+        await phone.close()
+    finally:
+        region.stop()

@@ -1,0 +1,118 @@
+"""The nurse phone app end to end in headless Chromium (Debian's, driven by Playwright) at a phone's size:
+log in, start the shift with the bag check, a job arrives live, accept, reveal the key-safe code, complete.
+A second nurse is refused the code. Screenshots are kept in test-artifacts/ (CI keeps them)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session, select
+
+from dispatch.clients.models import Client
+from dispatch.db import make_engine
+from dispatch.keysafes.crypto import KeysafeCipher
+from dispatch.settings import Settings
+from dispatch.visits.models import Visit
+from tests.test_live import Region
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture
+def browser(tmp_path: Path):  # noqa: ANN201
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it")
+    with playwright.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2)
+        yield context
+        context.close()
+
+
+def _shot(page, name: str) -> None:  # noqa: ANN001
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"nurse-app-{name}.png"), full_page=True)
+
+
+def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser) -> None:  # noqa: ANN001
+    url = f"sqlite:///{tmp_path / 'nightcare.db'}"
+    region = Region(url, tmp_path)
+    try:
+        page = browser.new_page()
+        page.on("dialog", lambda d: d.accept())
+        page.goto(f"{region.url}/nurse/")
+        page.fill("input[name=username]", "nurse1")
+        page.fill("input[name=password]", "nightcare-demo")
+        page.click("#login-form button")
+        page.wait_for_selector("#bag:not([hidden])")
+        page.wait_for_selector(".bag-row")
+        # One thermometer with its calibration overdue: the check flags it, the shift still starts.
+        thermometer = page.locator(".bag-row", has_text="Thermometer")
+        thermometer.locator("input[data-f=calibration_due]").fill("2020-01-01")
+        _shot(page, "1-bag-check")
+        page.click("#bag-form button")
+        page.wait_for_selector("text=out of calibration")
+        page.wait_for_selector("#jobs:not([hidden])")
+        page.wait_for_selector("#line:not(.off)")
+
+        visit_id = region.planned_visits()[0]
+        region.assign(visit_id, "nurse1")  # the operator's hand; the phone learns it over the socket
+        card = page.locator(f"li.job[data-visit='{visit_id}']")
+        card.wait_for(timeout=5000)
+        _shot(page, "2-job-arrived")
+        card.locator("[data-act=accept]").click()
+        card.locator(".state", has_text="accepted").wait_for()
+        card.locator("[data-act=keysafe]").click()
+        code_box = card.locator(".code")
+        code_box.wait_for()
+        engine = make_engine(url, pool_size=1)
+        with Session(engine) as s:
+            visit = s.get(Visit, visit_id)
+            client = s.exec(select(Client).where(Client.id == visit.client_id)).one()
+            expected = KeysafeCipher(Settings(environment="test")).decrypt(client.keysafe_code_encrypted) \
+                if client.keysafe_code_encrypted else None
+        engine.dispose()
+        if expected is not None:
+            assert code_box.inner_text() == expected
+        _shot(page, "3-code-revealed")
+
+        # A second nurse, in her own browser page, is refused the code.
+        other = browser.new_context() if hasattr(browser, "new_context") else None
+        token2 = httpx.post(f"{region.url}/api/auth/token", data={"username": "nurse2", "password": "nightcare-demo"}
+                            ).json()["access_token"]
+        page2 = browser.new_page()
+        page2.goto(f"{region.url}/nurse/manifest.webmanifest")
+        refused = page2.evaluate("""async ([id, token]) => {
+            const r = await fetch(`/api/visits/${id}/keysafe`, {method: "POST", headers: {Authorization: "Bearer " + token}});
+            return [r.status, await r.text()]; }""", [visit_id, token2])
+        assert refused[0] == 404 and (expected is None or expected not in refused[1])
+        page2.close()
+        del other
+
+        card.locator("[data-act=en_route]").click()
+        card.locator(".state", has_text="en route").wait_for()
+        card.locator("[data-act=on_scene]").click()
+        card.locator(".state", has_text="on scene").wait_for()
+        card.locator("[data-act=complete]").click()
+        card.locator("textarea[name=note]").fill("Turned, comfortable, sleeping again.")
+        card.locator(".materials input").first.fill("2")
+        _shot(page, "4-complete-form")
+        card.locator(".complete-form button[type=submit]").click()
+        card.wait_for(state="detached")
+        _shot(page, "5-done")
+        op = region.op
+        done = httpx.get(f"{region.url}/api/visits/{visit_id}", headers=op).json()
+        assert done["state"] == "completed"
+        restock = httpx.get(f"{region.url}/api/nightbag/restock", headers=op).json()["items"]
+        assert any(line["used"] == 2 for line in restock)
+        assert any(p["problem"] == "out of calibration" for line in restock for p in line["problems"])
+    finally:
+        region.stop()

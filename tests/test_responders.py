@@ -1,0 +1,262 @@
+"""Responders over the API: offers in the outbox, accept/decline/progress, key-safe reveals, escalation by SMS
+(the real Twilio SDK with a recording HTTP client), and Twilio's webhooks with their signature check."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+
+from adapters.twilio import TwilioSms
+from dispatch.app import create_app
+from dispatch.audit.models import AuditEntry
+from dispatch.calls.models import Call
+from dispatch.responders.escalation import tick
+from dispatch.responders.models import Alert, OutboxMessage, VisitDecline
+from dispatch.timeutil import utcnow
+from dispatch.visits.models import Visit
+from tests.conftest import test_settings
+from tests.test_assignment import replan
+from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, RecordingTwilioHttp, sign
+from tests.world import KEYSAFE_CODE, World, build_world
+
+SMS_FROM = "+3197010000001"
+
+
+@pytest.fixture
+def twilio_http() -> RecordingTwilioHttp:
+    return RecordingTwilioHttp()
+
+
+@pytest.fixture
+def settings(database_url: str):  # noqa: ANN201
+    return test_settings(database_url, twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
+                         twilio_from_number=SMS_FROM, operator_line="+31592300300", escalation_tick_s=60)
+
+
+@pytest.fixture
+def app(settings, engine, twilio_http):  # noqa: ANN001, ANN201
+    return create_app(settings, engine=engine, sms=TwilioSms(ACCOUNT_SID, AUTH_TOKEN, SMS_FROM, http_client=twilio_http))
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # noqa: ANN001
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def world(engine, settings, client) -> World:  # noqa: ANN001
+    from tests.test_assignment import on_duty
+    return on_duty.__wrapped__(build_world(engine, settings, client), engine)  # type: ignore[attr-defined]
+
+
+def messages(engine, nurse_id: int) -> list[OutboxMessage]:  # noqa: ANN001
+    with Session(engine) as s:
+        return list(s.exec(select(OutboxMessage).where(OutboxMessage.nurse_id == nurse_id)
+                           .order_by(col(OutboxMessage.seq))))
+
+
+def assign(world: World, visit: str, nurse: str, lock: bool = True):  # noqa: ANN201
+    return world.client.post(f"/api/visits/{world.visits[visit]}/assign",
+                             json={"nurse_id": world.nurses[nurse], "lock": lock}, headers=world.h("operator"))
+
+
+def test_an_assignment_is_offered_to_the_nurse_and_withdrawn_from_the_previous_one(world: World, engine) -> None:  # noqa: ANN001
+    assert assign(world, "b1", "n2").status_code == 200
+    offered = [m for m in messages(engine, world.nurses["n2"]) if m.kind == "job.offered"]
+    assert offered[-1].payload["visit_id"] == world.visits["b1"]
+    assert offered[-1].payload["address"].startswith("Kerkstraat 1")
+    assert "code" not in str(offered[-1].payload).lower().replace("postcode", "")
+    assert assign(world, "b1", "n1").status_code == 200
+    n2 = messages(engine, world.nurses["n2"])
+    about_b1 = [m.kind for m in n2 if m.payload["visit_id"] == world.visits["b1"]]
+    assert about_b1[-2:] == ["job.offered", "job.cancelled"]
+    assert [m.seq for m in n2] == list(range(1, len(n2) + 1))  # her own sequence, no gaps
+    assert [m.kind for m in messages(engine, world.nurses["n1"]) if m.payload["visit_id"] == world.visits["b1"]
+            ] == ["job.offered"]
+
+
+def test_accept_progress_complete_and_the_call_follows(world: World, engine) -> None:  # noqa: ANN001
+    from tests.test_assignment import acute_visit
+    from tests.test_triage import SAFE
+    job = acute_visit(world, "resp-1", [*SAFE, "no", "no", "no"])
+    vid = job["visit_id"]
+    r = world.client.post(f"/api/visits/{vid}/assign", json={"nurse_id": world.nurses["n1"], "lock": False},
+                          headers=world.h("operator"))
+    assert r.status_code == 200
+    assert world.client.post(f"/api/visits/{vid}/progress", json={"state": "on_scene"},
+                             headers=world.h("nurse1")).status_code == 409  # not accepted yet
+    assert world.client.post(f"/api/visits/{vid}/accept", headers=world.h("nurse2")).status_code == 404
+    r = world.client.post(f"/api/visits/{vid}/accept", headers=world.h("nurse1"))
+    assert r.status_code == 200 and r.json()["state"] == "accepted"
+    replan(world)
+    assert world.client.get(f"/api/visits/{vid}", headers=world.h("operator")).json()["nurse_id"] == world.nurses["n1"]
+    items = world.client.get("/api/nightbag/items", headers=world.h("nurse1")).json()
+    for state in ("en_route", "on_scene"):
+        assert world.client.post(f"/api/visits/{vid}/progress", json={"state": state},
+                                 headers=world.h("nurse1")).status_code == 200
+    body = {"state": "completed", "handover_note": "Helped back to bed; no injury seen.",
+            "materials": [{"item_id": 999999, "quantity": 1}]}
+    r = world.client.post(f"/api/visits/{vid}/progress", json=body, headers=world.h("nurse1"))
+    assert r.status_code == 422 and r.json()["field"] == "materials[0].item_id"
+    if items:
+        body["materials"] = [{"item_id": items[0]["id"], "quantity": 2}]
+    else:
+        body["materials"] = []
+    assert world.client.post(f"/api/visits/{vid}/progress", json=body, headers=world.h("nurse1")).status_code == 200
+    call = world.client.get(f"/api/calls/{job['call']['id']}", headers=world.h("operator")).json()
+    assert call["state"] == "completed"
+    assert [e["to_state"] for e in call["events"]][-4:] == ["accepted", "en_route", "on_scene", "completed"]
+
+
+def test_a_declined_job_goes_to_another_nurse_and_never_back(world: World, engine) -> None:  # noqa: ANN001
+    vid = world.visits["a1"]  # assigned to n1 in the world
+    r = world.client.post(f"/api/visits/{vid}/decline", json={"reason": ""}, headers=world.h("nurse1"))
+    assert r.status_code == 422 and r.json()["field"] == "reason"
+    r = world.client.post(f"/api/visits/{vid}/decline", json={"reason": "still with a palliative client"},
+                          headers=world.h("nurse1"))
+    assert r.status_code == 200 and r.json()["state"] == "open"
+    for _ in range(3):
+        replan(world)
+        assert world.client.get(f"/api/visits/{vid}", headers=world.h("operator")).json()["nurse_id"] \
+            in (None, world.nurses["n2"])
+    with Session(engine) as s:
+        decline = s.exec(select(VisitDecline).where(VisitDecline.visit_id == vid)).one()
+        assert decline.reason == "still with a palliative client" and decline.by == "nurse1"
+    explanation = world.client.get(f"/api/visits/{vid}/explanation", headers=world.h("operator")).json()
+    assert world.client.get(f"/api/visits/{vid}", headers=world.h("operator")).json()["nurse_id"] == world.nurses["n2"]
+    by_nurse = {n["nurse_id"]: n for n in explanation["nurses"]}
+    assert explanation["nurse_id"] == world.nurses["n2"]
+    assert by_nurse[world.nurses["n1"]]["eta"] is None  # she declined: she cannot be given it
+
+
+def _reveal(world: World, who: str, visit_id: int):  # noqa: ANN202
+    return world.client.post(f"/api/visits/{visit_id}/keysafe", headers=world.h(who))
+
+
+def test_the_key_safe_code_only_for_the_assigned_nurse_on_an_accepted_open_job(world: World, engine,  # noqa: ANN001
+                                                                               caplog) -> None:  # noqa: ANN001
+    caplog.set_level(logging.DEBUG)
+    vid = world.visits["a1"]  # n1's job at a client with a key safe
+    assert assign(world, "a1", "n1").status_code == 200
+    refused_early = _reveal(world, "nurse1", vid)
+    assert refused_early.status_code == 403 and "accept" in refused_early.json()["detail"]
+    assert world.client.post(f"/api/visits/{vid}/accept", headers=world.h("nurse1")).status_code == 200
+    other = _reveal(world, "nurse2", vid)
+    assert other.status_code == 404 and KEYSAFE_CODE not in other.text
+    assert _reveal(world, "operator", vid).status_code == 403  # operators never see codes
+    shown = _reveal(world, "nurse1", vid)
+    assert shown.status_code == 200 and shown.json()["code"] == KEYSAFE_CODE
+    assert shown.headers["cache-control"] == "no-store"
+    for state in ("en_route", "on_scene", "completed"):
+        world.client.post(f"/api/visits/{vid}/progress", json={"state": state}, headers=world.h("nurse1"))
+    after = _reveal(world, "nurse1", vid)
+    assert after.status_code == 403
+    with Session(engine) as s:
+        entries = list(s.exec(select(AuditEntry).where(AuditEntry.data == "keysafe")))
+        visit_entries = list(s.exec(select(AuditEntry).where(AuditEntry.action == "reveal")))
+    assert [(e.username, e.outcome) for e in entries] == [("nurse1", "denied"), ("nurse1", "allowed"), ("nurse1", "denied")]
+    assert ("nurse2", "denied") in [(e.username, e.outcome) for e in visit_entries]
+    # The code appears nowhere else: not in the visit, the client summary, the outbox, the audit, or any log line.
+    client = world.client.get(f"/api/clients/{world.clients['a1']}", headers=world.h("partner_a"))
+    visit = world.client.get(f"/api/visits/{vid}", headers=world.h("operator"))
+    audit = world.client.get("/api/audit", headers=world.h("coordinator"))
+    for text in (client.text, visit.text, audit.text, caplog.text,
+                 str([m.payload for m in messages(engine, world.nurses["n1"])])):
+        assert KEYSAFE_CODE not in text
+
+
+def test_escalation_sms_then_alert_and_replan(world: World, engine, app, twilio_http) -> None:  # noqa: ANN001
+    settings = app.state.settings
+    assert assign(world, "b1", "n2").status_code == 200  # locked to her by the operator, not yet accepted
+    vid = world.visits["b1"]
+    with Session(engine) as s:
+        offered_at = s.get(Visit, vid).offered_at
+    assert offered_at is not None
+    assert tick(engine, settings, app.state.sms, now=offered_at + timedelta(seconds=30)).sms_sent == []
+    result = tick(engine, settings, app.state.sms, now=offered_at + timedelta(seconds=61))
+    assert vid in result.sms_sent
+    sent = next(r for r in twilio_http.requests if f"job {vid} " in r["data"]["Body"])
+    assert sent["uri"] == f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    assert sent["data"]["To"] == "+31612340002" and sent["data"]["From"] == SMS_FROM
+    assert sent["auth"] == (ACCOUNT_SID, AUTH_TOKEN)
+    body = sent["data"]["Body"]
+    assert f"OK {vid}" in body
+    for secret in ("1234", "Geertje", "Wolters", "Kerkstraat", "U2", "U3"):
+        assert secret not in body  # no code, name, address or urgency in an SMS
+    # Not sent twice.
+    assert vid not in tick(engine, settings, app.state.sms, now=offered_at + timedelta(seconds=90)).sms_sent
+    result = tick(engine, settings, app.state.sms, now=offered_at + timedelta(seconds=181))
+    assert vid in result.released
+    with Session(engine) as s:
+        visit = s.get(Visit, vid)
+        alert = s.exec(select(Alert).where(Alert.visit_id == vid)).one()
+        assert visit.state == "open" and visit.nurse_id is None
+        assert alert.kind == "offer_unanswered" and "3 min" in alert.message
+    assert messages(engine, world.nurses["n2"])[-1].kind == "job.cancelled"
+    replan(world)
+    assert world.client.get(f"/api/visits/{vid}", headers=world.h("operator")).json()["nurse_id"] != world.nurses["n2"]
+
+
+def test_a_failed_sms_alerts_the_operators(world: World, engine, app, twilio_http) -> None:  # noqa: ANN001
+    twilio_http.fail = True
+    assert assign(world, "b1", "n2").status_code == 200
+    with Session(engine) as s:
+        offered_at = s.get(Visit, world.visits["b1"]).offered_at
+    result = tick(engine, app.state.settings, app.state.sms, now=offered_at + timedelta(seconds=61))
+    assert world.visits["b1"] in result.sms_failed
+    with Session(engine) as s:
+        alert = s.exec(select(Alert).where(Alert.kind == "sms_failed", Alert.visit_id == world.visits["b1"])).one()
+        assert alert.nurse_id == world.nurses["n2"]
+
+
+def _twilio_post(world: World, path: str, params: dict[str, str], *, signature: str | None = None):  # noqa: ANN202
+    url = f"http://testserver{path}"
+    return world.client.post(path, data=params,
+                             headers={"X-Twilio-Signature": signature if signature is not None else sign(url, params)})
+
+
+def test_voice_webhook_checks_the_signature_and_takes_the_call_once(world: World, engine, caplog) -> None:  # noqa: ANN001
+    caplog.set_level(logging.WARNING)
+    params = {"CallSid": "CA" + "1" * 32, "From": "+31592111111", "To": "+31592300000", "CallStatus": "ringing"}
+    forged = _twilio_post(world, "/twilio/voice", params, signature="bm90IGEgc2lnbmF0dXJl")
+    assert forged.status_code == 403 and forged.json()["field"] == "X-Twilio-Signature"
+    assert "invalid signature" in caplog.text
+    tampered = dict(params, From="+31592222222")
+    assert world.client.post("/twilio/voice", data=tampered,
+                             headers={"X-Twilio-Signature": sign("http://testserver/twilio/voice", params)}
+                             ).status_code == 403
+    with Session(engine) as s:
+        assert s.exec(select(Call)).all() == []
+    first = _twilio_post(world, "/twilio/voice", params)
+    again = _twilio_post(world, "/twilio/voice", params)
+    assert first.status_code == again.status_code == 200
+    assert first.headers["content-type"].startswith("application/xml")
+    assert "<Dial" in first.text and "<Number>+31592300300</Number>" in first.text
+    with Session(engine) as s:
+        calls = s.exec(select(Call)).all()
+        assert len(calls) == 1
+        assert calls[0].client_id == world.clients["a1"] and calls[0].source_ref == params["CallSid"]
+    status = _twilio_post(world, "/twilio/voice/status", {"CallSid": params["CallSid"], "CallStatus": "completed"})
+    assert status.status_code == 204
+    with Session(engine) as s:
+        assert s.exec(select(Call)).one().phone_status == "completed"
+
+
+def test_sms_keyword_accepts_the_job(world: World, engine) -> None:  # noqa: ANN001
+    assert assign(world, "b1", "n2").status_code == 200
+    vid = world.visits["b1"]
+    wrong = _twilio_post(world, "/twilio/sms", {"From": "+31612340002", "Body": "hello"})
+    assert "reply OK" in wrong.text
+    stranger = _twilio_post(world, "/twilio/sms", {"From": "+31600000000", "Body": f"OK {vid}"})
+    assert "<Message>" not in stranger.text
+    r = _twilio_post(world, "/twilio/sms", {"From": "+31612340002", "Body": f"ok {vid}"})
+    assert r.status_code == 200 and f"job {vid} accepted" in r.text
+    with Session(engine) as s:
+        assert s.get(Visit, vid).state == "accepted"
+    unsigned = world.client.post("/twilio/sms", data={"From": "+31612340002", "Body": "OK"})
+    assert unsigned.status_code == 403
