@@ -100,6 +100,24 @@ def _cmd_keygen(_: argparse.Namespace) -> None:
     print(Fernet.generate_key().decode())
 
 
+def _cmd_keys_rotate(_: argparse.Namespace) -> None:
+    """Re-encrypt every key-safe code under NIGHTCARE_KEYSAFE_KEY (old keys in NIGHTCARE_KEYSAFE_PREVIOUS_KEYS)."""
+    import dispatch.models  # noqa: F401
+    from dispatch.keysafes.crypto import KeysafeCipher, rotate_all
+
+    settings = _settings()
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        with Session(engine) as session:
+            count = rotate_all(session, KeysafeCipher(settings))
+            session.commit()
+    except ValueError as exc:
+        sys.exit(f"nightcare: {exc}; put the old key in NIGHTCARE_KEYSAFE_PREVIOUS_KEYS")
+    finally:
+        engine.dispose()
+    print(f"re-encrypted {count} key-safe codes under the current key; the previous keys can now be removed")
+
+
 def _cmd_bench_intake(args: argparse.Namespace) -> None:
     from dispatch.bench import intake
 
@@ -197,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     keygen = sub.add_parser("keygen", help="print a new key for NIGHTCARE_KEYSAFE_KEY")
     keygen.set_defaults(func=_cmd_keygen)
+    keys = sub.add_parser("keys", help="key-safe encryption keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    rotate = keys_sub.add_parser("rotate", help="re-encrypt every key-safe code under NIGHTCARE_KEYSAFE_KEY")
+    rotate.set_defaults(func=_cmd_keys_rotate)
     bench = sub.add_parser("bench", help="benchmarks (print figures)")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
     bench_intake = bench_sub.add_parser("intake", help="calls per second persisted, 1 and 50 clients")

@@ -85,7 +85,6 @@ def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser) -
         _shot(page, "3-code-revealed")
 
         # A second nurse, in her own browser page, is refused the code.
-        other = browser.new_context() if hasattr(browser, "new_context") else None
         token2 = httpx.post(f"{region.url}/api/auth/token", data={"username": "nurse2", "password": "nightcare-demo"}
                             ).json()["access_token"]
         page2 = browser.new_page()
@@ -95,19 +94,27 @@ def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser) -
             return [r.status, await r.text()]; }""", [visit_id, token2])
         assert refused[0] == 404 and (expected is None or expected not in refused[1])
         page2.close()
-        del other
 
+        # No signal on the way: "en route" is queued on the phone and sent when the connection returns.
+        browser.set_offline(True)
         card.locator("[data-act=en_route]").click()
         card.locator(".state", has_text="en route").wait_for()
+        page.wait_for_selector("#queued:not([hidden])")
+        assert "1 waiting" in page.inner_text("#queued")
+        assert httpx.get(f"{region.url}/api/visits/{visit_id}", headers=region.op).json()["state"] == "accepted"
+        _shot(page, "4-offline-queued")
+        browser.set_offline(False)
+        page.wait_for_selector("#queued[hidden]", state="attached")
+        assert httpx.get(f"{region.url}/api/visits/{visit_id}", headers=region.op).json()["state"] == "en_route"
         card.locator("[data-act=on_scene]").click()
         card.locator(".state", has_text="on scene").wait_for()
         card.locator("[data-act=complete]").click()
         card.locator("textarea[name=note]").fill("Turned, comfortable, sleeping again.")
         card.locator(".materials input").first.fill("2")
-        _shot(page, "4-complete-form")
+        _shot(page, "5-complete-form")
         card.locator(".complete-form button[type=submit]").click()
         card.wait_for(state="detached")
-        _shot(page, "5-done")
+        _shot(page, "6-done")
         op = region.op
         done = httpx.get(f"{region.url}/api/visits/{visit_id}", headers=op).json()
         assert done["state"] == "completed"

@@ -260,3 +260,30 @@ def test_sms_keyword_accepts_the_job(world: World, engine) -> None:  # noqa: ANN
         assert s.get(Visit, vid).state == "accepted"
     unsigned = world.client.post("/twilio/sms", data={"From": "+31612340002", "Body": "OK"})
     assert unsigned.status_code == 403
+
+
+def test_rotating_the_key_safe_key_keeps_every_code(tmp_path) -> None:  # noqa: ANN001
+    from cryptography.fernet import Fernet
+
+    from dispatch.devtools.server import nightcare, service_env
+    from dispatch.keysafes.crypto import KeysafeCipher
+    from dispatch.settings import Settings
+    from dispatch.db import make_engine
+    from dispatch.clients.models import Client
+
+    url = f"sqlite:///{tmp_path / 'rotate.db'}"
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    env = service_env(url, NIGHTCARE_KEYSAFE_KEY=old)
+    nightcare("db", "upgrade", env=env)
+    nightcare("seed", env=env)
+    engine = make_engine(url, pool_size=1)
+    with Session(engine) as s:
+        before = {c.id: KeysafeCipher(Settings(environment="test", keysafe_key=old)).decrypt(c.keysafe_code_encrypted)
+                  for c in s.exec(select(Client)) if c.keysafe_code_encrypted}
+    assert before
+    nightcare("keys", "rotate", env={**env, "NIGHTCARE_KEYSAFE_KEY": new, "NIGHTCARE_KEYSAFE_PREVIOUS_KEYS": f'["{old}"]'})
+    only_new = KeysafeCipher(Settings(environment="test", keysafe_key=new))
+    with Session(engine) as s:
+        after = {c.id: only_new.decrypt(c.keysafe_code_encrypted) for c in s.exec(select(Client)) if c.keysafe_code_encrypted}
+    engine.dispose()
+    assert after == before

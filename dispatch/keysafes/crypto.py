@@ -23,3 +23,18 @@ class KeysafeCipher:
     def rotate(self, token: str) -> str:
         """Re-encrypt under the primary key (for key rotation)."""
         return self._fernet.rotate(token.encode()).decode()
+
+
+def rotate_all(session, cipher: KeysafeCipher) -> int:  # noqa: ANN001 - a sqlmodel Session
+    """Re-encrypt every stored key-safe code under the primary key (after NIGHTCARE_KEYSAFE_KEY changed and the
+    old key moved to NIGHTCARE_KEYSAFE_PREVIOUS_KEYS); afterwards the old key can be dropped. Returns the count."""
+    from sqlmodel import col, select
+
+    from dispatch.clients.models import Client
+
+    count = 0
+    for client in session.exec(select(Client).where(col(Client.keysafe_code_encrypted).is_not(None))):
+        client.keysafe_code_encrypted = cipher.rotate(client.keysafe_code_encrypted)
+        session.add(client)
+        count += 1
+    return count

@@ -7,6 +7,7 @@ const store = {
   del(k) { localStorage.removeItem("nc." + k); },
 };
 const jobs = new Map();   // visit id -> visit
+const clients = new Map();  // client id -> summary (kept in memory only, for this session)
 let socket = null, retry = 1;
 
 class Offline extends Error {}
@@ -53,7 +54,8 @@ async function replay() {
   showQueue();
   if (store.get("token")) await loadJobs();
 }
-window.addEventListener("online", replay);
+window.addEventListener("online", () => { line(socket?.readyState === 1); replay(); });
+window.addEventListener("offline", () => line(false));
 
 // -- screens -------------------------------------------------------------------------------------------
 function show(id) { for (const s of ["login", "bag", "jobs"]) $("#" + s).hidden = s !== id; }
@@ -185,7 +187,9 @@ function card(v) {
   for (const b of li.querySelectorAll("[data-act]")) b.hidden = !ENABLED[b.dataset.act].includes(v.state);
   const err = li.querySelector(".error");
   const guard = (fn) => async () => { err.textContent = ""; try { await fn(); } catch (e) { err.textContent = e.body?.detail || e.message; } };
-  api("GET", `/api/clients/${v.client_id}`).then((c) => {
+  const known = clients.get(v.client_id);
+  (known ? Promise.resolve(known) : api("GET", `/api/clients/${v.client_id}`)).then((c) => {
+    clients.set(v.client_id, c);
     li.querySelector(".address").textContent = `${c.street} ${c.house_number}, ${c.city}`;
     li.querySelector("[data-act=navigate]").href = `https://www.google.com/maps/dir/?api=1&destination=${c.lat},${c.lon}`;
     li._client = c;
