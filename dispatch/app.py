@@ -76,6 +76,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         if owns_engine:
             # Room for the live channel's own threads (responders/live.py) beside the request bound.
             app.state.engine = make_engine(settings.database_url, pool_size=settings.max_concurrent_requests + 8)
+        app.state.reader_engine = (make_engine(settings.database_url, pool_size=4, reader=True)
+                                   if settings.is_sqlite else app.state.engine)
         register_shipped(app.state.engine)
         app.state.hub.attach(asyncio.get_running_loop())
         register(app.state.engine, app.state.hub)
@@ -93,6 +95,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             await app.state.replanner.stop()
             if listener is not None:
                 await asyncio.to_thread(listener.stop)
+            if app.state.reader_engine is not app.state.engine:
+                app.state.reader_engine.dispose()
             if owns_engine:
                 app.state.engine.dispose()
 

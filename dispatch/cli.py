@@ -125,6 +125,12 @@ def _cmd_bench_intake(args: argparse.Namespace) -> None:
     intake.print_table(intake.run(backends=backends, calls=args.calls, workers=args.workers))
 
 
+def _cmd_bench_live(args: argparse.Namespace) -> None:
+    from dispatch.bench import live
+
+    live.run(phones=args.phones)
+
+
 def _cmd_bench_routing(args: argparse.Namespace) -> None:
     from dispatch.bench import routing as bench
 
@@ -226,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_intake.add_argument("--calls", type=int, default=2000, help="calls per run at 50 clients")
     bench_intake.add_argument("--workers", type=int, default=1, help="uvicorn workers (PostgreSQL only)")
     bench_intake.set_defaults(func=_cmd_bench_intake)
+    bench_live = bench_sub.add_parser("live", help="websocket fan-out and reconnect storm of N phones")
+    bench_live.add_argument("--phones", type=int, default=200)
+    bench_live.set_defaults(func=_cmd_bench_live)
     bench_routing = bench_sub.add_parser("routing", help="Solomon instances: gap to best known, with VROOM")
     bench_routing.add_argument("directory", help="a folder of .vrptw files (e.g. ../shared/benchmarks/solomon/25)")
     bench_routing.add_argument("--time-limit", type=float, default=1.0, help="seconds per instance")

@@ -35,8 +35,11 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
-def make_engine(database_url: str, *, pool_size: int = 20) -> Engine:
-    """Create an engine. SQLite runs in WAL mode with full fsync and immediate write locks."""
+def make_engine(database_url: str, *, pool_size: int = 20, reader: bool = False) -> Engine:
+    """Create an engine. SQLite runs in WAL mode with full fsync and immediate write locks.
+
+    `reader=True` (SQLite): transactions begin deferred, so reads run beside the writer (WAL) instead of
+    queueing for the write lock; for sessions that only read (the live channel's outbox reads)."""
     if database_url.startswith("sqlite"):
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -48,7 +51,7 @@ def make_engine(database_url: str, *, pool_size: int = 20) -> Engine:
             max_overflow=pool_size,
             hide_parameters=True,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, immediate=not reader)
         return engine
     return create_engine(
         database_url,
@@ -59,7 +62,7 @@ def make_engine(database_url: str, *, pool_size: int = 20) -> Engine:
     )
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, immediate: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         # Let SQLAlchemy (not pysqlite) decide when a transaction begins, so we can BEGIN IMMEDIATE.
@@ -71,6 +74,12 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+    if not immediate:
+        @event.listens_for(engine, "begin")
+        def _on_begin_deferred(connection):  # type: ignore[no-untyped-def]
+            connection.exec_driver_sql("BEGIN")
+        return
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]

@@ -108,8 +108,11 @@ def replan(engine: Engine, settings: Settings, *, triggers: list[str], cache: Mu
                             solve_ms=int(result.solver.get("solve_ms", 0)))
         session.add(decision)
         session.flush()
+        ids = [int(key.split("-")[1]) for key in seen]
+        locked = {v.id: v for v in session.exec(select(Visit).where(col(Visit.id).in_(ids))
+                                                 .order_by(col(Visit.id)).with_for_update())}
         for key, before in seen.items():
-            visit = session.exec(select(Visit).where(Visit.id == int(key.split("-")[1])).with_for_update()).one()
+            visit = locked[int(key.split("-")[1])]
             if _snapshot(visit) != before:
                 continue  # changed since the state was read
             nurse_key, arrival = routed.get(key, (None, None))

@@ -32,6 +32,7 @@ from dispatch.timeutil import utcnow
 router = APIRouter(tags=["live"])
 log = logging.getLogger("nightcare.responders")
 HELLO_TIMEOUT_S = 10
+ACK_WRITE_S = 1.0
 # Database work of the live channel runs here, apart from the request threadpool: a storm of reconnecting
 # phones cannot take the threads that HTTP requests need.
 _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="nightcare-live")
@@ -44,6 +45,11 @@ async def _db(engine: Engine, fn, *args: Any) -> Any:  # noqa: ANN001
             session.commit()
             return result
     return await asyncio.get_running_loop().run_in_executor(_executor, run)
+
+
+def _reader(ws: WebSocket) -> Engine:
+    """Reads of the outbox and tokens go through the app's reader engine (SQLite: beside the writer)."""
+    return ws.app.state.reader_engine
 
 
 async def _hello(ws: WebSocket, role: Role) -> tuple[Principal, int] | None:
@@ -60,7 +66,8 @@ async def _hello(ws: WebSocket, role: Role) -> tuple[Principal, int] | None:
         return None
     host = ws.client.host if ws.client else ""
     try:
-        principal = await _db(ws.app.state.engine, lambda s: principal_for_token(s, hello["token"], source_address=host))
+        principal = await _db(ws.app.state.engine,
+                              lambda s: principal_for_token(s, hello["token"], source_address=host))
     except AppError:
         await _close(ws, 4401, "token invalid or expired: log in again")
         return None
@@ -92,13 +99,17 @@ async def nurse_socket(ws: WebSocket) -> None:
     conn = Connection(nurse_id)
     hub.add(conn)  # before the first read: a message committed meanwhile wakes us
     try:
-        channel = await _db(engine, lambda s: s.get(NurseChannel, nurse_id))
+        channel = await _db(_reader(ws), lambda s: s.get(NurseChannel, nurse_id))
         newest = channel.last_seq if channel else 0
         # A phone that claims more than the server has (a database restored from backup) gets everything.
         last_seq = last_seq if last_seq <= newest else 0
         await ws.send_text(json.dumps({"type": "welcome", "nurse_id": nurse_id, "last_seq": newest}))
-        await _run(ws, sender=_nurse_sender(ws, conn, engine, last_seq),
-                   on_frame=lambda frame: _nurse_frame(ws, engine, nurse_id, frame))
+        acks = _Acks(engine, nurse_id)
+        try:
+            await _run(ws, sender=_nurse_sender(ws, conn, _reader(ws), last_seq),
+                       on_frame=lambda frame: _nurse_frame(ws, acks, frame))
+        finally:
+            await acks.flush()
     finally:
         hub.remove(conn)
 
@@ -125,9 +136,33 @@ def _nurse_sender(ws: WebSocket, conn: Connection, engine: Engine, last_seq: int
     return send
 
 
-async def _nurse_frame(ws: WebSocket, engine: Engine, nurse_id: int, frame: dict[str, Any]) -> None:
-    if frame.get("type") == "ack" and isinstance(frame.get("seq"), int):
-        await _db(engine, lambda s: outbox.acknowledge(s, nurse_id, frame["seq"]))
+class _Acks:
+    """The phone acknowledges every message; the highest number is written at most once a second (a burst of
+    acks is one write, not one per message)."""
+
+    def __init__(self, engine: Engine, nurse_id: int) -> None:
+        self.engine, self.nurse_id = engine, nurse_id
+        self.seen = self.written = 0
+        self.task: asyncio.Task | None = None
+
+    def add(self, seq: int) -> None:
+        self.seen = max(self.seen, seq)
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._later())
+
+    async def _later(self) -> None:
+        await asyncio.sleep(ACK_WRITE_S)
+        await self.flush()
+
+    async def flush(self) -> None:
+        if self.seen > self.written:
+            seq, self.written = self.seen, self.seen
+            await _db(self.engine, lambda s: outbox.acknowledge(s, self.nurse_id, seq))
+
+
+async def _nurse_frame(ws: WebSocket, acks: _Acks, frame: dict[str, Any]) -> None:
+    if frame.get("type") == "ack" and isinstance(frame.get("seq"), int) and not isinstance(frame["seq"], bool):
+        acks.add(frame["seq"])
     elif frame.get("type") == "ping":
         await ws.send_text(json.dumps({"type": "pong"}))
 
