@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 import websockets
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from dispatch.db import make_engine
 from dispatch.devtools.server import ServerProcess, nightcare, service_env
@@ -140,10 +140,23 @@ async def test_bad_hello_wrong_role_and_other_nurses_jobs(tmp_path: Path) -> Non
         one, two = Phone(region.url, region.token("nurse1")), Phone(region.url, region.token("nurse2"))
         await two.drain((await two.connect(last_seq=0))["last_seq"])
         await one.drain((await one.connect(last_seq=0))["last_seq"])
+        board = await websockets.connect(f"{url}/ws/operators")
+        await board.send(json.dumps({"type": "hello", "token": _login(region.url, "operator")}))
+        assert json.loads(await board.recv())["type"] == "welcome"
         region.assign(visit, "nurse1")
         await one.wait_for(_offered(visit))
         with pytest.raises(TimeoutError):
             await two.wait_for(_offered(visit), timeout=1.5)
+        # The operators' board hears of calls as they come in.
+        r = httpx.post(f"{region.url}/api/calls", json={"source": "alarm", "source_ref": "live-1",
+                                                        "caller_phone": "+31592000001"}, headers=region.op)
+        assert r.status_code == 201
+        while True:
+            event = json.loads(await asyncio.wait_for(board.recv(), 5))
+            if event["type"] == "event" and event["kind"] == "call.changed" and event["call_id"] == r.json()["id"]:
+                assert event["state"] == "received"
+                break
+        await board.close()
         await one.close()
         await two.close()
     finally:

@@ -111,6 +111,7 @@ def replan(engine: Engine, settings: Settings, *, triggers: list[str], cache: Mu
         ids = [int(key.split("-")[1]) for key in seen]
         locked = {v.id: v for v in session.exec(select(Visit).where(col(Visit.id).in_(ids))
                                                  .order_by(col(Visit.id)).with_for_update())}
+        told: set[int] = set()
         for key, before in seen.items():
             visit = locked[int(key.split("-")[1])]
             if _snapshot(visit) != before:
@@ -126,7 +127,12 @@ def replan(engine: Engine, settings: Settings, *, triggers: list[str], cache: Mu
                     visit.state = "assigned" if nurse_id else "open"
                     follow_call(session, visit)
             session.add(visit)
-            outbox.assignment_changed(session, visit, before=before, eta_before=eta_before)
+            told |= outbox.assignment_changed(session, visit, before=before, eta_before=eta_before)
+        for route in result.routes:
+            nurse_id = int(route.nurse.split("-")[1])
+            if nurse_id in told:
+                outbox.plan_changed(session, nurse_id, decision.id, [
+                    (int(stop.job.split("-")[1]), now + timedelta(seconds=stop.arrival_s)) for stop in route.stops])
         board_after_commit(session, "plan.changed", decision_id=decision.id)
         decision.decision_ms = round((time.perf_counter() - started) * 1000)
         session.add(decision)

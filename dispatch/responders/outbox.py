@@ -61,21 +61,33 @@ def job(session: Session, visit: Visit) -> dict[str, Any]:
 
 
 def assignment_changed(session: Session, visit: Visit, *, before: int | None, eta_before: datetime | None = None,
-                       reason: str = "") -> None:
+                       reason: str = "") -> set[int]:
     """Tell the nurses what a change of this visit means for them: offered to the new one, withdrawn from the
-    previous one, or (same nurse) a new time."""
+    previous one, or (same nurse) a new time. Returns the nurses told."""
+    told: set[int] = set()
     if before is not None and before != visit.nurse_id:
         publish(session, before, "job.cancelled", {"visit_id": visit.id, "reason": reason or "re-planned"})
+        told.add(before)
     if visit.nurse_id is None or visit.state == "cancelled":
         if before is not None and before == visit.nurse_id:
             publish(session, before, "job.cancelled", {"visit_id": visit.id, "reason": reason or "cancelled"})
-        return
+            told.add(before)
+        return told
     if before != visit.nurse_id:
         visit.offered_at, visit.sms_at = utcnow(), None
         session.add(visit)
         publish(session, visit.nurse_id, "job.offered", job(session, visit))
+        told.add(visit.nurse_id)
     elif visit.eta is not None and (eta_before is None or abs((visit.eta - eta_before).total_seconds()) >= ETA_CHANGE_S):
         publish(session, visit.nurse_id, "job.updated", job(session, visit))
+        told.add(visit.nurse_id)
+    return told
+
+
+def plan_changed(session: Session, nurse_id: int, decision_id: int, route: list[tuple[int, datetime | None]]) -> None:
+    """Her route in the new plan, in order (sent when a re-plan changed any of her jobs)."""
+    publish(session, nurse_id, "plan.changed", {"decision_id": decision_id,
+                                                "route": [{"visit_id": v, "eta": _iso(eta)} for v, eta in route]})
 
 
 def _iso(moment: datetime | None) -> str | None:
