@@ -24,7 +24,7 @@ from dispatch.db import SessionDep
 from dispatch.errors import AppError, Forbidden, ServiceUnavailable
 from dispatch.nurses.models import Nurse
 from dispatch.responders.hub import board_after_commit
-from dispatch.responders.jobs import _step
+from dispatch.responders.jobs import advance
 from dispatch.visits.models import Visit
 
 router = APIRouter(prefix="/twilio", tags=["twilio"], include_in_schema=False)
@@ -119,7 +119,7 @@ async def incoming_sms(request: Request, session: SessionDep) -> Response:
         return _xml(reply)
     principal = Principal(user_id=None, username=f"sms:nurse-{nurse.id}", role=Role.nurse, organisation_id=None,
                           nurse_id=nurse.id)
-    _step(session, principal, visit, "accepted", reason="accepted by SMS")
+    advance(session, principal, visit, "accepted", reason="accepted by SMS")
     request_replan(request, session, f"nurse {nurse.id} accepted visit {visit.id} by SMS")
     reply.message(f"nightcare: job {visit.id} accepted. Open the app for the address.")
     return _xml(reply)

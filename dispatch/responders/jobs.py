@@ -79,7 +79,7 @@ def _own_visit(session: Session, principal: Principal, visit_id: int, *, action:
     return visit
 
 
-def _step(session: Session, principal: Principal, visit: Visit, to: str, *, reason: str = "") -> None:
+def advance(session: Session, principal: Principal, visit: Visit, to: str, *, reason: str = "") -> None:
     if visit.state not in NEXT[to]:
         raise Conflict(f"visit {visit.id} is {visit.state}; it can go to {to} only from "
                        f"{' or '.join(NEXT[to])}", field="state", state=visit.state)
@@ -105,7 +105,7 @@ def _step(session: Session, principal: Principal, visit: Visit, to: str, *, reas
 def accept(visit_id: VisitId, request: Request, session: SessionDep, principal: Nurses) -> JobOut:
     """The nurse takes the job: it stays hers when the night is re-planned."""
     visit = _own_visit(session, principal, visit_id, action="accept")
-    _step(session, principal, visit, "accepted", reason="accepted on the phone")
+    advance(session, principal, visit, "accepted", reason="accepted on the phone")
     request_replan(request, session, f"nurse {principal.nurse_id} accepted visit {visit.id}")
     return JobOut(visit_id=visit.id, state=visit.state, nurse_id=visit.nurse_id)
 
@@ -141,7 +141,7 @@ def decline(visit_id: VisitId, body: DeclineIn, request: Request, session: Sessi
 def progress(visit_id: VisitId, body: ProgressIn, request: Request, session: SessionDep, principal: Nurses) -> JobOut:
     """En route, on scene, completed (with the handover note for the day team and the materials used)."""
     visit = _own_visit(session, principal, visit_id, action="update")
-    _step(session, principal, visit, body.state)
+    advance(session, principal, visit, body.state)
     if body.state == "completed":
         visit.handover_note = body.handover_note
         record_materials(session, principal, visit, [(m.item_id, m.quantity) for m in body.materials])
