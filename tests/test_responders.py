@@ -66,10 +66,12 @@ def assign(world: World, visit: str, nurse: str, lock: bool = True):  # noqa: AN
 
 def test_an_assignment_is_offered_to_the_nurse_and_withdrawn_from_the_previous_one(world: World, engine) -> None:  # noqa: ANN001
     assert assign(world, "b1", "n2").status_code == 200
-    offered = [m for m in messages(engine, world.nurses["n2"]) if m.kind == "job.offered"]
-    assert offered[-1].payload["visit_id"] == world.visits["b1"]
-    assert offered[-1].payload["address"].startswith("Kerkstraat 1")
-    assert "code" not in str(offered[-1].payload).lower().replace("postcode", "")
+    # (a background re-plan may offer her other work meanwhile: look at b1's offer)
+    offered = [m for m in messages(engine, world.nurses["n2"])
+               if m.kind == "job.offered" and m.payload["visit_id"] == world.visits["b1"]]
+    assert len(offered) == 1
+    assert offered[0].payload["address"].startswith("Kerkstraat 1")
+    assert "code" not in str(offered[0].payload).lower().replace("postcode", "")
     assert assign(world, "b1", "n1").status_code == 200
     n2 = messages(engine, world.nurses["n2"])
     about_b1 = [m.kind for m in n2 if m.payload.get("visit_id") == world.visits["b1"]]
