@@ -121,7 +121,7 @@ def release(session: Session, visit: Visit, *, reason: str, by: str) -> None:
         call = session.get(Call, visit.call_id)
         if call is not None and call.state in (CallState.assigned.value, CallState.accepted.value):
             calls.transition(session, SYSTEM, call, CallState.queued, reason=f"nurse {nurse_id}: {reason}")
-    outbox.publish(session, nurse_id, "job.cancelled", {"visit_id": visit.id, "reason": reason})
+    outbox.assignment_changed(session, visit, before=nurse_id, reason=reason)
     board_after_commit(session, "visit.changed", visit_id=visit.id, state="open", nurse_id=None, released=reason)
 
 

@@ -115,8 +115,6 @@ async def nurse_socket(ws: WebSocket) -> None:
 
 
 def _nurse_sender(ws: WebSocket, conn: Connection, engine: Engine, last_seq: int):  # noqa: ANN202
-    heartbeat = ws.app.state.settings.live_heartbeat_s
-
     async def send() -> None:
         sent = last_seq
         while True:
@@ -129,10 +127,7 @@ def _nurse_sender(ws: WebSocket, conn: Connection, engine: Engine, last_seq: int
                     sent = m.seq
                 if len(messages) < 500:
                     break
-            try:
-                await asyncio.wait_for(conn.wake.wait(), timeout=heartbeat)
-            except TimeoutError:
-                await ws.send_text(json.dumps({"type": "heartbeat", "at": utcnow().isoformat()}))
+            await _await_news(ws, conn)
     return send
 
 
@@ -177,17 +172,12 @@ async def operator_socket(ws: WebSocket) -> None:
     hub: Hub = ws.app.state.hub
     conn = Connection(None)
     hub.add(conn)
-    heartbeat = ws.app.state.settings.live_heartbeat_s
-
     async def send() -> None:
         while True:
             conn.wake.clear()
             while not conn.board.empty():
                 await ws.send_text(json.dumps({"type": "event", **conn.board.get_nowait()}))
-            try:
-                await asyncio.wait_for(conn.wake.wait(), timeout=heartbeat)
-            except TimeoutError:
-                await ws.send_text(json.dumps({"type": "heartbeat", "at": utcnow().isoformat()}))
+            await _await_news(ws, conn)
 
     async def frame(f: dict[str, Any]) -> None:
         if f.get("type") == "ping":
@@ -198,6 +188,14 @@ async def operator_socket(ws: WebSocket) -> None:
         await _run(ws, sender=send, on_frame=frame)
     finally:
         hub.remove(conn)
+
+
+async def _await_news(ws: WebSocket, conn: Connection) -> None:
+    """Until the hub wakes this connection; a heartbeat whenever nothing has come for a while."""
+    try:
+        await asyncio.wait_for(conn.wake.wait(), timeout=ws.app.state.settings.live_heartbeat_s)
+    except TimeoutError:
+        await ws.send_text(json.dumps({"type": "heartbeat", "at": utcnow().isoformat()}))
 
 
 async def _run(ws: WebSocket, *, sender, on_frame) -> None:  # noqa: ANN001
