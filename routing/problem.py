@@ -47,6 +47,9 @@ class Job:
     assigned_to: str | None = None
     locked: bool = False
     started: bool = False  # extension: a locked job whose service has begun (comes first in its route)
+    # Extension: cost per second between the window opening and the start (a client waiting for a call to be
+    # answered), on top of lateness after the window closes. 0 (the spec's objective): waiting is free.
+    waiting_weight: int = 0
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,8 @@ def from_dict(raw: Any) -> Problem:
             lateness_weight=_int(jb.get("lateness_weight", 1), f"jobs[{i}].lateness_weight", minimum=0),
             skills=_skills(jb.get("skills"), f"jobs[{i}].skills"),
             demand=_int(jb.get("demand", 0), f"jobs[{i}].demand", minimum=0), assigned_to=assigned, locked=locked,
-            started=started))
+            started=started,
+            waiting_weight=_int(jb.get("waiting_weight", 0), f"jobs[{i}].waiting_weight", minimum=0)))
     _distinct([j.id for j in jobs], "jobs")
     for nurse in nurses:
         under_way = [j.id for j in jobs if j.started and j.assigned_to == nurse.id]
@@ -242,6 +246,7 @@ def to_dict(problem: Problem) -> dict[str, Any]:
                    for n in problem.nurses],
         "jobs": [{"id": j.id, "location": j.location, "service_s": j.service_s, "window_s": list(j.window_s),
                   "hard": j.hard, "lateness_weight": j.lateness_weight, "skills": sorted(j.skills), "demand": j.demand,
-                  "assigned_to": j.assigned_to, "locked": j.locked, **({"started": True} if j.started else {})}
+                  "assigned_to": j.assigned_to, "locked": j.locked, **({"started": True} if j.started else {}),
+                  **({"waiting_weight": j.waiting_weight} if j.waiting_weight else {})}
                  for j in problem.jobs],
     }

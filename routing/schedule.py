@@ -14,7 +14,7 @@ class RouteTimes:
     stops: tuple[Stop, ...]
     travel_s: int
     lateness_s: int  # seconds late, summed over soft windows
-    weighted_lateness: int  # lateness_weight × seconds late
+    weighted_lateness: int  # lateness_weight × seconds late, plus waiting_weight × seconds from open to start
     finish_s: int  # arrival at the end location, or the last stop's end
     feasible: bool
     why: str = ""
@@ -36,6 +36,7 @@ def route_times(problem: Problem, travel: list[list[int]], nurse: Nurse, jobs: l
         leg = travel[here][job.location]
         arrival = t + leg
         start = max(arrival, job.window_s[0])
+        weighted += (start - job.window_s[0]) * job.waiting_weight
         if start > job.window_s[1]:
             if job.hard:
                 why = why or f"{job.id} would start at {start}, after its hard window closes at {job.window_s[1]}"

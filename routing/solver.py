@@ -107,9 +107,16 @@ def _build(problem: Problem, matrix: list[list[int]], jobs: list[Job]):  # noqa:
     horizon = max([n.shift_end_s for n in nurses] + [j.window_s[1] for j in jobs] + [problem.now_s]) + 86_400
     model.AddDimension(transit_cb, horizon, horizon, False, "time")
     clock = model.GetDimensionOrDie("time")
+    # A cumul variable takes one soft upper bound, so waiting (from the window opening) is priced on a twin
+    # of the time dimension. Both are costed at their earliest schedule, the one the spec's rules give.
+    waiting = None
+    if any(j.waiting_weight for j in jobs):
+        model.AddDimension(transit_cb, horizon, horizon, False, "waiting")
+        waiting = model.GetDimensionOrDie("waiting")
     for k, nurse in enumerate(nurses):
         t0 = departure(problem, nurse)
-        clock.CumulVar(model.Start(k)).SetRange(t0, t0)
+        for dim in (clock, waiting) if waiting else (clock,):
+            dim.CumulVar(model.Start(k)).SetRange(t0, t0)
         clock.CumulVar(model.End(k)).SetMax(max(nurse.shift_end_s, t0))
     for offset, job in enumerate(jobs):
         index = manager.NodeToIndex(2 * v + offset)
@@ -120,6 +127,10 @@ def _build(problem: Problem, matrix: list[list[int]], jobs: list[Job]):  # noqa:
             cumul.SetMin(job.window_s[0])
             if job.lateness_weight:
                 clock.SetCumulVarSoftUpperBound(index, job.window_s[1], job.lateness_weight * LATENESS_SCALE)
+        if waiting is not None:
+            waiting.CumulVar(index).SetMin(job.window_s[0])  # every job: its waits delay the ones after it
+            if job.waiting_weight:
+                waiting.SetCumulVarSoftUpperBound(index, job.window_s[0], job.waiting_weight * LATENESS_SCALE)
         if job.locked:
             k = next(i for i, n in enumerate(nurses) if n.id == job.assigned_to)
             _allow(model, index, [k])

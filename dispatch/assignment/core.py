@@ -20,17 +20,25 @@ DECLINED = "not-declined-by:"
 class Weights:
     """Lateness weight per second late, per urgency; planned night visits keep their windows (soft, so a
     planned visit is done late rather than not at all). Chosen on 20 simulated nights (see the notes):
-    U2 heavy enough that a 30-minute target beats everything else."""
+    U2 heavy enough that a 30-minute target beats everything else.
+
+    `urgent_waiting`: U0-U2 are "as soon as possible", not "any time within the target": every second an
+    urgent client waits costs this much, so a plan reaches them early and keeps slack for the next call
+    (20 nights: mean U2 response 14.4 -> 11.6 min, the share within target unchanged)."""
 
     u1: int = 100
     u2: int = 100
     u3: int = 3
     planned: int = 2
+    urgent_waiting: int = 10
 
     def of(self, kind: str, urgency: str | None) -> int:
         if kind == "planned":
             return self.planned
         return {"U0": self.u1, "U1": self.u1, "U2": self.u2}.get(urgency or "U3", self.u3)
+
+    def waiting(self, kind: str, urgency: str | None) -> int:
+        return self.urgent_waiting if kind == "call" and urgency in ("U0", "U1", "U2") else 0
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,7 @@ def to_problem(state: NightState) -> Problem:
     on_duty = {n.id for n in nurses}
     jobs = tuple(Job(id=v.id, location=loc(v.lat, v.lon), service_s=v.service_s, window_s=v.window_s, hard=False,
                      lateness_weight=state.weights.of(v.kind, v.urgency),
+                     waiting_weight=state.weights.waiting(v.kind, v.urgency),
                      skills=v.skills | {f"{DECLINED}{d}" for d in v.declined_by},
                      assigned_to=v.nurse if v.nurse in on_duty else None,
                      locked=v.locked and v.nurse in on_duty, started=v.started and v.locked and v.nurse in on_duty)

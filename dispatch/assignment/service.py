@@ -75,7 +75,8 @@ def night_state(session: Session, settings: Settings, now: datetime) -> tuple[Ni
     state = NightState(now_s=0, nurses=list(nurses.values()), visits=states, speed_kmh=settings.speed_kmh,
                        road_factor=settings.road_factor,
                        weights=Weights(u1=settings.weight_u1, u2=settings.weight_u2, u3=settings.weight_u3,
-                                       planned=settings.weight_planned))
+                                       planned=settings.weight_planned,
+                                       urgent_waiting=settings.weight_urgent_waiting))
     return state, by_key
 
 
@@ -111,6 +112,8 @@ def replan(engine: Engine, settings: Settings, *, triggers: list[str], cache: Mu
         ids = [int(key.split("-")[1]) for key in seen]
         locked = {v.id: v for v in session.exec(select(Visit).where(col(Visit.id).in_(ids))
                                                  .order_by(col(Visit.id)).with_for_update())}
+        # The clients in one query: messages to the phones carry their addresses.
+        session.exec(select(Client).where(col(Client.id).in_({v.client_id for v in locked.values()}))).all()
         told: set[int] = set()
         for key, before in seen.items():
             visit = locked[int(key.split("-")[1])]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from dispatch.clients.models import Client
@@ -24,16 +25,39 @@ ETA_CHANGE_S = 120  # an ETA that moves less than this is not news to the nurse
 def publish(session: Session, nurse_id: int, kind: str, payload: dict[str, Any]) -> OutboxMessage:
     if kind not in KINDS:
         raise ValueError(f"unknown message kind {kind}")
-    channel = session.exec(select(NurseChannel).where(NurseChannel.nurse_id == nurse_id).with_for_update()).first()
-    if channel is None:
-        channel = NurseChannel(nurse_id=nurse_id)
+    channel = _channel(session, nurse_id)
     channel.last_seq += 1
     message = OutboxMessage(nurse_id=nurse_id, seq=channel.last_seq, kind=kind, payload=payload)
-    session.add(channel)
-    session.add(message)
-    session.flush()
-    hub.wake_after_commit(session, nurse_id)
+    session.add(message)  # written with the rest of the transaction (a re-plan's messages in one batch)
+    woken = session.info.setdefault("outbox_woken", set())
+    if nurse_id not in woken:  # one wake-up per nurse and transaction is enough: she reads all that is new
+        woken.add(nurse_id)
+        hub.wake_after_commit(session, nurse_id)
     return message
+
+
+def _channel(session: Session, nurse_id: int) -> NurseChannel:
+    """Her channel row, locked once per transaction and kept until it ends (a re-plan may publish dozens)."""
+    channels = session.info.get("outbox_channels")
+    if channels is None:
+        channels = session.info["outbox_channels"] = {}
+        if not session.info.get("outbox_listening"):
+            session.info["outbox_listening"] = True
+            event.listen(session, "after_commit", _forget)
+            event.listen(session, "after_soft_rollback", _forget)
+    channel = channels.get(nurse_id)
+    if channel is None:
+        channel = session.exec(select(NurseChannel).where(NurseChannel.nurse_id == nurse_id).with_for_update()).first()
+        if channel is None:
+            channel = NurseChannel(nurse_id=nurse_id)
+        session.add(channel)
+        channels[nurse_id] = channel
+    return channel
+
+
+def _forget(session: Session, previous_transaction: Any = None) -> None:
+    session.info.pop("outbox_channels", None)
+    session.info.pop("outbox_woken", None)
 
 
 def after(session: Session, nurse_id: int, seq: int, *, limit: int = 500) -> list[OutboxMessage]:

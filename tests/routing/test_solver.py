@@ -36,7 +36,7 @@ def problems(draw) -> dict:  # noqa: ANN001
         hard = draw(st.booleans())
         job = {"id": f"j{i}", "location": draw(st.integers(0, n_loc - 1)), "service_s": draw(st.integers(0, 1800)),
                "window_s": [opens, opens + draw(st.integers(0, 7200))], "hard": hard,
-               "lateness_weight": draw(st.integers(1, 20)),
+               "lateness_weight": draw(st.integers(1, 20)), "waiting_weight": draw(st.sampled_from([0, 0, 1, 10])),
                "skills": draw(st.lists(st.sampled_from(SKILLS), max_size=1, unique=True))}
         if draw(st.integers(0, 5)) == 0:
             job.update(assigned_to=draw(st.sampled_from([n["id"] for n in nurses])), locked=True)
@@ -151,6 +151,7 @@ def test_geodesic_travel_follows_the_spec() -> None:
     (lambda p: p["locations"][1].update(lat=123), "locations[1].lat: must be a latitude"),
     (lambda p: p.update(travel={"matrix_s": [[0]]}), "travel.matrix_s: must be 3×3"),
     (lambda p: p["jobs"][0].update(service_s="long"), "jobs[0].service_s: must be a whole number"),
+    (lambda p: p["jobs"][0].update(waiting_weight=-1), "jobs[0].waiting_weight: must be at least 0"),
 ])
 def test_problem_validation_names_the_field(change, message: str) -> None:  # noqa: ANN001
     raw = _small()
@@ -161,8 +162,28 @@ def test_problem_validation_names_the_field(change, message: str) -> None:  # no
 
 
 def test_problem_round_trips_through_json() -> None:
-    problem = from_dict(_small())
+    raw = _small()
+    raw["jobs"][0]["waiting_weight"] = 10
+    problem = from_dict(raw)
     assert from_dict(json.loads(json.dumps(to_dict(problem)))) == problem
+    assert to_dict(problem)["jobs"][0]["waiting_weight"] == 10 and "waiting_weight" not in to_dict(problem)["jobs"][1]
+
+
+@pytest.mark.parametrize("time_limit", [0.2, 0])
+def test_a_waiting_weight_reaches_the_urgent_client_first(time_limit: float) -> None:
+    # Shortest drive: the nearby routine visit first, the urgent call after it, still inside its target.
+    # With a price on every second the urgent client waits, both the solver and the greedy fallback go there
+    # first, even though the drive is longer.
+    raw = {"now_s": 0, "locations": [{}, {}, {}], "travel": {"matrix_s": [[0, 300, 600], [300, 0, 400], [600, 400, 0]]},
+           "nurses": [{"id": "n1", "start": 0}],
+           "jobs": [{"id": "routine", "location": 1, "service_s": 600, "window_s": [0, 7200], "lateness_weight": 3},
+                    {"id": "urgent", "location": 2, "service_s": 600, "window_s": [0, 1800], "lateness_weight": 100}]}
+    relaxed = solve(from_dict(raw), Options(time_limit_s=time_limit))
+    assert [s.job for s in relaxed.route_of("n1").stops] == ["routine", "urgent"]
+    raw["jobs"][1]["waiting_weight"] = 10
+    keen = solve(from_dict(raw), Options(time_limit_s=time_limit))
+    assert [s.job for s in keen.route_of("n1").stops] == ["urgent", "routine"]
+    assert keen.route_of("n1").stops[0].arrival_s == 600 and violations(from_dict(raw), keen, travel.matrix(from_dict(raw))) == []
 
 
 def test_solve_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
