@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     weight_u2: int = Field(default=100, ge=0, le=10_000)
     weight_u3: int = Field(default=3, ge=0, le=10_000)
     weight_planned: int = Field(default=2, ge=0, le=10_000)
-    weight_urgent_waiting: int = Field(default=10, ge=0, le=10_000)  # per second a U0-U2 client waits
+    weight_urgent_waiting: int = Field(default=3, ge=0, le=10_000)  # per second a U0-U2 client waits
     # API requests in flight per worker; keep well below the threadpool size (40). See concurrency.py.
     max_concurrent_requests: int = Field(default=16, ge=1, le=32)
     request_queue_wait_s: float = Field(default=30.0, gt=0)

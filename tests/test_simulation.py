@@ -97,3 +97,20 @@ def test_simulate_and_scenario_commands(tmp_path: Path, capsys: pytest.CaptureFi
     main(["simulate", str(path), "--policy", "nearest", "--json"])
     night = json.loads(capsys.readouterr().out)
     assert night["policy"] == "nearest" and len(night["visits"]) == 6
+
+
+def test_an_urgent_call_is_reached_first_even_when_a_routine_one_lies_on_the_way() -> None:
+    # Both orders keep both targets; driving past the U3 visit first is shorter. "As soon as possible" wins:
+    # the nurse goes to the U2 client first and comes back for the U3 one.
+    scenario = {"name": "on-the-way", "shift": {"start_s": 0, "end_s": 28800},
+                "travel": {"model": "geodesic", "speed_kmh": 50, "road_factor": 1.3},
+                "targets_s": {"U2": 1800, "U3": 7200},
+                "nurses": [{"id": "n1", "lat": 52.9929, "lon": 6.5642, "skills": []}], "planned": [],
+                "calls": [{"id": "routine", "at_s": 60, "lat": 53.0109, "lon": 6.5642, "urgency": "U3", "service_s": 600,
+                           "skills": []},
+                          {"id": "urgent", "at_s": 60, "lat": 53.0469, "lon": 6.5642, "urgency": "U2", "service_s": 600,
+                           "skills": []}]}
+    visits = {v["id"]: v for v in simulate(scenario, "optimised")["visits"]}
+    assert visits["urgent"]["arrival_s"] < visits["routine"]["arrival_s"]
+    assert visits["urgent"]["arrival_s"] - 60 == geodesic_seconds((52.9929, 6.5642), (53.0469, 6.5642),
+                                                                   speed_kmh=50, road_factor=1.3)

@@ -2,6 +2,7 @@
 p90 response per urgency). `nightcare bench nights --nights 20 --calls 30`"""
 from __future__ import annotations
 
+import math
 import statistics
 
 from dispatch.simulation.engine import simulate
@@ -32,9 +33,12 @@ def run(*, count: int, calls: int, planned: int, nurses: int, time_limit: float)
     ratios = [o / c for o, c in zip(share["optimised"], share["clairvoyant"]) if c > 0]
     print(f"\nU2 within target, mean over {len(rows)} nights: "
           + ", ".join(f"{p} {statistics.mean(share[p]):.3f}" for p in POLICIES))
+    print("U2 mean response, mean over nights (min): " + ", ".join(
+        f"{p} {statistics.mean([r[p]['U2']['mean_response_s'] for r in rows if r[p].get('U2', {}).get('mean_response_s') is not None]) / 60:.1f}"
+        for p in POLICIES))
     for urgency in ("U2", "U3"):
         print(f"{urgency} p90 response, median over nights (min): " + ", ".join(
-            f"{p} {statistics.median([r[p][urgency]['p90_response_s'] or 10**6 for r in rows if urgency in r[p]]) / 60:.1f}"
+            f"{p} {statistics.median([_p90(r[p][urgency]) for r in rows if urgency in r[p]]) / 60:.1f}"
             for p in POLICIES))
     print(f"optimised beats nearest on {beats}/{len(rows)} nights (U2 share higher, or equal with lower U2 p90)")
     print(f"optimised / clairvoyant U2 share: mean {statistics.mean(ratios):.3f}, worst night {min(ratios):.3f}")
@@ -47,5 +51,9 @@ def _better(a: dict, b: dict) -> bool:
     sa, sb = a["U2"]["within_target"], b["U2"]["within_target"]
     if sa != sb:
         return sa > sb
-    pa, pb = a["U2"]["p90_response_s"] or 10**9, b["U2"]["p90_response_s"] or 10**9
-    return pa < pb
+    return _p90(a["U2"]) < _p90(b["U2"])
+
+
+def _p90(kpi: dict) -> float:
+    """p90 response in seconds; a group with unserved calls has none (worse than any)."""
+    return math.inf if kpi["p90_response_s"] is None else kpi["p90_response_s"]
