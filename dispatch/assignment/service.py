@@ -112,8 +112,9 @@ def replan(engine: Engine, settings: Settings, *, triggers: list[str], cache: Mu
         ids = [int(key.split("-")[1]) for key in seen]
         locked = {v.id: v for v in session.exec(select(Visit).where(col(Visit.id).in_(ids))
                                                  .order_by(col(Visit.id)).with_for_update())}
-        # The clients in one query: messages to the phones carry their addresses.
-        session.exec(select(Client).where(col(Client.id).in_({v.client_id for v in locked.values()}))).all()
+        # The clients in one query (held here: the session's identity map keeps only what is referenced),
+        # as messages to the phones carry their addresses.
+        clients = session.exec(select(Client).where(col(Client.id).in_({v.client_id for v in locked.values()}))).all()
         told: set[int] = set()
         for key, before in seen.items():
             visit = locked[int(key.split("-")[1])]
@@ -137,6 +138,7 @@ def replan(engine: Engine, settings: Settings, *, triggers: list[str], cache: Mu
                 outbox.plan_changed(session, nurse_id, decision.id, [
                     (int(stop.job.split("-")[1]), now + timedelta(seconds=stop.arrival_s)) for stop in route.stops])
         board_after_commit(session, "plan.changed", decision_id=decision.id)
+        del clients
         decision.decision_ms = round((time.perf_counter() - started) * 1000)
         session.add(decision)
         session.commit()
