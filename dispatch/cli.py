@@ -178,7 +178,7 @@ def _cmd_bench_nights(args: argparse.Namespace) -> None:
     from dispatch.bench import nights
 
     nights.run(count=args.nights, calls=args.calls, planned=args.planned, nurses=args.nurses,
-               time_limit=args.time_limit)
+               time_limit=args.time_limit, misses=args.misses)
 
 
 def _cmd_bench_decisions(args: argparse.Namespace) -> None:
@@ -249,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench_nights.add_argument("--planned", type=int, default=20)
     bench_nights.add_argument("--nurses", type=int, default=3)
     bench_nights.add_argument("--time-limit", type=float, default=0.1, help="solver seconds per re-plan")
+    bench_nights.add_argument("--misses", action="store_true",
+                              help="for each U2 optimised reached late: could any nurse have made it at that moment?")
     bench_nights.set_defaults(func=_cmd_bench_nights)
     bench_decisions = bench_sub.add_parser("decisions", help="decision latency: new visit to stored plan")
     bench_decisions.add_argument("--repeats", type=int, default=40)

@@ -114,3 +114,34 @@ def test_an_urgent_call_is_reached_first_even_when_a_routine_one_lies_on_the_way
     assert visits["urgent"]["arrival_s"] < visits["routine"]["arrival_s"]
     assert visits["urgent"]["arrival_s"] - 60 == geodesic_seconds((52.9929, 6.5642), (53.0469, 6.5642),
                                                                    speed_kmh=50, road_factor=1.3)
+
+
+def _one_nurse_night(calls: list[dict]) -> dict:
+    return {"name": "misses", "shift": {"start_s": 0, "end_s": 28800},
+            "travel": {"model": "geodesic", "speed_kmh": 50, "road_factor": 1.3}, "targets_s": {"U2": 1800, "U3": 7200},
+            "nurses": [{"id": "n1", "lat": 52.9929, "lon": 6.5642, "skills": []}], "planned": [],
+            "calls": [{"skills": [], **c} for c in calls]}
+
+
+def test_a_late_call_is_explained_out_of_reach_when_every_nurse_was_mid_visit() -> None:
+    from dispatch.simulation.misses import late_calls
+
+    scenario = _one_nurse_night([
+        {"id": "long", "at_s": 0, "lat": 52.9929, "lon": 6.5642, "urgency": "U3", "service_s": 3000},
+        {"id": "urgent", "at_s": 600, "lat": 53.0109, "lon": 6.5642, "urgency": "U2", "service_s": 600}])
+    night = simulate(scenario, "optimised", time_limit_s=0.05)
+    [late] = late_calls(scenario, night)
+    drive = geodesic_seconds((52.9929, 6.5642), (53.0109, 6.5642), speed_kmh=50, road_factor=1.3)
+    assert late["call"] == "urgent" and late["kind"] == "out of reach"
+    assert late["best_s"] == late["response_s"] == 3000 - 600 + drive
+
+
+def test_a_late_call_is_explained_reachable_when_the_nurse_went_to_another_urgent_call() -> None:
+    from dispatch.simulation.misses import late_calls
+
+    scenario = _one_nurse_night([
+        {"id": "north", "at_s": 0, "lat": 53.0829, "lon": 6.5642, "urgency": "U2", "service_s": 1800},
+        {"id": "south", "at_s": 60, "lat": 52.9659, "lon": 6.5642, "urgency": "U2", "service_s": 1800}])
+    night = simulate(scenario, "optimised", time_limit_s=0.05)
+    [late] = late_calls(scenario, night)  # one nurse, two U2 calls 13 km apart: one of them is late
+    assert late["kind"] == "reachable" and late["best_s"] <= 1800 < late["response_s"]

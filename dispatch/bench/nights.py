@@ -6,6 +6,7 @@ import math
 import statistics
 
 from dispatch.simulation.engine import simulate
+from dispatch.simulation.misses import late_calls
 from dispatch.simulation.scenario import generate
 
 POLICIES = ("nearest", "optimised", "clairvoyant")
@@ -19,15 +20,23 @@ def _fmt(k: dict, urgency: str) -> str:
     return f"{g['within_target']:5.2f} p90 {p90:>8}"
 
 
-def run(*, count: int, calls: int, planned: int, nurses: int, time_limit: float) -> list[dict]:
-    rows = []
+def run(*, count: int, calls: int, planned: int, nurses: int, time_limit: float, misses: bool = False) -> list[dict]:
+    rows, late = [], []
     print(f"{'night':<18} " + "  ".join(f"{p + ' U2 / U3':<38}" for p in POLICIES))
     for seed in range(1, count + 1):
         scenario = generate(seed=seed, calls=calls, planned=planned, nurses=nurses)
-        kpis = {p: simulate(scenario, p, time_limit_s=time_limit)["kpis"] for p in POLICIES}
+        nights = {p: simulate(scenario, p, time_limit_s=time_limit) for p in POLICIES}
+        kpis = {p: night["kpis"] for p, night in nights.items()}
         rows.append({"night": scenario["name"], **kpis})
         print(f"{scenario['name']:<18} " + "  ".join(f"{_fmt(kpis[p], 'U2')} | {_fmt(kpis[p], 'U3')}"
                                                      for p in POLICIES), flush=True)
+        if misses:
+            for miss in late_calls(scenario, nights["optimised"]):
+                late.append(miss)
+                best = "nobody" if miss["best_s"] is None else f"{miss['best_nurse']} in {miss['best_s'] / 60:.1f} min"
+                got = "unserved" if miss["response_s"] is None else f"{miss['response_s'] / 60:.1f} min"
+                print(f"    late U2 {miss['call']} at {miss['at_s'] / 3600:.2f} h: {got}; at that moment the "
+                      f"earliest was {best} ({miss['kind']})", flush=True)
     share = {p: [r[p]["U2"]["within_target"] for r in rows if "U2" in r[p]] for p in POLICIES}
     beats = sum(1 for r in rows if _better(r["optimised"], r["nearest"]))
     ratios = [o / c for o, c in zip(share["optimised"], share["clairvoyant"]) if c > 0]
@@ -42,6 +51,9 @@ def run(*, count: int, calls: int, planned: int, nurses: int, time_limit: float)
             for p in POLICIES))
     print(f"optimised beats nearest on {beats}/{len(rows)} nights (U2 share higher, or equal with lower U2 p90)")
     print(f"optimised / clairvoyant U2 share: mean {statistics.mean(ratios):.3f}, worst night {min(ratios):.3f}")
+    if misses:
+        out = sum(m["kind"] == "out of reach" for m in late)
+        print(f"late U2 calls (optimised): {len(late)}, of which {out} out of reach of every nurse when they came")
     print("decision ms p95 (optimised), median over nights: "
           f"{statistics.median([r['optimised']['decision_ms_p95'] for r in rows]):.0f}")
     return rows
