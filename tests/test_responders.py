@@ -81,6 +81,25 @@ def test_an_assignment_is_offered_to_the_nurse_and_withdrawn_from_the_previous_o
             ][0] == "job.offered"
 
 
+def test_sequences_stay_gap_free_across_batches_rollbacks_and_transactions(world: World, engine) -> None:  # noqa: ANN001
+    from dispatch.responders import outbox
+
+    nurse = world.nurses["n2"]
+    with Session(engine) as session:
+        for i in range(3):  # one transaction, several messages (as a re-plan writes them)
+            outbox.publish(session, nurse, "job.updated", {"visit_id": -1, "n": i})
+        session.commit()
+        outbox.publish(session, nurse, "job.updated", {"visit_id": -1, "n": 3})  # same session, next transaction
+        session.rollback()  # nothing of it is sent, and its number is given out again
+        outbox.publish(session, nurse, "job.updated", {"visit_id": -1, "n": 4})
+        session.commit()
+    everything = messages(engine, nurse)  # (background re-plans may write to her too, in between)
+    assert [m.seq for m in everything] == list(range(1, len(everything) + 1))
+    mine = [m for m in everything if "n" in m.payload]
+    assert [m.payload["n"] for m in mine] == [0, 1, 2, 4]
+    assert mine[1].seq - mine[0].seq == mine[2].seq - mine[1].seq == 1  # one batch, consecutive
+
+
 def test_accept_progress_complete_and_the_call_follows(world: World, engine) -> None:  # noqa: ANN001
     from tests.test_assignment import acute_visit
     from tests.test_triage import SAFE

@@ -43,8 +43,7 @@ def _channel(session: Session, nurse_id: int) -> NurseChannel:
         channels = session.info["outbox_channels"] = {}
         if not session.info.get("outbox_listening"):
             session.info["outbox_listening"] = True
-            event.listen(session, "after_commit", _forget)
-            event.listen(session, "after_soft_rollback", _forget)
+            event.listen(session, "after_transaction_end", _forget)
     channel = channels.get(nurse_id)
     if channel is None:
         channel = session.exec(select(NurseChannel).where(NurseChannel.nurse_id == nurse_id).with_for_update()).first()
@@ -55,7 +54,9 @@ def _channel(session: Session, nurse_id: int) -> NurseChannel:
     return channel
 
 
-def _forget(session: Session, previous_transaction: Any = None) -> None:
+def _forget(session: Session, transaction: Any) -> None:
+    if transaction.parent is not None:
+        return  # a savepoint: the outer transaction still holds the lock
     session.info.pop("outbox_channels", None)
     session.info.pop("outbox_woken", None)
 
