@@ -17,6 +17,7 @@ from dispatch.auth.router import router as auth_router
 from dispatch.calls.router import router as calls_router
 from dispatch.clients.router import router as clients_router
 from dispatch.concurrency import RequestLimiter
+from dispatch.heap import freeze_startup_objects
 from dispatch.daytasks.router import router as daytasks_router
 from dispatch.db import make_engine
 from dispatch.errors import install_error_handlers
@@ -88,6 +89,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         escalator = Escalator(app.state.engine, settings, app.state.sms, app.state.replanner.request)
         await app.state.replanner.start()
         await escalator.start()
+        if settings.environment != "test":
+            freeze_startup_objects()
         try:
             yield
         finally:

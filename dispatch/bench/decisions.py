@@ -20,6 +20,7 @@ from dispatch.clients.models import Client
 from dispatch.db import make_engine
 from dispatch.nurses.models import Nurse, Shift
 from dispatch.organisations.models import Organisation
+from dispatch.heap import freeze_startup_objects
 from dispatch.settings import Settings
 from dispatch.simulation.scenario import point
 from dispatch.timeutil import utcnow
@@ -64,6 +65,7 @@ def _measure(nurses: int, jobs: int, repeats: int, workdir: Path) -> tuple[list[
         org_id = org.id
     cache: dict = {}
     replan(engine, settings, triggers=["warm-up"], cache=cache)  # the travel cache fills once per night
+    freeze_startup_objects()  # as the service does once started (dispatch/heap.py)
     timings, solvers = [], {}
     for i in range(repeats):
         with Session(engine) as session:
