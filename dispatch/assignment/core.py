@@ -24,8 +24,8 @@ class Weights:
 
     `urgent_waiting`: U0-U2 are "as soon as possible", not "any time within the target": every second an
     urgent client waits costs what a second of U3 lateness costs, so a plan reaches them early and keeps
-    slack for the next call. 20 nights (see the notes): mean U2 response 18.5 -> 15.5 min on busy nights,
-    14.4 -> 11.8 on quieter ones, the share within target unchanged; a higher weight took more from U3."""
+    slack for the next call. 20 nights (see the notes): mean U2 response 18.5 -> 15.6 min on busy nights,
+    14.4 -> 11.9 on quieter ones, the share within target unchanged; a higher weight took more from U3."""
 
     u1: int = 100
     u2: int = 100
