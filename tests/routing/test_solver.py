@@ -57,10 +57,14 @@ def _assert_sound(raw: dict, plan) -> None:  # noqa: ANN001
     matrix = travel.matrix(problem)
     for job in problem.jobs:
         if job.locked and job.id not in routed:
-            # Dropped only when it cannot fit its nurse's route even alone (after a job under way).
+            # Dropped only when it has no feasible place in its nurse's route as planned (two locked jobs
+            # whose hard windows clash cannot both stay; a job under way keeps the first place).
             nurse = problem.nurse(job.assigned_to)
-            under_way = [j for j in problem.jobs if j.started and j.assigned_to == nurse.id and j.id != job.id]
-            assert not route_times(problem, matrix, nurse, [*under_way, job]).feasible, job
+            by_id = {j.id: j for j in problem.jobs}
+            route = [by_id[s.job] for s in plan.route_of(nurse.id).stops]
+            places = [0] if job.started else range(1 if route and route[0].started else 0, len(route) + 1)
+            assert not any(route_times(problem, matrix, nurse, [*route[:p], job, *route[p:]]).feasible
+                           for p in places), job
         elif job.locked:
             assert routed[job.id] == job.assigned_to
         elif job.id in routed:
