@@ -90,13 +90,7 @@ class Night:
         heapq.heappush(self.events, (at, self.seq, kind, data))
 
     def position(self, nurse: SimNurse, now: int) -> tuple[float, float]:
-        leg = nurse.leg
-        if leg is None:
-            return nurse.lat, nurse.lon
-        span = max(1, leg["arrival_s"] - leg["depart_s"])
-        f = min(1.0, max(0.0, (now - leg["depart_s"]) / span))
-        return (leg["from"]["lat"] + f * (leg["to"]["lat"] - leg["from"]["lat"]),
-                leg["from"]["lon"] + f * (leg["to"]["lon"] - leg["from"]["lon"]))
+        return (nurse.lat, nurse.lon) if nurse.leg is None else along(nurse.leg, now)
 
     def _call_visit(self, call: dict) -> SimVisit:
         target = self.targets.get(call["urgency"], self.targets.get("U2", 1800))
@@ -272,6 +266,14 @@ class Night:
         out["travel_km"] = round(km, 1)
         out["decision_ms_p95"] = round(_p95(self.decision_ms), 1) if self.decision_ms else 0
         return out
+
+
+def along(leg: dict, at: int) -> tuple[float, float]:
+    """Where a nurse on this drive is at `at`: on the straight line, in proportion to the time driven."""
+    span = max(1, leg["arrival_s"] - leg["depart_s"])
+    f = min(1.0, max(0.0, (at - leg["depart_s"]) / span))
+    return (leg["from"]["lat"] + f * (leg["to"]["lat"] - leg["from"]["lat"]),
+            leg["from"]["lon"] + f * (leg["to"]["lon"] - leg["from"]["lon"]))
 
 
 def _km(leg: dict) -> float:

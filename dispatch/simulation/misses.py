@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dispatch.simulation.engine import along
 from routing.travel import geodesic_seconds
 
 
@@ -49,9 +50,7 @@ def _state(nurse: dict[str, Any], night: dict[str, Any], places: dict, at: int) 
     here = (nurse["lat"], nurse["lon"])
     for leg in sorted((g for g in night["legs"] if g["nurse"] == nurse["id"] and g["depart_s"] <= at),
                       key=lambda g: g["depart_s"]):
-        start, end = (leg["from"]["lat"], leg["from"]["lon"]), (leg["to"]["lat"], leg["to"]["lon"])
         if leg["arrival_s"] > at:  # on the road: her point on the straight line
-            f = (at - leg["depart_s"]) / max(1, leg["arrival_s"] - leg["depart_s"])
-            return at, (start[0] + f * (end[0] - start[0]), start[1] + f * (end[1] - start[1]))
-        here = end
+            return at, along(leg, at)
+        here = (leg["to"]["lat"], leg["to"]["lon"])
     return at, here
