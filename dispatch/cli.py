@@ -174,11 +174,21 @@ def _cmd_scenario(args: argparse.Namespace) -> None:
     print(json.dumps(generate(seed=args.seed, calls=args.calls, planned=args.planned, nurses=args.nurses), indent=2))
 
 
+def _seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be at least 0 seconds")
+    return value
+
+
 def _cmd_bench_nights(args: argparse.Namespace) -> None:
     from dispatch.bench import nights
 
     nights.run(count=args.nights, calls=args.calls, planned=args.planned, nurses=args.nurses,
-               time_limit=args.time_limit, misses=args.misses)
+               time_limit=args.time_limit, misses=args.misses, foresight=args.foresight)
 
 
 def _cmd_bench_decisions(args: argparse.Namespace) -> None:
@@ -251,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_nights.add_argument("--time-limit", type=float, default=0.1, help="solver seconds per re-plan")
     bench_nights.add_argument("--misses", action="store_true",
                               help="for each U2 optimised reached late: could any nurse have made it at that moment?")
+    bench_nights.add_argument("--foresight", type=_seconds, default=0, metavar="S",
+                              help="measure the value of earlier information: the online policies learn of each "
+                                   "call S seconds before it comes (default 0: as in the live service)")
     bench_nights.set_defaults(func=_cmd_bench_nights)
     bench_decisions = bench_sub.add_parser("decisions", help="decision latency: new visit to stored plan")
     bench_decisions.add_argument("--repeats", type=int, default=40)

@@ -145,3 +145,24 @@ def test_a_late_call_is_explained_reachable_when_the_nurse_went_to_another_urgen
     night = simulate(scenario, "optimised", time_limit_s=0.05)
     [late] = late_calls(scenario, night)  # one nurse, two U2 calls 13 km apart: one of them is late
     assert late["kind"] == "reachable" and late["best_s"] <= 1800 < late["response_s"]
+
+
+def test_foresight_lets_an_online_policy_meet_a_call_it_would_otherwise_miss() -> None:
+    """Measuring the value of earlier information: told 10 minutes ahead, the nurse keeps herself free for the
+    urgent call instead of starting a long visit; the visit still starts only when the call comes."""
+    scenario = _one_nurse_night([
+        {"id": "long", "at_s": 0, "lat": 52.9929, "lon": 6.5642, "urgency": "U3", "service_s": 3000},
+        {"id": "urgent", "at_s": 600, "lat": 53.0109, "lon": 6.5642, "urgency": "U2", "service_s": 600}])
+    blind = {v["id"]: v for v in simulate(scenario, "optimised", time_limit_s=0.05)["visits"]}
+    told = {v["id"]: v for v in simulate(scenario, "optimised", time_limit_s=0.05, foresight_s=600)["visits"]}
+    assert blind["urgent"]["arrival_s"] - 600 > 1800  # without foresight she is mid-visit: late
+    assert told["urgent"]["arrival_s"] - 600 <= 1800
+    assert told["urgent"]["start_s"] == 600 and told["urgent"]["depart_s"] < 600
+    assert told["long"]["start_s"] >= told["urgent"]["end_s"]
+
+
+def test_bench_nights_rejects_negative_foresight(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["bench", "nights", "--foresight", "-5"])
+    assert exit_.value.code == 2
+    assert "--foresight: must be at least 0 seconds" in capsys.readouterr().err

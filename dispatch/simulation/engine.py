@@ -4,6 +4,11 @@ Policies: `optimised` (re-plans with the dispatch core at every call and every c
 nurse may be re-routed from her point on the straight line), `nearest` (each new visit goes to the nurse
 who can reach it first, queued behind her work, never re-planned) and `clairvoyant` (the solver is given
 the whole night in advance; the bound to compare with).
+
+`foresight_s` (a measurement, not a policy): the online policies learn of each call that many seconds
+before it comes, as if it were announced early; the call still cannot be served before it comes, and its
+response is still counted from then. It answers "how much earlier information would close the gap to the
+clairvoyant" (`nightcare bench nights --foresight S`).
 """
 from __future__ import annotations
 
@@ -54,9 +59,13 @@ class SimNurse:
 
 
 class Night:
-    def __init__(self, scenario: dict[str, Any], policy: str, *, time_limit_s: float = 0.1) -> None:
+    def __init__(self, scenario: dict[str, Any], policy: str, *, time_limit_s: float = 0.1,
+                 foresight_s: int = 0) -> None:
         if policy not in POLICIES:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}")
+        if foresight_s < 0:
+            raise ValueError("foresight_s must be at least 0")
+        self.foresight_s = foresight_s
         self.scenario, self.policy = scenario, policy
         travel = scenario.get("travel", {})
         self.speed, self.factor = float(travel.get("speed_kmh", 50)), float(travel.get("road_factor", 1.3))
@@ -199,7 +208,7 @@ class Night:
             self.replan(self.start_s, everything=True)
         else:
             for call in self.calls:
-                self.push(call["at_s"], "call", call["id"])
+                self.push(max(self.start_s, call["at_s"] - self.foresight_s), "call", call["id"])
             if self.policy == "optimised":
                 self.replan(self.start_s)
             else:
@@ -293,5 +302,6 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def simulate(scenario: dict[str, Any], policy: str, *, time_limit_s: float = 0.1) -> dict[str, Any]:
-    return Night(scenario, policy, time_limit_s=time_limit_s).run()
+def simulate(scenario: dict[str, Any], policy: str, *, time_limit_s: float = 0.1,
+             foresight_s: int = 0) -> dict[str, Any]:
+    return Night(scenario, policy, time_limit_s=time_limit_s, foresight_s=foresight_s).run()
