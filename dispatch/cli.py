@@ -255,8 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench_nights = bench_sub.add_parser("nights", help="generated nights: optimised vs nearest vs clairvoyant")
     bench_nights.add_argument("--nights", type=int, default=20)
-    bench_nights.add_argument("--calls", type=int, default=30)
-    bench_nights.add_argument("--planned", type=int, default=20)
+    # The defaults are the busy nights of the notes (24 calls + 20 planned); the quieter ones are 16 + 12.
+    bench_nights.add_argument("--calls", type=int, default=24, help="calls per night (default 24)")
+    bench_nights.add_argument("--planned", type=int, default=20, help="planned visits per night (default 20)")
     bench_nights.add_argument("--nurses", type=int, default=3)
     bench_nights.add_argument("--time-limit", type=float, default=0.1, help="solver seconds per re-plan")
     bench_nights.add_argument("--misses", action="store_true",

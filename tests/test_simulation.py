@@ -166,3 +166,12 @@ def test_bench_nights_rejects_negative_foresight(capsys: pytest.CaptureFixture[s
         main(["bench", "nights", "--foresight", "-5"])
     assert exit_.value.code == 2
     assert "--foresight: must be at least 0 seconds" in capsys.readouterr().err
+
+
+def test_bench_nights_summarises_a_night_without_u3_calls(capsys: pytest.CaptureFixture[str]) -> None:
+    """A tiny night (one U2 call, no U3) used to end the benchmark in a traceback over an empty median."""
+    main(["bench", "nights", "--nights", "1", "--calls", "1", "--planned", "1", "--time-limit", "0.02"])
+    out = capsys.readouterr().out
+    assert "U3 p90 response, median over nights (min): nearest -, optimised -, clairvoyant -" in out
+    assert "U2 within target, mean over 1 nights with U2 calls: nearest 1.000, optimised 1.000" in out
+    assert "nights below 0.95: 0/1" in out

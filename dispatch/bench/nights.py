@@ -1,5 +1,6 @@
 """Generated nights: `optimised` against `nearest` and `clairvoyant` (share of U2 reached within target,
-p90 response per urgency). `nightcare bench nights --nights 20 --calls 30`"""
+p90 response per urgency). `nightcare bench nights --nights 20` (busy nights: 24 calls + 20 planned; the notes' quieter nights are
+`--calls 16 --planned 12`)"""
 from __future__ import annotations
 
 import math
@@ -41,26 +42,37 @@ def run(*, count: int, calls: int, planned: int, nurses: int, time_limit: float,
                 got = "unserved" if miss["response_s"] is None else f"{miss['response_s'] / 60:.1f} min"
                 print(f"    late U2 {miss['call']} at {miss['at_s'] / 3600:.2f} h: {got}; at that moment the "
                       f"earliest was {best} ({miss['kind']})", flush=True)
-    share = {p: [r[p]["U2"]["within_target"] for r in rows if "U2" in r[p]] for p in POLICIES}
-    beats = sum(1 for r in rows if _better(r["optimised"], r["nearest"]))
+    with_u2 = [r for r in rows if "U2" in r["optimised"]]  # a night without U2 calls says nothing here
+    share = {p: [r[p]["U2"]["within_target"] for r in with_u2] for p in POLICIES}
+    beats = sum(1 for r in with_u2 if _better(r["optimised"], r["nearest"]))
     ratios = [o / c for o, c in zip(share["optimised"], share["clairvoyant"]) if c > 0]
-    print(f"\nU2 within target, mean over {len(rows)} nights: "
-          + ", ".join(f"{p} {statistics.mean(share[p]):.3f}" for p in POLICIES))
+    print(f"\nU2 within target, mean over {len(with_u2)} nights with U2 calls: "
+          + ", ".join(f"{p} {_stat(statistics.mean, share[p], 1, '.3f')}" for p in POLICIES))
     print("U2 mean response, mean over nights (min): " + ", ".join(
-        f"{p} {statistics.mean([r[p]['U2']['mean_response_s'] for r in rows if r[p].get('U2', {}).get('mean_response_s') is not None]) / 60:.1f}"
+        f"{p} {_stat(statistics.mean, [r[p]['U2']['mean_response_s'] for r in with_u2], 60, '.1f')}"
         for p in POLICIES))
     for urgency in ("U2", "U3"):
         print(f"{urgency} p90 response, median over nights (min): " + ", ".join(
-            f"{p} {statistics.median([_p90(r[p][urgency]) for r in rows if urgency in r[p]]) / 60:.1f}"
+            f"{p} {_stat(statistics.median, [_p90(r[p][urgency]) for r in rows if urgency in r[p]], 60, '.1f')}"
             for p in POLICIES))
-    print(f"optimised beats nearest on {beats}/{len(rows)} nights (U2 share higher, or equal with lower U2 p90)")
-    print(f"optimised / clairvoyant U2 share: mean {statistics.mean(ratios):.3f}, worst night {min(ratios):.3f}")
+    print(f"optimised beats nearest on {beats}/{len(with_u2)} nights (U2 share higher, or equal with lower U2 p90)")
+    print(f"optimised / clairvoyant U2 share: mean {_stat(statistics.mean, ratios, 1, '.3f')}, worst night "
+          f"{_stat(min, ratios, 1, '.3f')}, nights below 0.95: {sum(r < 0.95 for r in ratios)}/{len(ratios)}")
     if misses:
         out = sum(m["kind"] == "out of reach" for m in late)
         print(f"late U2 calls (optimised): {len(late)}, of which {out} out of reach of every nurse when they came")
     print("decision ms p95 (optimised), median over nights: "
-          f"{statistics.median([r['optimised']['decision_ms_p95'] for r in rows]):.0f}")
+          f"{_stat(statistics.median, [r['optimised']['decision_ms_p95'] for r in rows], 1, '.0f')}")
     return rows
+
+
+def _stat(how, values: list, unit: float, fmt: str) -> str:  # noqa: ANN001
+    """A summary figure over the nights that have one ('-' when none has; an unserved p90 is 'unserved')."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return "-"
+    value = how(values)
+    return "unserved" if value == math.inf else format(value / unit, fmt)
 
 
 def _better(a: dict, b: dict) -> bool:
