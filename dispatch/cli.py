@@ -156,12 +156,16 @@ def _cmd_solve(args: argparse.Namespace) -> None:
 
 def _cmd_simulate(args: argparse.Namespace) -> None:
     from dispatch.simulation.engine import simulate
+    from routing.problem import ProblemError
 
     try:
         scenario = json.loads(Path(args.scenario).read_text())
     except (OSError, json.JSONDecodeError) as exc:
         sys.exit(f"nightcare simulate: cannot read {args.scenario}: {exc}")
-    result = simulate(scenario, args.policy, time_limit_s=args.time_limit)
+    try:
+        result = simulate(scenario, args.policy, time_limit_s=args.time_limit)
+    except ProblemError as exc:
+        sys.exit(f"nightcare simulate: {args.scenario}: {exc}")
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -6,7 +6,8 @@ from typing import Any
 
 
 class ProblemError(ValueError):
-    """The problem is malformed; the message starts with the path of the offending field."""
+    """The input (a routing problem, or a night scenario built on the same fields) is malformed; the message
+    starts with the path of the offending field."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class Plan:
         return {s.job: r.nurse for r in self.routes for s in r.stops}
 
 
-def _int(value: Any, path: str, *, minimum: int | None = None) -> int:
+def seconds(value: Any, path: str, *, minimum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -110,7 +111,7 @@ def _int(value: Any, path: str, *, minimum: int | None = None) -> int:
     return value
 
 
-def _skills(value: Any, path: str) -> frozenset[str]:
+def skill_set(value: Any, path: str) -> frozenset[str]:
     if value is None:
         return frozenset()
     if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
@@ -118,20 +119,20 @@ def _skills(value: Any, path: str) -> frozenset[str]:
     return frozenset(value)
 
 
-def _obj(value: Any, path: str) -> dict[str, Any]:
+def obj(value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ProblemError(f"{path}: must be an object")
     return value
 
 
-def _id(item: dict[str, Any], path: str) -> str:
+def ident(item: dict[str, Any], path: str) -> str:
     value = item.get("id")
     if not isinstance(value, str) or not value:
         raise ProblemError(f"{path}.id: must be a non-empty string")
     return value
 
 
-def _distinct(ids: list[str], path: str) -> None:
+def distinct(ids: list[str], path: str) -> None:
     seen: set[str] = set()
     for value in ids:
         if value in seen:
@@ -139,73 +140,83 @@ def _distinct(ids: list[str], path: str) -> None:
         seen.add(value)
 
 
+def lat_lon(item: dict[str, Any], path: str) -> tuple[float, float]:
+    lat, lon = item.get("lat"), item.get("lon")
+    if isinstance(lat, bool) or not isinstance(lat, (int, float)) or not -90 <= lat <= 90:
+        raise ProblemError(f"{path}.lat: must be a latitude in degrees")
+    if isinstance(lon, bool) or not isinstance(lon, (int, float)) or not -180 <= lon <= 180:
+        raise ProblemError(f"{path}.lon: must be a longitude in degrees")
+    return lat, lon
+
+
+def geodesic_travel(travel: dict[str, Any], path: str, *, alternative: str = "") -> tuple[float, float]:
+    """(speed_kmh, road_factor) of a geodesic travel model, defaults 50 km/h and 1.3."""
+    if travel.get("model", "geodesic") != "geodesic":
+        raise ProblemError(f"{path}.model: must be 'geodesic'{alternative}")
+    speed, factor = travel.get("speed_kmh", 50), travel.get("road_factor", 1.3)
+    if not isinstance(speed, (int, float)) or isinstance(speed, bool) or not 1 <= speed <= 200:
+        raise ProblemError(f"{path}.speed_kmh: must be between 1 and 200")
+    if not isinstance(factor, (int, float)) or isinstance(factor, bool) or not 1 <= factor <= 5:
+        raise ProblemError(f"{path}.road_factor: must be between 1 and 5")
+    return float(speed), float(factor)
+
+
 def from_dict(raw: Any) -> Problem:
-    raw = _obj(raw, "problem")
-    now = _int(raw.get("now_s", 0), "now_s", minimum=0)
+    raw = obj(raw, "problem")
+    now = seconds(raw.get("now_s", 0), "now_s", minimum=0)
     locations_raw = raw.get("locations")
     if not isinstance(locations_raw, list) or not locations_raw:
         raise ProblemError("locations: must be a non-empty list")
-    travel_raw = _obj(raw.get("travel", {"model": "geodesic"}), "travel")
+    travel_raw = obj(raw.get("travel", {"model": "geodesic"}), "travel")
     if "matrix_s" in travel_raw:
         matrix = travel_raw["matrix_s"]
         n = len(locations_raw)
         if not isinstance(matrix, list) or len(matrix) != n or any(not isinstance(r, list) or len(r) != n for r in matrix):
             raise ProblemError(f"travel.matrix_s: must be {n}×{n}, one row and column per location")
-        rows = tuple(tuple(_int(v, f"travel.matrix_s[{i}][{j}]", minimum=0) for j, v in enumerate(r))
+        rows = tuple(tuple(seconds(v, f"travel.matrix_s[{i}][{j}]", minimum=0) for j, v in enumerate(r))
                      for i, r in enumerate(matrix))
         travel = Travel(model="matrix", matrix_s=rows)
     else:
-        if travel_raw.get("model", "geodesic") != "geodesic":
-            raise ProblemError("travel.model: must be 'geodesic' (or give travel.matrix_s)")
-        speed, factor = travel_raw.get("speed_kmh", 50), travel_raw.get("road_factor", 1.3)
-        if not isinstance(speed, (int, float)) or isinstance(speed, bool) or not 1 <= speed <= 200:
-            raise ProblemError("travel.speed_kmh: must be between 1 and 200")
-        if not isinstance(factor, (int, float)) or isinstance(factor, bool) or not 1 <= factor <= 5:
-            raise ProblemError("travel.road_factor: must be between 1 and 5")
-        travel = Travel(model="geodesic", speed_kmh=float(speed), road_factor=float(factor))
+        speed, factor = geodesic_travel(travel_raw, "travel", alternative=" (or give travel.matrix_s)")
+        travel = Travel(model="geodesic", speed_kmh=speed, road_factor=factor)
     locations = []
     for i, loc in enumerate(locations_raw):
-        loc = _obj(loc, f"locations[{i}]")
-        lat, lon = loc.get("lat"), loc.get("lon")
-        if travel.model == "geodesic":
-            if not isinstance(lat, (int, float)) or not -90 <= lat <= 90:
-                raise ProblemError(f"locations[{i}].lat: must be a latitude in degrees")
-            if not isinstance(lon, (int, float)) or not -180 <= lon <= 180:
-                raise ProblemError(f"locations[{i}].lon: must be a longitude in degrees")
+        loc = obj(loc, f"locations[{i}]")
+        lat, lon = lat_lon(loc, f"locations[{i}]") if travel.model == "geodesic" else (loc.get("lat"), loc.get("lon"))
         locations.append(Location(lat=lat, lon=lon))
     n_loc = len(locations)
 
     def _loc(value: Any, path: str, nullable: bool = False) -> int | None:
         if value is None and nullable:
             return None
-        index = _int(value, path, minimum=0)
+        index = seconds(value, path, minimum=0)
         if index >= n_loc:
             raise ProblemError(f"{path}: no location {index} (there are {n_loc})")
         return index
 
     nurses = []
     for i, nr in enumerate(raw.get("nurses") or []):
-        nr = _obj(nr, f"nurses[{i}]")
-        nid = _id(nr, f"nurses[{i}]")
+        nr = obj(nr, f"nurses[{i}]")
+        nid = ident(nr, f"nurses[{i}]")
         capacity = nr.get("capacity")
         nurses.append(Nurse(
             id=nid, start=_loc(nr.get("start"), f"nurses[{i}].start"), end=_loc(nr.get("end"), f"nurses[{i}].end", True),
-            available_from_s=_int(nr.get("available_from_s", 0), f"nurses[{i}].available_from_s", minimum=0),
-            shift_end_s=_int(nr.get("shift_end_s", 86_400), f"nurses[{i}].shift_end_s", minimum=0),
-            skills=_skills(nr.get("skills"), f"nurses[{i}].skills"),
-            capacity=None if capacity is None else _int(capacity, f"nurses[{i}].capacity", minimum=0)))
+            available_from_s=seconds(nr.get("available_from_s", 0), f"nurses[{i}].available_from_s", minimum=0),
+            shift_end_s=seconds(nr.get("shift_end_s", 86_400), f"nurses[{i}].shift_end_s", minimum=0),
+            skills=skill_set(nr.get("skills"), f"nurses[{i}].skills"),
+            capacity=None if capacity is None else seconds(capacity, f"nurses[{i}].capacity", minimum=0)))
     if not nurses:
         raise ProblemError("nurses: at least one nurse is needed")
-    _distinct([n.id for n in nurses], "nurses")
+    distinct([n.id for n in nurses], "nurses")
     ids = {n.id for n in nurses}
     jobs = []
     for i, jb in enumerate(raw.get("jobs") or []):
-        jb = _obj(jb, f"jobs[{i}]")
-        jid = _id(jb, f"jobs[{i}]")
+        jb = obj(jb, f"jobs[{i}]")
+        jid = ident(jb, f"jobs[{i}]")
         window = jb.get("window_s")
         if not isinstance(window, list) or len(window) != 2:
             raise ProblemError(f"jobs[{i}].window_s: must be [open, close]")
-        opens, closes = _int(window[0], f"jobs[{i}].window_s[0]"), _int(window[1], f"jobs[{i}].window_s[1]")
+        opens, closes = seconds(window[0], f"jobs[{i}].window_s[0]"), seconds(window[1], f"jobs[{i}].window_s[1]")
         if closes < opens:
             raise ProblemError(f"jobs[{i}].window_s: closes before it opens")
         assigned, locked = jb.get("assigned_to"), bool(jb.get("locked", False))
@@ -218,14 +229,14 @@ def from_dict(raw: Any) -> Problem:
             raise ProblemError(f"jobs[{i}].started: a job under way must be locked")
         jobs.append(Job(
             id=jid, location=_loc(jb.get("location"), f"jobs[{i}].location"),
-            service_s=_int(jb.get("service_s", 0), f"jobs[{i}].service_s", minimum=0), window_s=(opens, closes),
+            service_s=seconds(jb.get("service_s", 0), f"jobs[{i}].service_s", minimum=0), window_s=(opens, closes),
             hard=bool(jb.get("hard", False)),
-            lateness_weight=_int(jb.get("lateness_weight", 1), f"jobs[{i}].lateness_weight", minimum=0),
-            skills=_skills(jb.get("skills"), f"jobs[{i}].skills"),
-            demand=_int(jb.get("demand", 0), f"jobs[{i}].demand", minimum=0), assigned_to=assigned, locked=locked,
+            lateness_weight=seconds(jb.get("lateness_weight", 1), f"jobs[{i}].lateness_weight", minimum=0),
+            skills=skill_set(jb.get("skills"), f"jobs[{i}].skills"),
+            demand=seconds(jb.get("demand", 0), f"jobs[{i}].demand", minimum=0), assigned_to=assigned, locked=locked,
             started=started,
-            waiting_weight=_int(jb.get("waiting_weight", 0), f"jobs[{i}].waiting_weight", minimum=0)))
-    _distinct([j.id for j in jobs], "jobs")
+            waiting_weight=seconds(jb.get("waiting_weight", 0), f"jobs[{i}].waiting_weight", minimum=0)))
+    distinct([j.id for j in jobs], "jobs")
     for nurse in nurses:
         under_way = [j.id for j in jobs if j.started and j.assigned_to == nurse.id]
         if len(under_way) > 1:

@@ -175,3 +175,55 @@ def test_bench_nights_summarises_a_night_without_u3_calls(capsys: pytest.Capture
     assert "U3 p90 response, median over nights (min): nearest -, optimised -, clairvoyant -" in out
     assert "U2 within target, mean over 1 nights with U2 calls: nearest 1.000, optimised 1.000" in out
     assert "nights below 0.95: 0/1" in out
+
+
+def _spec_example() -> dict:
+    """The scenario of specs/night-scenario.md."""
+    return {"name": "assen-weekday-01", "shift": {"start_s": 0, "end_s": 28800},
+            "travel": {"model": "geodesic", "speed_kmh": 50, "road_factor": 1.3},
+            "targets_s": {"U2": 1800, "U3": 7200},
+            "nurses": [{"id": "n1", "lat": 52.99, "lon": 6.56, "skills": ["palliative"]}],
+            "planned": [{"id": "p1", "lat": 52.98, "lon": 6.55, "window_s": [7200, 10800], "service_s": 900,
+                         "skills": []}],
+            "calls": [{"id": "c1", "at_s": 1234, "lat": 53.01, "lon": 6.60, "urgency": "U2", "service_s": 1500,
+                       "skills": []}]}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda s: s.pop("shift"), "shift: must be an object"),
+    (lambda s: s["shift"].update(end_s=0), "shift.end_s: must be after shift.start_s"),
+    (lambda s: s["travel"].update(model="matrix"), "travel.model: must be 'geodesic'"),
+    (lambda s: s.update(nurses=[]), "nurses: must be a non-empty list"),
+    (lambda s: s["nurses"][0].update(lat="north"), "nurses[0].lat: must be a latitude in degrees"),
+    (lambda s: s["nurses"].append(dict(s["nurses"][0])), "nurses: ids must be distinct ('n1' is used twice)"),
+    (lambda s: s["planned"][0].update(window_s=[10800, 7200]), "planned[0].window_s: closes before it opens"),
+    (lambda s: s["planned"][0].update(service_s=-1), "planned[0].service_s: must be at least 0"),
+    (lambda s: s["calls"][0].pop("at_s"), "calls[0].at_s: must be a whole number of seconds"),
+    (lambda s: s["calls"][0].update(at_s=30000), "calls[0].at_s: must be within the shift (0-28800)"),
+    (lambda s: s["calls"][0].update(urgency="U1"), "calls[0].urgency: must be one with a target in targets_s (U2, U3)"),
+    (lambda s: s["calls"][0].update(id="p1"), "planned and calls: ids must be distinct ('p1' is used twice)"),
+    (lambda s: s["calls"][0].update(skills="palliative"), "calls[0].skills: must be a list of skill names"),
+])
+def test_simulate_names_the_field_of_a_malformed_scenario(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          change, message: str) -> None:  # noqa: ANN001
+    scenario = _spec_example()
+    change(scenario)
+    path = tmp_path / "night.json"
+    path.write_text(json.dumps(scenario))
+    with pytest.raises(SystemExit) as exit_:
+        main(["simulate", str(path)])
+    assert exit_.value.code == f"nightcare simulate: {path}: {message}"
+
+
+def test_the_spec_example_and_generated_nights_pass_the_check_unchanged() -> None:
+    from dispatch.simulation.scenario import check
+
+    example = _spec_example()
+    assert check(example) == example
+    assert check(SMALL) == SMALL
+    bare = {k: v for k, v in example.items() if k not in ("travel", "targets_s", "planned")}
+    filled = check(bare)  # the defaults the spec gives
+    assert filled["travel"] == {"model": "geodesic", "speed_kmh": 50.0, "road_factor": 1.3}
+    assert filled["targets_s"] == {"U2": 1800, "U3": 7200} and filled["planned"] == []
+    night = simulate(bare, "optimised", time_limit_s=0.05)
+    assert night["kpis"]["U2"]["n"] == 1 and night["visits"][0]["nurse"] == "n1"

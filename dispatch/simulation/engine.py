@@ -22,6 +22,7 @@ from typing import Any
 from geopy.distance import geodesic
 
 from dispatch.assignment.core import NightState, NurseState, VisitState, plan
+from dispatch.simulation.scenario import check
 from routing.solver import Options
 from routing.travel import geodesic_seconds
 
@@ -66,20 +67,20 @@ class Night:
         if foresight_s < 0:
             raise ValueError("foresight_s must be at least 0")
         self.foresight_s = foresight_s
+        scenario = check(scenario)  # a malformed scenario: ProblemError naming the field
         self.scenario, self.policy = scenario, policy
-        travel = scenario.get("travel", {})
-        self.speed, self.factor = float(travel.get("speed_kmh", 50)), float(travel.get("road_factor", 1.3))
+        self.speed, self.factor = scenario["travel"]["speed_kmh"], scenario["travel"]["road_factor"]
         self.start_s, self.end_s = scenario["shift"]["start_s"], scenario["shift"]["end_s"]
-        self.targets = scenario.get("targets_s", {"U2": 1800, "U3": 7200})
+        self.targets = scenario["targets_s"]
         self.options = Options(time_limit_s=time_limit_s)
-        self.nurses = {n["id"]: SimNurse(id=n["id"], lat=n["lat"], lon=n["lon"], skills=frozenset(n.get("skills", [])))
+        self.nurses = {n["id"]: SimNurse(id=n["id"], lat=n["lat"], lon=n["lon"], skills=frozenset(n["skills"]))
                        for n in scenario["nurses"]}
         self.visits: dict[str, SimVisit] = {}
-        for p in scenario.get("planned", []):
+        for p in scenario["planned"]:
             self.visits[p["id"]] = SimVisit(id=p["id"], kind="planned", lat=p["lat"], lon=p["lon"],
                                             window=tuple(p["window_s"]), service_s=p["service_s"],
-                                            skills=frozenset(p.get("skills", [])))
-        self.calls = sorted(scenario.get("calls", []), key=lambda c: (c["at_s"], c["id"]))
+                                            skills=frozenset(p["skills"]))
+        self.calls = sorted(scenario["calls"], key=lambda c: (c["at_s"], c["id"]))
         self.known: set[str] = set(self.visits)
         self.legs: list[dict] = []
         self.events: list[tuple] = []
@@ -102,10 +103,10 @@ class Night:
         return (nurse.lat, nurse.lon) if nurse.leg is None else along(nurse.leg, now)
 
     def _call_visit(self, call: dict) -> SimVisit:
-        target = self.targets.get(call["urgency"], self.targets.get("U2", 1800))
+        target = self.targets[call["urgency"]]
         return SimVisit(id=call["id"], kind="call", lat=call["lat"], lon=call["lon"],
                         window=(call["at_s"], call["at_s"] + target), service_s=call["service_s"],
-                        skills=frozenset(call.get("skills", [])), urgency=call["urgency"], at_s=call["at_s"])
+                        skills=frozenset(call["skills"]), urgency=call["urgency"], at_s=call["at_s"])
 
     # -- moving nurses ---------------------------------------------------------------------------
     def depart(self, nurse: SimNurse, now: int) -> None:
@@ -249,7 +250,7 @@ class Night:
             else:
                 row.update(window_s=list(v.window))
             visits.append(row)
-        return {"scenario": self.scenario.get("name", ""), "policy": self.policy, "visits": visits,
+        return {"scenario": self.scenario["name"], "policy": self.policy, "visits": visits,
                 "legs": self.legs, "kpis": self.kpis()}
 
     def kpis(self) -> dict[str, Any]:

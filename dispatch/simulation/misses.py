@@ -11,16 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from dispatch.simulation.engine import along
+from dispatch.simulation.scenario import check
 from routing.travel import geodesic_seconds
 
 
 def late_calls(scenario: dict[str, Any], night: dict[str, Any], urgency: str = "U2") -> list[dict[str, Any]]:
-    travel = scenario.get("travel", {})
-    speed, factor = float(travel.get("speed_kmh", 50)), float(travel.get("road_factor", 1.3))
-    target = scenario.get("targets_s", {}).get(urgency, 1800)
-    places = {v["id"]: (v["lat"], v["lon"]) for v in [*scenario.get("calls", []), *scenario.get("planned", [])]}
+    scenario = check(scenario)
+    speed, factor = scenario["travel"]["speed_kmh"], scenario["travel"]["road_factor"]
+    target = scenario["targets_s"].get(urgency, 1800)
+    places = {v["id"]: (v["lat"], v["lon"]) for v in [*scenario["calls"], *scenario["planned"]]}
     found = []
-    for call in scenario.get("calls", []):
+    for call in scenario["calls"]:
         if call["urgency"] != urgency:
             continue
         visit = next(v for v in night["visits"] if v["id"] == call["id"])

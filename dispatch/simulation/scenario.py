@@ -7,6 +7,7 @@ from typing import Any
 
 from dispatch.seed.demo import NURSES
 from dispatch.seed.places import PLACES
+from routing.problem import ProblemError, distinct, geodesic_travel, ident, lat_lon, obj, seconds, skill_set
 
 SHIFT_S = 8 * 3600  # 23:00 - 07:00
 # Relative call intensity per hour of the shift (23h, 0h, ..., 6h): busy late evening and early morning.
@@ -75,3 +76,67 @@ def generate(*, seed: int, calls: int, planned: int = 20, nurses: int = 3) -> di
     return {"name": f"assen-night-{seed:03d}", "shift": {"start_s": 0, "end_s": SHIFT_S},
             "travel": {"model": "geodesic", "speed_kmh": 50, "road_factor": 1.3},
             "targets_s": {"U2": 1800, "U3": 7200}, "nurses": team, "planned": planned_visits, "calls": night_calls}
+
+
+DEFAULT_TARGETS_S = {"U2": 1800, "U3": 7200}
+
+
+def check(raw: Any) -> dict[str, Any]:
+    """The scenario of specs/night-scenario.md with its defaults filled in, or a ProblemError whose message
+    names the field and the reason (`calls[3].at_s: must be a whole number of seconds`)."""
+    scenario = obj(raw, "scenario")
+    name = scenario.get("name", "")
+    if not isinstance(name, str):
+        raise ProblemError("name: must be a string")
+    shift = obj(scenario.get("shift"), "shift")
+    start = seconds(shift.get("start_s"), "shift.start_s", minimum=0)
+    end = seconds(shift.get("end_s"), "shift.end_s")
+    if end <= start:
+        raise ProblemError("shift.end_s: must be after shift.start_s")
+    speed, factor = geodesic_travel(obj(scenario.get("travel", {}), "travel"), "travel")
+    targets = obj(scenario.get("targets_s", DEFAULT_TARGETS_S), "targets_s")
+    targets = {str(u): seconds(t, f"targets_s.{u}", minimum=1) for u, t in targets.items()}
+    nurses = []
+    for i, raw_nurse in enumerate(_list(scenario.get("nurses"), "nurses", required=True)):
+        nurse, path = obj(raw_nurse, f"nurses[{i}]"), f"nurses[{i}]"
+        lat, lon = lat_lon(nurse, path)
+        nurses.append({"id": ident(nurse, path), "lat": lat, "lon": lon,
+                       "skills": sorted(skill_set(nurse.get("skills"), f"{path}.skills"))})
+    distinct([n["id"] for n in nurses], "nurses")
+    planned = []
+    for i, raw_visit in enumerate(_list(scenario.get("planned", []), "planned")):
+        visit, path = obj(raw_visit, f"planned[{i}]"), f"planned[{i}]"
+        window = visit.get("window_s")
+        if not isinstance(window, list) or len(window) != 2:
+            raise ProblemError(f"{path}.window_s: must be [open, close]")
+        opens, closes = seconds(window[0], f"{path}.window_s[0]"), seconds(window[1], f"{path}.window_s[1]")
+        if closes < opens:
+            raise ProblemError(f"{path}.window_s: closes before it opens")
+        planned.append({**visit, "id": ident(visit, path), **_place(visit, path), "window_s": [opens, closes]})
+    calls = []
+    for i, raw_call in enumerate(_list(scenario.get("calls", []), "calls")):
+        call, path = obj(raw_call, f"calls[{i}]"), f"calls[{i}]"
+        at = seconds(call.get("at_s"), f"{path}.at_s")
+        if not start <= at <= end:
+            raise ProblemError(f"{path}.at_s: must be within the shift ({start}-{end})")
+        urgency = call.get("urgency")
+        if urgency not in targets:
+            raise ProblemError(f"{path}.urgency: must be one with a target in targets_s ({', '.join(targets)})")
+        calls.append({**call, "id": ident(call, path), **_place(call, path), "at_s": at, "urgency": urgency})
+    distinct([v["id"] for v in planned + calls], "planned and calls")
+    return {**scenario, "name": name, "shift": {"start_s": start, "end_s": end},
+            "travel": {"model": "geodesic", "speed_kmh": speed, "road_factor": factor}, "targets_s": targets,
+            "nurses": nurses, "planned": planned, "calls": calls}
+
+
+def _list(value: Any, path: str, *, required: bool = False) -> list:
+    if not isinstance(value, list) or (required and not value):
+        raise ProblemError(f"{path}: must be a {'non-empty ' if required else ''}list")
+    return value
+
+
+def _place(visit: dict[str, Any], path: str) -> dict[str, Any]:
+    """Where a visit is, how long it takes and which skills it needs."""
+    lat, lon = lat_lon(visit, path)
+    return {"lat": lat, "lon": lon, "service_s": seconds(visit.get("service_s", 0), f"{path}.service_s", minimum=0),
+            "skills": sorted(skill_set(visit.get("skills"), f"{path}.skills"))}
