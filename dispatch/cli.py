@@ -178,14 +178,25 @@ def _cmd_scenario(args: argparse.Namespace) -> None:
     print(json.dumps(generate(seed=args.seed, calls=args.calls, planned=args.planned, nurses=args.nurses), indent=2))
 
 
-def _seconds(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be at least 0 seconds")
-    return value
+def _at_least(minimum: float, kind: type = int, what: str = "a whole number", maximum: float | None = None):  # noqa: ANN202
+    """An argparse type: a number of this kind, at least `minimum` (and at most `maximum`), or a message
+    naming the reason."""
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not value >= minimum:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}")
+        return value
+    return parse
+
+
+COUNT, POSITIVE, PORT = _at_least(0), _at_least(1), _at_least(1, maximum=65535)
+SECONDS = _at_least(0, float, "a number of seconds", maximum=3600)
+_seconds = _at_least(0, int, "a whole number of seconds")
 
 
 def _cmd_bench_nights(args: argparse.Namespace) -> None:
@@ -207,13 +218,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="migrate, seed the demo region and serve (development)")
     run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--port", type=PORT, default=8000)
     run.set_defaults(func=_cmd_run)
 
     serve = sub.add_parser("serve", help="serve the API (database must be migrated)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--port", type=PORT, default=8000)
+    serve.add_argument("--workers", type=POSITIVE, default=1)
     serve.set_defaults(func=_cmd_serve)
 
     db = sub.add_parser("db", help="database schema")
@@ -243,27 +254,27 @@ def build_parser() -> argparse.ArgumentParser:
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
     bench_intake = bench_sub.add_parser("intake", help="calls per second persisted, 1 and 50 clients")
     bench_intake.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
-    bench_intake.add_argument("--calls", type=int, default=2000, help="calls per run at 50 clients")
-    bench_intake.add_argument("--workers", type=int, default=1, help="uvicorn workers (PostgreSQL only)")
+    bench_intake.add_argument("--calls", type=POSITIVE, default=2000, help="calls per run at 50 clients")
+    bench_intake.add_argument("--workers", type=POSITIVE, default=1, help="uvicorn workers (PostgreSQL only)")
     bench_intake.set_defaults(func=_cmd_bench_intake)
     bench_live = bench_sub.add_parser("live", help="websocket fan-out and reconnect storm of N phones")
-    bench_live.add_argument("--phones", type=int, default=200)
+    bench_live.add_argument("--phones", type=POSITIVE, default=200)
     bench_live.set_defaults(func=_cmd_bench_live)
     bench_routing = bench_sub.add_parser("routing", help="Solomon instances: gap to best known, with VROOM")
     bench_routing.add_argument("directory", help="a folder of .vrptw files (e.g. ../shared/benchmarks/solomon/25)")
-    bench_routing.add_argument("--time-limit", type=float, default=1.0, help="seconds per instance")
+    bench_routing.add_argument("--time-limit", type=SECONDS, default=1.0, help="seconds per instance")
     bench_routing.add_argument("--only", help="comma-separated name prefixes, e.g. C1,R2")
     bench_routing.add_argument("--no-default", action="store_true", help="skip OR-Tools with default settings")
     bench_routing.add_argument("--no-vroom", action="store_true", help="skip VROOM")
     bench_routing.set_defaults(func=_cmd_bench_routing)
 
     bench_nights = bench_sub.add_parser("nights", help="generated nights: optimised vs nearest vs clairvoyant")
-    bench_nights.add_argument("--nights", type=int, default=20)
+    bench_nights.add_argument("--nights", type=POSITIVE, default=20)
     # The defaults are the busy nights of the notes (24 calls + 20 planned); the quieter ones are 16 + 12.
-    bench_nights.add_argument("--calls", type=int, default=24, help="calls per night (default 24)")
-    bench_nights.add_argument("--planned", type=int, default=20, help="planned visits per night (default 20)")
-    bench_nights.add_argument("--nurses", type=int, default=3)
-    bench_nights.add_argument("--time-limit", type=float, default=0.1, help="solver seconds per re-plan")
+    bench_nights.add_argument("--calls", type=COUNT, default=24, help="calls per night (default 24)")
+    bench_nights.add_argument("--planned", type=COUNT, default=20, help="planned visits per night (default 20)")
+    bench_nights.add_argument("--nurses", type=POSITIVE, default=3)
+    bench_nights.add_argument("--time-limit", type=SECONDS, default=0.1, help="solver seconds per re-plan")
     bench_nights.add_argument("--misses", action="store_true",
                               help="for each U2 optimised reached late: could any nurse have made it at that moment?")
     bench_nights.add_argument("--foresight", type=_seconds, default=0, metavar="S",
@@ -271,26 +282,26 @@ def build_parser() -> argparse.ArgumentParser:
                                    "call S seconds before it comes (default 0: as in the live service)")
     bench_nights.set_defaults(func=_cmd_bench_nights)
     bench_decisions = bench_sub.add_parser("decisions", help="decision latency: new visit to stored plan")
-    bench_decisions.add_argument("--repeats", type=int, default=40)
+    bench_decisions.add_argument("--repeats", type=POSITIVE, default=40)
     bench_decisions.set_defaults(func=_cmd_bench_decisions)
 
     simulate = sub.add_parser("simulate", help="run a night scenario through the dispatch core")
     simulate.add_argument("scenario", help="SCENARIO.json (specs/night-scenario.md)")
     simulate.add_argument("--policy", choices=["optimised", "nearest", "clairvoyant"], default="optimised")
-    simulate.add_argument("--time-limit", type=float, default=0.1, help="solver seconds per re-plan")
+    simulate.add_argument("--time-limit", type=SECONDS, default=0.1, help="solver seconds per re-plan")
     simulate.add_argument("--json", action="store_true", help="the whole night as JSON (default: the KPIs)")
     simulate.set_defaults(func=_cmd_simulate)
 
     scenario = sub.add_parser("scenario", help="write a realistic night for the demo region (JSON)")
     scenario.add_argument("--seed", type=int, required=True)
-    scenario.add_argument("--calls", type=int, required=True)
-    scenario.add_argument("--planned", type=int, default=20)
-    scenario.add_argument("--nurses", type=int, default=3)
+    scenario.add_argument("--calls", type=COUNT, required=True)
+    scenario.add_argument("--planned", type=COUNT, default=20)
+    scenario.add_argument("--nurses", type=POSITIVE, default=3)
     scenario.set_defaults(func=_cmd_scenario)
 
     solve = sub.add_parser("solve", help="solve a routing problem (JSON) and print the plan")
     solve.add_argument("problem", help="PROBLEM.json (specs/routing-problem.md)")
-    solve.add_argument("--time-limit", type=float, default=1.0, help="seconds (0: greedy insertion only)")
+    solve.add_argument("--time-limit", type=SECONDS, default=1.0, help="seconds (0: greedy insertion only)")
     solve.set_defaults(func=_cmd_solve)
     return parser
 

@@ -161,11 +161,21 @@ def test_foresight_lets_an_online_policy_meet_a_call_it_would_otherwise_miss() -
     assert told["long"]["start_s"] >= told["urgent"]["end_s"]
 
 
-def test_bench_nights_rejects_negative_foresight(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(("args", "message"), [
+    (["bench", "nights", "--foresight", "-5"], "argument --foresight: must be at least 0"),
+    (["bench", "nights", "--foresight", "1.5"], "argument --foresight: '1.5' is not a whole number of seconds"),
+    (["bench", "nights", "--nights", "0"], "argument --nights: must be at least 1"),
+    (["scenario", "--seed", "1", "--calls", "-1"], "argument --calls: must be at least 0"),
+    (["scenario", "--seed", "1", "--calls", "2", "--nurses", "0"], "argument --nurses: must be at least 1"),
+    (["simulate", "night.json", "--time-limit", "nan"], "argument --time-limit: must be at least 0"),
+    (["solve", "problem.json", "--time-limit", "inf"], "argument --time-limit: must be at most 3600"),
+])
+def test_commands_refuse_counts_and_times_that_make_no_sense(capsys: pytest.CaptureFixture[str], args: list[str],
+                                                             message: str) -> None:
     with pytest.raises(SystemExit) as exit_:
-        main(["bench", "nights", "--foresight", "-5"])
+        main(args)
     assert exit_.value.code == 2
-    assert "--foresight: must be at least 0 seconds" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 def test_bench_nights_summarises_a_night_without_u3_calls(capsys: pytest.CaptureFixture[str]) -> None:
