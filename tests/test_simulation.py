@@ -237,3 +237,14 @@ def test_the_spec_example_and_generated_nights_pass_the_check_unchanged() -> Non
     assert filled["targets_s"] == {"U2": 1800, "U3": 7200} and filled["planned"] == []
     night = simulate(bare, "optimised", time_limit_s=0.05)
     assert night["kpis"]["U2"]["n"] == 1 and night["visits"][0]["nurse"] == "n1"
+
+
+def test_a_work_budget_makes_a_night_reproducible() -> None:
+    """With `solutions` each search stops after that many improving solutions, not at a time limit that the
+    machine's load moves: the same night twice is the same night, visit for visit. (Cut at 3 ms instead, two
+    runs of this night differ.)"""
+    busy = generate(seed=3, calls=20, planned=10, nurses=3)
+    first, second = (simulate(busy, "optimised", time_limit_s=0.003, solutions=20) for _ in range(2))
+    assert first["visits"] == second["visits"] and first["legs"] == second["legs"]
+    clairvoyant = [simulate(busy, "clairvoyant", time_limit_s=0.003, solutions=20)["visits"] for _ in range(2)]
+    assert clairvoyant[0] == clairvoyant[1]

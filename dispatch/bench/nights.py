@@ -22,15 +22,18 @@ def _fmt(k: dict, urgency: str) -> str:
 
 
 def run(*, count: int, calls: int, planned: int, nurses: int, time_limit: float, misses: bool = False,
-        foresight: int = 0) -> list[dict]:
+        foresight: int = 0, solutions: int | None = None) -> list[dict]:
     rows, late = [], []
+    if solutions:
+        print(f"each re-plan stops after {solutions} improving solutions (reproducible run to run)")
     if foresight:
         print(f"foresight: nearest and optimised learn of each call {foresight} s before it comes "
               "(a measurement of the value of earlier information, not a policy)")
     print(f"{'night':<18} " + "  ".join(f"{p + ' U2 / U3':<38}" for p in POLICIES))
     for seed in range(1, count + 1):
         scenario = generate(seed=seed, calls=calls, planned=planned, nurses=nurses)
-        nights = {p: simulate(scenario, p, time_limit_s=time_limit, foresight_s=foresight) for p in POLICIES}
+        nights = {p: simulate(scenario, p, time_limit_s=time_limit, foresight_s=foresight, solutions=solutions)
+                  for p in POLICIES}
         kpis = {p: night["kpis"] for p, night in nights.items()}
         rows.append({"night": scenario["name"], **kpis})
         print(f"{scenario['name']:<18} " + "  ".join(f"{_fmt(kpis[p], 'U2')} | {_fmt(kpis[p], 'U3')}"

@@ -27,6 +27,7 @@ from routing.solver import Options
 from routing.travel import geodesic_seconds
 
 POLICIES = ("optimised", "nearest", "clairvoyant")
+SOLUTIONS_CAP_S = 10.0
 
 
 @dataclass
@@ -61,7 +62,7 @@ class SimNurse:
 
 class Night:
     def __init__(self, scenario: dict[str, Any], policy: str, *, time_limit_s: float = 0.1,
-                 foresight_s: int = 0) -> None:
+                 foresight_s: int = 0, solutions: int | None = None) -> None:
         if policy not in POLICIES:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}")
         if foresight_s < 0:
@@ -72,7 +73,12 @@ class Night:
         self.speed, self.factor = scenario["travel"]["speed_kmh"], scenario["travel"]["road_factor"]
         self.start_s, self.end_s = scenario["shift"]["start_s"], scenario["shift"]["end_s"]
         self.targets = scenario["targets_s"]
-        self.options = Options(time_limit_s=time_limit_s)
+        # A time limit makes runs differ with the machine's load; a work budget (`solutions` improving solutions
+        # per search) makes them reproducible, the time limit then only a cap. The clairvoyant gets ten times either.
+        self.options = Options(time_limit_s=time_limit_s) if not solutions else \
+            Options(time_limit_s=max(time_limit_s, SOLUTIONS_CAP_S), solution_limit=solutions)
+        self.whole_night = Options(time_limit_s=10 * self.options.time_limit_s,
+                                   solution_limit=10 * solutions if solutions else None)
         self.nurses = {n["id"]: SimNurse(id=n["id"], lat=n["lat"], lon=n["lon"], skills=frozenset(n["skills"]))
                        for n in scenario["nurses"]}
         self.visits: dict[str, SimVisit] = {}
@@ -159,7 +165,7 @@ class Night:
             VisitState(id=v.id, lat=v.lat, lon=v.lon, window_s=v.window, service_s=v.service_s, kind=v.kind,
                        urgency=v.urgency, skills=v.skills) for v in pending])
         t = time.perf_counter()
-        _, result = plan(state, self.options if not everything else Options(time_limit_s=10 * self.options.time_limit_s),
+        _, result = plan(state, self.options if not everything else self.whole_night,
                          self.cache)
         self.decision_ms.append((time.perf_counter() - t) * 1000)
         for route in result.routes:
@@ -304,5 +310,5 @@ def _p95(values: list[float]) -> float:
 
 
 def simulate(scenario: dict[str, Any], policy: str, *, time_limit_s: float = 0.1,
-             foresight_s: int = 0) -> dict[str, Any]:
-    return Night(scenario, policy, time_limit_s=time_limit_s, foresight_s=foresight_s).run()
+             foresight_s: int = 0, solutions: int | None = None) -> dict[str, Any]:
+    return Night(scenario, policy, time_limit_s=time_limit_s, foresight_s=foresight_s, solutions=solutions).run()
