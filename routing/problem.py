@@ -140,6 +140,15 @@ def distinct(ids: list[str], path: str) -> None:
         seen.add(value)
 
 
+def window(value: Any, path: str) -> tuple[int, int]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise ProblemError(f"{path}: must be [open, close]")
+    opens, closes = seconds(value[0], f"{path}[0]"), seconds(value[1], f"{path}[1]")
+    if closes < opens:
+        raise ProblemError(f"{path}: closes before it opens")
+    return opens, closes
+
+
 def lat_lon(item: dict[str, Any], path: str) -> tuple[float, float]:
     lat, lon = item.get("lat"), item.get("lon")
     if isinstance(lat, bool) or not isinstance(lat, (int, float)) or not -90 <= lat <= 90:
@@ -213,12 +222,7 @@ def from_dict(raw: Any) -> Problem:
     for i, jb in enumerate(raw.get("jobs") or []):
         jb = obj(jb, f"jobs[{i}]")
         jid = ident(jb, f"jobs[{i}]")
-        window = jb.get("window_s")
-        if not isinstance(window, list) or len(window) != 2:
-            raise ProblemError(f"jobs[{i}].window_s: must be [open, close]")
-        opens, closes = seconds(window[0], f"jobs[{i}].window_s[0]"), seconds(window[1], f"jobs[{i}].window_s[1]")
-        if closes < opens:
-            raise ProblemError(f"jobs[{i}].window_s: closes before it opens")
+        opens, closes = window(jb.get("window_s"), f"jobs[{i}].window_s")
         assigned, locked = jb.get("assigned_to"), bool(jb.get("locked", False))
         if assigned is not None and assigned not in ids:
             raise ProblemError(f"jobs[{i}].assigned_to: no nurse {assigned!r}")

@@ -7,7 +7,7 @@ from typing import Any
 
 from dispatch.seed.demo import NURSES
 from dispatch.seed.places import PLACES
-from routing.problem import ProblemError, distinct, geodesic_travel, ident, lat_lon, obj, seconds, skill_set
+from routing.problem import ProblemError, distinct, geodesic_travel, ident, lat_lon, obj, seconds, skill_set, window
 
 SHIFT_S = 8 * 3600  # 23:00 - 07:00
 # Relative call intensity per hour of the shift (23h, 0h, ..., 6h): busy late evening and early morning.
@@ -106,12 +106,7 @@ def check(raw: Any) -> dict[str, Any]:
     planned = []
     for i, raw_visit in enumerate(_list(scenario.get("planned", []), "planned")):
         visit, path = obj(raw_visit, f"planned[{i}]"), f"planned[{i}]"
-        window = visit.get("window_s")
-        if not isinstance(window, list) or len(window) != 2:
-            raise ProblemError(f"{path}.window_s: must be [open, close]")
-        opens, closes = seconds(window[0], f"{path}.window_s[0]"), seconds(window[1], f"{path}.window_s[1]")
-        if closes < opens:
-            raise ProblemError(f"{path}.window_s: closes before it opens")
+        opens, closes = window(visit.get("window_s"), f"{path}.window_s")
         planned.append({**visit, "id": ident(visit, path), **_place(visit, path), "window_s": [opens, closes]})
     calls = []
     for i, raw_call in enumerate(_list(scenario.get("calls", []), "calls")):
