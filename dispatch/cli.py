@@ -196,7 +196,7 @@ def _at_least(minimum: float, kind: type = int, what: str = "a whole number", ma
 
 COUNT, POSITIVE, PORT = _at_least(0), _at_least(1), _at_least(1, maximum=65535)
 SECONDS = _at_least(0, float, "a number of seconds", maximum=3600)
-_seconds = _at_least(0, int, "a whole number of seconds")
+WHOLE_SECONDS = _at_least(0, int, "a whole number of seconds")
 
 
 def _cmd_bench_nights(args: argparse.Namespace) -> None:
@@ -277,12 +277,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench_nights.add_argument("--time-limit", type=SECONDS, default=0.1, help="solver seconds per re-plan")
     bench_nights.add_argument("--misses", action="store_true",
                               help="for each U2 optimised reached late: could any nurse have made it at that moment?")
-    bench_nights.add_argument("--foresight", type=_seconds, default=0, metavar="S",
+    bench_nights.add_argument("--foresight", type=WHOLE_SECONDS, default=0, metavar="S",
                               help="measure the value of earlier information: the online policies learn of each "
                                    "call S seconds before it comes (default 0: as in the live service)")
     bench_nights.add_argument("--solutions", type=POSITIVE, metavar="N",
                               help="reproducible runs: each re-plan stops after N improving solutions instead of at "
-                                   "--time-limit (100: about 0.1 s a re-plan on 16 calls + 12 planned, several times that on busier nights)")
+                                   "--time-limit (100: about 0.1 s a re-plan on 16 calls + 12 planned, several "
+                                   "times that on busier nights)")
     bench_nights.set_defaults(func=_cmd_bench_nights)
     bench_decisions = bench_sub.add_parser("decisions", help="decision latency: new visit to stored plan")
     bench_decisions.add_argument("--repeats", type=POSITIVE, default=40)

@@ -1,6 +1,6 @@
 """Generated nights: `optimised` against `nearest` and `clairvoyant` (share of U2 reached within target,
-p90 response per urgency). `nightcare bench nights --nights 20` (busy nights: 24 calls + 20 planned; the notes' quieter nights are
-`--calls 16 --planned 12`)"""
+p90 response per urgency). `nightcare bench nights --nights 20` (busy nights: 24 calls + 20 planned; the
+notes' quieter nights are `--calls 16 --planned 12`)"""
 from __future__ import annotations
 
 import math

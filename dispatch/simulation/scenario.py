@@ -10,6 +10,7 @@ from dispatch.seed.places import PLACES
 from routing.problem import ProblemError, distinct, geodesic_travel, ident, lat_lon, obj, seconds, skill_set, window
 
 SHIFT_S = 8 * 3600  # 23:00 - 07:00
+DEFAULT_TARGETS_S = {"U2": 1800, "U3": 7200}  # specs/night-scenario.md
 # Relative call intensity per hour of the shift (23h, 0h, ..., 6h): busy late evening and early morning.
 HOURLY_WEIGHT = (1.6, 1.3, 0.9, 0.7, 0.6, 0.7, 1.0, 1.4)
 # complaint: (weight, {urgency: weight}, service minutes, skills)
@@ -75,10 +76,7 @@ def generate(*, seed: int, calls: int, planned: int = 20, nurses: int = 3) -> di
     night_calls.sort(key=lambda c: c["at_s"])
     return {"name": f"assen-night-{seed:03d}", "shift": {"start_s": 0, "end_s": SHIFT_S},
             "travel": {"model": "geodesic", "speed_kmh": 50, "road_factor": 1.3},
-            "targets_s": {"U2": 1800, "U3": 7200}, "nurses": team, "planned": planned_visits, "calls": night_calls}
-
-
-DEFAULT_TARGETS_S = {"U2": 1800, "U3": 7200}
+            "targets_s": dict(DEFAULT_TARGETS_S), "nurses": team, "planned": planned_visits, "calls": night_calls}
 
 
 def check(raw: Any) -> dict[str, Any]:
