@@ -32,21 +32,34 @@ def insert(problem: Problem, travel: list[list[int]], routes: dict[str, list[Job
 def plan_greedy(problem: Problem, travel: list[list[int]], unassigned: list[dict[str, str]],
                 skip: set[str]) -> Plan:
     routes: dict[str, list[Job]] = {n.id: [] for n in problem.nurses}
-    left = list(unassigned)
+    dropped: list[tuple[Job, list[Nurse]]] = []
     for job in sorted((j for j in problem.jobs if j.id not in skip), key=_order):
         if job.locked:
             candidates = [problem.nurse(job.assigned_to)]  # type: ignore[arg-type]
         else:
             candidates = [n for n in problem.nurses if job.skills <= n.skills]
-        spot = insert(problem, travel, routes, job, candidates)
-        if spot is None:
-            reason = (f"locked to {job.assigned_to}, but her route has no feasible place for it any more"
-                      if job.locked else "no nurse can fit it: hard window, shift end or capacity")
-            left.append({"job": job.id, "reason": reason})
-            continue
-        nurse_id, pos = spot
-        routes[nurse_id].insert(pos, job)
+        if not _place(problem, travel, routes, job, candidates):
+            dropped.append((job, candidates))
+    # The routes have grown since these fitted nowhere. Where travel times do not keep the triangle inequality
+    # (a given matrix may not), one may fit now by way of a stop added later: retry until nothing more fits.
+    while dropped:
+        still = [(job, candidates) for job, candidates in dropped
+                 if not _place(problem, travel, routes, job, candidates)]
+        if len(still) == len(dropped):
+            break
+        dropped = still
+    left = list(unassigned) + [
+        {"job": job.id, "reason": f"locked to {job.assigned_to}, but her route has no feasible place for it any more"
+         if job.locked else "no nurse can fit it: hard window, shift end or capacity"} for job, _ in dropped]
     return assemble(problem, travel, routes, left, {"name": "greedy-insertion", "status": "feasible"})
+
+
+def _place(problem: Problem, travel: list[list[int]], routes: dict[str, list[Job]], job: Job,
+           candidates: list[Nurse]) -> bool:
+    spot = insert(problem, travel, routes, job, candidates)
+    if spot is not None:
+        routes[spot[0]].insert(spot[1], job)
+    return spot is not None
 
 
 def assemble(problem: Problem, travel: list[list[int]], routes: dict[str, list[Job]],

@@ -233,3 +233,20 @@ def test_vroom_starts_hard_window_problems_only(monkeypatch: pytest.MonkeyPatch)
     assert violations(hard, plan, travel.matrix(hard)) == [] and plan.assignment()["held"] == "n2"
     soft = solve(from_dict(_small()), Options(time_limit_s=0.2))
     assert consulted == [True, False] and soft.solver["name"] == "or-tools"  # VROOM cannot price lateness
+
+
+def test_greedy_places_a_locked_job_by_way_of_a_stop_added_after_it() -> None:
+    """Hypothesis found it: with a matrix that breaks the triangle inequality, n2 cannot reach her locked job
+    in its hard window directly (121 s > 120 s), but can by way of another job (60 + 60 s). Greedy places locked
+    jobs first, so it used to drop this one; it now retries what it dropped once the routes have grown."""
+    matrix = [[0 if i == j else 60 for j in range(6)] for i in range(6)]
+    matrix[3][5], matrix[0][1] = 121, 61  # and b is nearer n2 than n0, so greedy gives it to n2
+    raw = {"now_s": 0, "locations": [{} for _ in range(6)], "travel": {"matrix_s": matrix},
+           "nurses": [{"id": "n0", "start": 0, "shift_end_s": 6000}, {"id": "n2", "start": 3, "shift_end_s": 6000}],
+           "jobs": [{"id": "locked", "location": 5, "window_s": [0, 120], "hard": True, "assigned_to": "n2",
+                     "locked": True},
+                    {"id": "a", "location": 0, "window_s": [0, 0]}, {"id": "b", "location": 1, "window_s": [0, 0]}]}
+    plan = solve(from_dict(raw), Options(time_limit_s=0))
+    assert plan.solver["name"] == "greedy-insertion" and plan.unassigned == []
+    assert [s.job for s in plan.route_of("n2").stops] == ["b", "locked"]
+    _assert_sound(raw, plan)
