@@ -22,6 +22,7 @@ def test_every_visit_reported_and_the_rules_of_the_night_hold(policy: str) -> No
     assert ids == {c["id"] for c in SMALL["calls"]} | {p["id"] for p in SMALL["planned"]}
     by_id = {**{c["id"]: c for c in SMALL["calls"]}, **{p["id"]: p for p in SMALL["planned"]}}
     per_nurse: dict[str, list[dict]] = {}
+    assert all(v["nurse"] is not None for v in night["visits"] if v["arrival_s"] is not None)
     for v in night["visits"]:
         if v["nurse"] is None:
             continue
@@ -248,3 +249,24 @@ def test_a_work_budget_makes_a_night_reproducible() -> None:
     assert first["visits"] == second["visits"] and first["legs"] == second["legs"]
     clairvoyant = [simulate(busy, "clairvoyant", time_limit_s=0.003, solutions=20)["visits"] for _ in range(2)]
     assert clairvoyant[0] == clairvoyant[1]
+
+
+def test_a_call_handed_from_one_travelling_nurse_to_another_is_reported_with_the_nurse_who_went() -> None:
+    """n2 sets off to the first call; a second comes up where she is, so the re-plan gives her that one and
+    the first to n1. Whoever is re-routed second must not wipe n1 off the call she is now driving to."""
+    night = {"name": "handover", "shift": {"start_s": 0, "end_s": 28800},
+             "travel": {"model": "geodesic", "speed_kmh": 50, "road_factor": 1.3},
+             "targets_s": {"U2": 1800, "U3": 7200},
+             "nurses": [{"id": "n1", "lat": 52.90, "lon": 6.56, "skills": []},
+                        {"id": "n2", "lat": 52.99, "lon": 6.56, "skills": []}], "planned": [],
+             "calls": [{"id": "first", "at_s": 0, "lat": 52.955, "lon": 6.56, "urgency": "U2", "service_s": 1500},
+                       {"id": "second", "at_s": 120, "lat": 52.979, "lon": 6.56, "urgency": "U2",
+                        "service_s": 1500}]}
+    result = simulate(night, "optimised", solutions=50)
+    visits = {v["id"]: v for v in result["visits"]}
+    turned = [leg for leg in result["legs"] if not leg["completed"]]
+    assert [leg["nurse"] for leg in turned] == ["n2"] and turned[0]["arrival_s"] == 120
+    assert visits["second"]["nurse"] == "n2"
+    assert visits["first"]["nurse"] == "n1" and visits["first"]["depart_s"] == 120
+    assert visits["first"]["arrival_s"] is not None
+    assert result["kpis"]["U2"]["unserved"] == 0

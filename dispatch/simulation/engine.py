@@ -139,7 +139,8 @@ class Night:
         leg.update(completed=False, arrival_s=now, to={"lat": nurse.lat, "lon": nurse.lon})
         self.legs.append({k: v for k, v in leg.items() if k != "job"})
         visit = self.visits[leg["job"]]
-        visit.nurse = visit.depart_s = None
+        if visit.nurse == nurse.id:  # not if the same re-plan has already sent another nurse to it
+            visit.nurse = visit.depart_s = None
         nurse.leg = None
         nurse.version += 1
 
