@@ -137,7 +137,7 @@ def test_a_late_call_is_explained_out_of_reach_when_every_nurse_was_mid_visit() 
     assert late["best_s"] == late["response_s"] == 3000 - 600 + drive
 
 
-def test_a_late_call_is_explained_reachable_when_the_nurse_went_to_another_urgent_call() -> None:
+def test_a_late_call_is_explained_traded_when_reaching_it_would_have_made_another_urgent_call_late() -> None:
     from dispatch.simulation.misses import late_calls
 
     scenario = _one_nurse_night([
@@ -145,7 +145,17 @@ def test_a_late_call_is_explained_reachable_when_the_nurse_went_to_another_urgen
         {"id": "south", "at_s": 60, "lat": 52.9659, "lon": 6.5642, "urgency": "U2", "service_s": 1800}])
     night = simulate(scenario, "optimised", time_limit_s=0.05)
     [late] = late_calls(scenario, night)  # one nurse, two U2 calls 13 km apart: one of them is late
-    assert late["kind"] == "reachable" and late["best_s"] <= 1800 < late["response_s"]
+    assert late["kind"] == "traded" and late["best_s"] <= 1800 < late["response_s"]
+
+
+def test_a_late_call_is_explained_avoidable_when_a_nurse_could_have_turned_for_it() -> None:
+    """`nearest` queues the U2 call behind the far U3 visit its nurse is driving to; she could have turned."""
+    from dispatch.simulation.misses import late_calls
+
+    scenario = _rerouting_night()
+    [late] = late_calls(scenario, simulate(scenario, "nearest"))
+    assert late["call"] == "near" and late["kind"] == "avoidable" and late["best_s"] <= 1800 < late["response_s"]
+    assert late_calls(scenario, simulate(scenario, "optimised", time_limit_s=0.05)) == []
 
 
 def test_foresight_lets_an_online_policy_meet_a_call_it_would_otherwise_miss() -> None:
@@ -181,8 +191,9 @@ def test_commands_refuse_counts_and_times_that_make_no_sense(capsys: pytest.Capt
 
 def test_bench_nights_summarises_a_night_without_u3_calls(capsys: pytest.CaptureFixture[str]) -> None:
     """A tiny night (one U2 call, no U3) used to end the benchmark in a traceback over an empty median."""
-    main(["bench", "nights", "--nights", "1", "--calls", "1", "--planned", "1", "--time-limit", "0.02"])
+    main(["bench", "nights", "--nights", "1", "--calls", "1", "--planned", "1", "--time-limit", "0.02", "--misses"])
     out = capsys.readouterr().out
+    assert "late U2 calls (optimised): 0, of which 0 out of reach" in out
     assert "U3 p90 response, median over nights (min): nearest -, optimised -, clairvoyant -" in out
     assert "U2 within target, mean over 1 nights with U2 calls: nearest 1.000, optimised 1.000" in out
     assert "nights below 0.95: 0/1" in out

@@ -62,8 +62,12 @@ def run(*, count: int, calls: int, planned: int, nurses: int, time_limit: float,
     print(f"optimised / clairvoyant U2 share: mean {_stat(statistics.mean, ratios, 1, '.3f')}, worst night "
           f"{_stat(min, ratios, 1, '.3f')}, nights below 0.95: {sum(r < 0.95 for r in ratios)}/{len(ratios)}")
     if misses:
-        out = sum(m["kind"] == "out of reach" for m in late)
-        print(f"late U2 calls (optimised): {len(late)}, of which {out} out of reach of every nurse when they came")
+        kinds = {kind: sum(m["kind"] == kind for m in late) for kind in ("out of reach", "traded", "avoidable",
+                                                                           "reachable")}
+        print(f"late U2 calls (optimised): {len(late)}, of which {kinds['out of reach']} out of reach of every nurse "
+              f"when they came, {kinds['traded']} traded (on time only by making another waiting U2 late), "
+              f"{kinds['avoidable']} avoidable with what was known"
+              + (f", {kinds['reachable']} not classified (too many waiting)" if kinds["reachable"] else ""))
     print("decision ms p95 (optimised), median over nights: "
           f"{_stat(statistics.median, [r['optimised']['decision_ms_p95'] for r in rows], 1, '.0f')}")
     return rows
