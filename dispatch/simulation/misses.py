@@ -10,6 +10,8 @@ interrupted), a travelling nurse turns from her point on the road. Three kinds:
   late than the night had: reaching it in time would have made another one late instead;
 - "avoidable": at each of those moments some way of sending them, knowing only the calls made so far, had
   fewer of those calls late than the night had.
+Every way is tried (each order of the waiting calls, each nurse for each); with more than MAX_WAITING urgent
+calls waiting at once the call is left "reachable", not told apart.
 """
 from __future__ import annotations
 
