@@ -52,7 +52,9 @@ def solve(problem: Problem, options: Options = Options(), *,
     unassigned, skip = _impossible(problem)
     plan: Plan | None = None
     status = "no time: greedy insertion"
-    if options.time_limit_s > 0 and len(skip) < len(problem.jobs):
+    if _one_way(problem, skip):
+        status = "one way to plan: greedy insertion"
+    elif options.time_limit_s > 0 and len(skip) < len(problem.jobs):
         try:
             plan = _ortools(problem, matrix, unassigned, skip, options)
             status = "feasible" if plan else "no solution found: greedy insertion"
@@ -67,6 +69,22 @@ def solve(problem: Problem, options: Options = Options(), *,
     plan.solver["status"] = status if plan.solver.get("name") == "greedy-insertion" else "feasible"
     plan.solver["solve_ms"] = round((time.perf_counter() - started) * 1000)
     return plan
+
+
+def _one_way(problem: Problem, skip: set[str]) -> bool:
+    """Each job can go to one nurse only and no nurse has two to put in order (a job under way comes first):
+    the plan is settled. Guided local search never stops by itself, and with no move to try it would only spin
+    until its time limit (OR-Tools issue 1253), whatever its solution limit."""
+    to_order: dict[str, int] = {}
+    for job in problem.jobs:
+        if job.id in skip:
+            continue
+        nurses = [job.assigned_to] if job.locked else [n.id for n in problem.nurses if job.skills <= n.skills]
+        if len(nurses) > 1:
+            return False
+        if not job.started:
+            to_order[nurses[0]] = to_order.get(nurses[0], 0) + 1
+    return all(count <= 1 for count in to_order.values())
 
 
 def _impossible(problem: Problem) -> tuple[list[dict[str, str]], set[str]]:

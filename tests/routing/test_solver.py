@@ -127,6 +127,20 @@ def test_fallback_when_the_solver_has_no_time() -> None:
     assert violations(from_dict(_small()), plan, travel.matrix(from_dict(_small()))) == []
 
 
+def test_a_plan_with_one_way_to_go_is_settled_without_the_search() -> None:
+    """One nurse, one visit: nothing to choose. Guided local search would spin until its time limit (10 s here)
+    whatever its solution limit; the plan is settled by insertion instead. With two nurses the search runs."""
+    raw = {"now_s": 0, "locations": [{}, {}, {}], "travel": {"matrix_s": [[0, 300, 600], [300, 0, 400], [600, 400, 0]]},
+           "nurses": [{"id": "n1", "start": 0}],
+           "jobs": [{"id": "only", "location": 2, "service_s": 600, "window_s": [0, 1800], "lateness_weight": 100}]}
+    plan = solve(from_dict(raw), Options(time_limit_s=10, solution_limit=20))
+    assert plan.solver["status"] == "one way to plan: greedy insertion"
+    assert [(s.job, s.arrival_s) for s in plan.route_of("n1").stops] == [("only", 600)]
+    raw["nurses"].append({"id": "n2", "start": 1})
+    plan = solve(from_dict(raw), Options(time_limit_s=10, solution_limit=20))
+    assert plan.solver["name"] == "or-tools" and plan.assignment() == {"only": "n2"}
+
+
 def test_same_input_same_plan() -> None:
     options = Options(time_limit_s=5, solution_limit=50)
     first, second = (solve(from_dict(_small()), options).to_dict() for _ in range(2))
