@@ -5,6 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dispatch.cli import main
 from dispatch.simulation.engine import simulate
@@ -16,17 +18,48 @@ SMALL = generate(seed=7, calls=8, planned=5, nurses=2)
 
 @pytest.mark.parametrize("policy", ["optimised", "nearest", "clairvoyant"])
 def test_every_visit_reported_and_the_rules_of_the_night_hold(policy: str) -> None:
-    night = simulate(SMALL, policy, time_limit_s=0.05)
-    assert night["policy"] == policy and night["scenario"] == SMALL["name"]
+    _assert_the_rules_hold(SMALL, simulate(SMALL, policy, time_limit_s=0.05), policy)
+
+
+@st.composite
+def nights(draw) -> dict:  # noqa: ANN001
+    """Small nights anywhere in the demo region: hand-overs between nurses, re-routes and bursts turn up."""
+    def place() -> dict:
+        return {"lat": draw(st.floats(52.90, 53.08)), "lon": draw(st.floats(6.45, 6.70))}
+
+    skills = st.lists(st.sampled_from(["palliative", "wound"]), max_size=1)
+    nurses = [{"id": f"n{k}", **place(), "skills": ["palliative", "wound"] if k == 0 else draw(skills)}
+              for k in range(draw(st.integers(1, 3)))]
+    planned = []
+    for i in range(draw(st.integers(0, 3))):
+        opens = draw(st.integers(0, 20000))
+        planned.append({"id": f"p{i}", **place(), "window_s": [opens, opens + draw(st.integers(0, 7200))],
+                        "service_s": draw(st.integers(0, 1800)), "skills": draw(skills)})
+    calls = [{"id": f"c{i}", **place(), "at_s": draw(st.integers(0, 28799)), "urgency": draw(st.sampled_from(["U2", "U3"])),
+              "service_s": draw(st.integers(0, 2400)), "skills": draw(skills)} for i in range(draw(st.integers(1, 6)))]
+    return {"name": "drawn", "shift": {"start_s": 0, "end_s": 28800},
+            "travel": {"model": "geodesic", "speed_kmh": 50, "road_factor": 1.3},
+            "targets_s": {"U2": 1800, "U3": 7200}, "nurses": nurses, "planned": planned, "calls": calls}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(scenario=nights(), policy=st.sampled_from(["optimised", "nearest", "clairvoyant"]))
+def test_the_rules_of_the_night_hold_on_drawn_nights(scenario: dict, policy: str) -> None:
+    _assert_the_rules_hold(scenario, simulate(scenario, policy, solutions=20), policy)
+
+
+def _assert_the_rules_hold(scenario: dict, night: dict, policy: str) -> None:
+    assert night["policy"] == policy and night["scenario"] == scenario["name"]
     ids = {v["id"] for v in night["visits"]}
-    assert ids == {c["id"] for c in SMALL["calls"]} | {p["id"] for p in SMALL["planned"]}
-    by_id = {**{c["id"]: c for c in SMALL["calls"]}, **{p["id"]: p for p in SMALL["planned"]}}
+    assert ids == {c["id"] for c in scenario["calls"]} | {p["id"] for p in scenario["planned"]}
+    by_id = {**{c["id"]: c for c in scenario["calls"]}, **{p["id"]: p for p in scenario["planned"]}}
+    skills = {n["id"]: set(n["skills"]) for n in scenario["nurses"]}
+    # Every visit served, by a nurse who can do it (a served visit reported with nurse null was a bug).
+    assert all(v["nurse"] is not None for v in night["visits"])
     per_nurse: dict[str, list[dict]] = {}
-    assert all(v["nurse"] is not None for v in night["visits"] if v["arrival_s"] is not None)
     for v in night["visits"]:
-        if v["nurse"] is None:
-            continue
         source = by_id[v["id"]]
+        assert set(source["skills"]) <= skills[v["nurse"]]
         opens = source["at_s"] if v["kind"] == "call" else source["window_s"][0]
         assert v["start_s"] == max(v["arrival_s"], opens)  # service never before the call or the window
         assert v["end_s"] - v["start_s"] == source["service_s"]  # finished without interruption
@@ -43,8 +76,8 @@ def test_every_visit_reported_and_the_rules_of_the_night_hold(policy: str) -> No
         assert all(a["arrival_s"] <= b["depart_s"] for a, b in zip(own, own[1:]))
         assert all(a["to"] == b["from"] for a, b in zip(own, own[1:]))  # legs chain, re-routes included
     kpis = night["kpis"]
-    assert sum(kpis[u]["n"] for u in ("U2", "U3") if u in kpis) == len(SMALL["calls"])
-    assert kpis["planned"]["n"] == len(SMALL["planned"])
+    assert sum(kpis[u]["n"] for u in ("U2", "U3") if u in kpis) == len(scenario["calls"])
+    assert kpis.get("planned", {"n": 0})["n"] == len(scenario["planned"])
 
 
 def _rerouting_night() -> dict:
