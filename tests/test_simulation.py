@@ -68,7 +68,8 @@ def _assert_the_rules_hold(scenario: dict, night: dict, policy: str) -> None:
             assert v["depart_s"] >= (source["at_s"] if policy != "clairvoyant" else 0)
         per_nurse.setdefault(v["nurse"], []).append(v)
     for visits in per_nurse.values():
-        visits.sort(key=lambda v: v["start_s"])
+        # Visits of no length may share a moment: order them as they were driven to.
+        visits.sort(key=lambda v: (v["start_s"], v["end_s"], v["depart_s"]))
         assert all(a["end_s"] <= b["depart_s"] for a, b in zip(visits, visits[1:]))  # one place at a time
     legs = night["legs"]
     for nurse in {leg["nurse"] for leg in legs}:
