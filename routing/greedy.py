@@ -34,10 +34,7 @@ def plan_greedy(problem: Problem, travel: list[list[int]], unassigned: list[dict
     routes: dict[str, list[Job]] = {n.id: [] for n in problem.nurses}
     dropped: list[tuple[Job, list[Nurse]]] = []
     for job in sorted((j for j in problem.jobs if j.id not in skip), key=_order):
-        if job.locked:
-            candidates = [problem.nurse(job.assigned_to)]  # type: ignore[arg-type]
-        else:
-            candidates = [n for n in problem.nurses if job.skills <= n.skills]
+        candidates = problem.nurses_for(job)
         if not _place(problem, travel, routes, job, candidates):
             dropped.append((job, candidates))
     # The routes have grown since these fitted nowhere. Where travel times do not keep the triangle inequality

@@ -64,6 +64,12 @@ class Problem:
     def nurse(self, nurse_id: str) -> Nurse:
         return next(n for n in self.nurses if n.id == nurse_id)
 
+    def nurses_for(self, job: Job) -> list[Nurse]:
+        """Who may do it: the nurse it is locked to, else every nurse with its skills."""
+        if job.locked:
+            return [self.nurse(job.assigned_to)]  # type: ignore[arg-type]
+        return [n for n in self.nurses if job.skills <= n.skills]
+
 
 @dataclass(frozen=True)
 class Stop:

@@ -79,11 +79,11 @@ def _one_way(problem: Problem, skip: set[str]) -> bool:
     for job in problem.jobs:
         if job.id in skip:
             continue
-        nurses = [job.assigned_to] if job.locked else [n.id for n in problem.nurses if job.skills <= n.skills]
+        nurses = problem.nurses_for(job)
         if len(nurses) > 1:
             return False
         if not job.started:
-            to_order[nurses[0]] = to_order.get(nurses[0], 0) + 1
+            to_order[nurses[0].id] = to_order.get(nurses[0].id, 0) + 1
     return all(count <= 1 for count in to_order.values())
 
 
