@@ -87,14 +87,13 @@ def _fewest_late(calls: list[dict[str, Any]], nurses: list[tuple], target: int, 
     if len(calls) > MAX_WAITING:
         return None
     fewest = len(calls)
+    able = {call["id"]: [k for k, (nurse, _, _) in enumerate(nurses)
+                         if set(call.get("skills", [])) <= set(nurse.get("skills", []))] for call in calls}
     for order in permutations(calls):
-        for who in product(range(len(nurses)), repeat=len(order)):
+        for who in product(*(able[call["id"]] for call in order)):
             free = {k: (nurses[k][1], nurses[k][2]) for k in range(len(nurses))}
             late = 0
             for call, k in zip(order, who):
-                if not set(call.get("skills", [])) <= set(nurses[k][0].get("skills", [])):
-                    late = len(calls) + 1
-                    break
                 t, here = free[k]
                 arrival = t + drive(here, (call["lat"], call["lon"]))
                 late += arrival - call["at_s"] > target
