@@ -151,7 +151,8 @@ def _cmd_solve(args: argparse.Namespace) -> None:
         sys.exit(f"nightcare solve: cannot read {args.problem}: {exc}")
     except ProblemError as exc:
         sys.exit(f"nightcare solve: {exc}")
-    print(json.dumps(solve(problem, Options(time_limit_s=args.time_limit)).to_dict(), indent=2))
+    options = Options(time_limit_s=args.time_limit, solution_limit=args.solutions)
+    print(json.dumps(solve(problem, options).to_dict(), indent=2))
 
 
 def _cmd_simulate(args: argparse.Namespace) -> None:
@@ -308,6 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     solve = sub.add_parser("solve", help="solve a routing problem (JSON) and print the plan")
     solve.add_argument("problem", help="PROBLEM.json (specs/routing-problem.md)")
     solve.add_argument("--time-limit", type=SECONDS, default=1.0, help="seconds (0: greedy insertion only)")
+    solve.add_argument("--solutions", type=POSITIVE, metavar="N",
+                       help="stop after N improving solutions (the time limit then only caps it): the same "
+                            "problem gives the same plan on any machine, however busy")
     solve.set_defaults(func=_cmd_solve)
     return parser
 

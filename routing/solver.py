@@ -71,6 +71,10 @@ def solve(problem: Problem, options: Options = Options(), *,
         plan.solver["name"] = "greedy-insertion"
     plan.solver["status"] = status if plan.solver.get("name") == "greedy-insertion" else "feasible"
     plan.solver["solve_ms"] = round((time.perf_counter() - started) * 1000)
+    # The budget it ran on, so a stored decision can be replayed on the same one (`nightcare solve`).
+    plan.solver["time_limit_s"] = options.time_limit_s
+    if options.solution_limit:
+        plan.solver["solution_limit"] = options.solution_limit
     return plan
 
 

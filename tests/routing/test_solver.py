@@ -215,6 +215,20 @@ def test_solve_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
         main(["solve", str(path)])
 
 
+def test_a_plan_names_its_budget_and_replays_on_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A stored decision says what budget its solve had; replayed on a solution budget, it is the same plan."""
+    stored = solve(from_dict(_small()), Options(time_limit_s=5, solution_limit=30)).to_dict()
+    assert stored["solver"]["time_limit_s"] == 5 and stored["solver"]["solution_limit"] == 30
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(_small()))
+    main(["solve", str(path), "--time-limit", "5", "--solutions", "30"])
+    replayed = json.loads(capsys.readouterr().out)
+    assert replayed["routes"] == stored["routes"] and replayed["solver"]["objective"] == stored["solver"]["objective"]
+    with pytest.raises(SystemExit):
+        main(["solve", str(path), "--solutions", "0"])
+    assert "--solutions: must be at least 1" in capsys.readouterr().err
+
+
 @pytest.mark.skipif(not SOLOMON.exists(), reason="shared benchmarks not beside the checkout")
 def test_solomon_instance_reads_into_a_feasible_problem() -> None:
     instance = read(SOLOMON / "25" / "C101.25.3.vrptw")
