@@ -212,10 +212,10 @@ def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[st
         if options.vroom_share > 0 else None
     start = model.ReadAssignmentFromRoutes([[manager.NodeToIndex(2 * v + o) for o in r] for r in seeded], True) \
         if seeded is not None else None
+    remaining = max(0.0, options.time_limit_s - (time.perf_counter() - began))  # what VROOM left
     if start is not None:
-        # The time VROOM left improves on its routes (at worst they are kept) and, for a smaller share, runs
-        # OR-Tools' own start: each wins on instances the other misses, and the better plan is kept.
-        remaining = max(0.0, options.time_limit_s - (time.perf_counter() - began))
+        # It improves on VROOM's routes (at worst they are kept) and, for a smaller share, runs OR-Tools' own
+        # start: each wins on instances the other misses, and the better plan is kept.
         improve = remaining * options.vroom_improve_share
         from_vroom = model.SolveFromAssignmentWithParameters(start, _params(options, improve))
         own = model.SolveWithParameters(_params(options, remaining - improve)) \
@@ -224,12 +224,12 @@ def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[st
         if found:
             best, name = min(found, key=lambda pair: pair[0].ObjectiveValue())
             return _plan_from(problem, matrix, jobs, unassigned, model, manager, best, options, name)
-    solution = model.SolveWithParameters(_params(options, options.time_limit_s * (1 - options.portfolio_share)))
+    solution = model.SolveWithParameters(_params(options, remaining * (1 - options.portfolio_share)))
     if options.portfolio_share > 0:
         # A second start on the same model: OR-Tools' own quick descent, then the metaheuristic from its local
         # optimum. The two starts win on different instances; the better plan is kept.
         quick = Options(first_solution="AUTOMATIC", metaheuristic="GREEDY_DESCENT")
-        budget = options.time_limit_s * options.portfolio_share
+        budget = remaining * options.portfolio_share
         start = model.SolveWithParameters(_params(quick, budget * 0.3))
         if start is not None:
             other = model.SolveFromAssignmentWithParameters(start, _params(options, budget * 0.7)) or start
