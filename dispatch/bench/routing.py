@@ -104,3 +104,19 @@ def summary(rows: list[dict]) -> None:
         if gaps:
             print(f"{name:<8} mean gap {statistics.mean(gaps):+6.3f}%  median {statistics.median(gaps):+6.3f}%  "
                   f"max {max(gaps):+6.2f}%  infeasible {failed}  mean time {statistics.mean(secs):.2f}s")
+    if "vroom" in names:
+        print("ours against vroom, instance by instance: " + head_to_head(rows, "ours", "vroom"))
+
+
+def head_to_head(rows: list[dict], a: str, b: str) -> str:
+    """How many instances `a` solves shorter than `b`, as short, or longer (an infeasible answer loses)."""
+    better = same = worse = 0
+    for row in rows:
+        x, y = row[a], row[b]
+        if x is not None and (y is None or x < y):
+            better += 1
+        elif x == y:
+            same += 1
+        else:
+            worse += 1
+    return f"shorter on {better}, the same on {same}, longer on {worse}"

@@ -311,3 +311,23 @@ def test_greedy_places_a_locked_job_by_way_of_a_stop_added_after_it() -> None:
     assert plan.solver["name"] == "greedy-insertion" and plan.unassigned == []
     assert [s.job for s in plan.route_of("n2").stops] == ["b", "locked"]
     _assert_sound(raw, plan)
+
+
+def test_routing_bench_prints_gaps_side_by_side(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Four clients on a circle of radius 10 around the depot: one round of 100 + 3 x 141 + 100 tenths is the best.
+    Both solvers find it; the gaps are printed per instance, in summary, and head to head."""
+    nodes = [(0, 0), (10, 0), (0, 10), (-10, 0), (0, -10)]
+    (tmp_path / "RING.vrptw").write_text("\n".join(
+        ["NAME : RING", "TYPE : CVRPTW", "DIMENSION : 5", "CAPACITY : 100", "SERVICE_TIME : 0", "NODE_COORD_SECTION",
+         *(f"{i + 1} {x} {y}" for i, (x, y) in enumerate(nodes)), "DEMAND_SECTION",
+         *(f"{i + 1} {0 if i == 0 else 10}" for i in range(5)), "TIME_WINDOW_SECTION",
+         *(f"{i + 1} 0 1000" for i in range(5)), "DEPOT_SECTION", "1", "-1", "EOF"]))
+    (tmp_path / "best_known.csv").write_text("instance,customers,best_known_distance_tenths\nRING,4,623\n")
+    main(["bench", "routing", str(tmp_path), "--time-limit", "0.3", "--no-default"])
+    out = capsys.readouterr().out
+    assert "RING     4 best    623  ours  +0.00%" in out and "vroom  +0.00%" in out
+    assert "ours against vroom, instance by instance: shorter on 0, the same on 1, longer on 0" in out
+    from dispatch.bench.routing import head_to_head
+
+    rows = [{"ours": None, "vroom": 700}, {"ours": 650, "vroom": None}, {"ours": 640, "vroom": 650}]
+    assert head_to_head(rows, "ours", "vroom") == "shorter on 2, the same on 0, longer on 1"  # infeasible loses
