@@ -42,7 +42,7 @@ class Options:
     # Share of the time for a second start (quick descent, then the metaheuristic from there); 0: one start.
     portfolio_share: float = 0.5
     # Problems whose windows are all hard: at most this share of the time for VROOM's first solution (0: off).
-    # VROOM stops when it is done (0.1 s on 25 customers, 1.5-5.7 s on 100), and the time it leaves goes to
+    # VROOM stops when it is done (0.1 s on 25 customers, up to about 6 s on 100), and the time it leaves goes to
     # OR-Tools: `vroom_improve_share` of it to improving VROOM's routes, the rest to OR-Tools' own start.
     vroom_share: float = 0.6
     vroom_improve_share: float = 0.75
