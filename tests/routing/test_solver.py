@@ -238,6 +238,15 @@ def test_solomon_instance_reads_into_a_feasible_problem() -> None:
     assert plan.unassigned == [] and violations(problem, plan, instance.matrix()) == []
 
 
+def _all_hard() -> dict:
+    """The small problem with every window hard (a planning problem, VROOM's kind); "held" stays locked to n2."""
+    raw = _small()
+    for job in raw["jobs"]:
+        job.update(hard=True, window_s=[0, 20000], started=False)
+    raw["jobs"] = [j for j in raw["jobs"] if j["id"] != "stoma"]
+    return raw
+
+
 def test_vroom_starts_hard_window_problems_only(monkeypatch: pytest.MonkeyPatch) -> None:
     from routing import vroom_start
 
@@ -250,12 +259,7 @@ def test_vroom_starts_hard_window_problems_only(monkeypatch: pytest.MonkeyPatch)
         return result
 
     monkeypatch.setattr(vroom_start, "routes", spy)
-    raw = _small()
-    for job in raw["jobs"]:
-        job.update(hard=True, window_s=[0, 20000], started=False)
-    raw["jobs"] = [j for j in raw["jobs"] if j["id"] != "stoma"]
-    raw["jobs"][-1].update(assigned_to="n2", locked=True)  # "held": VROOM must keep it with n2
-    hard = from_dict(raw)
+    hard = from_dict(_all_hard())
     plan = solve(hard, Options(time_limit_s=0.5))
     assert consulted == [True] and plan.solver["name"] in ("or-tools+vroom", "or-tools")
     assert violations(hard, plan, travel.matrix(hard)) == [] and plan.assignment()["held"] == "n2"
@@ -286,11 +290,7 @@ def test_the_time_vroom_leaves_goes_to_or_tools(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(vroom_start, "routes", slow_vroom)
     monkeypatch.setattr(solver, "_params", params)
-    raw = _small()
-    for job in raw["jobs"]:
-        job.update(hard=True, window_s=[0, 20000], started=False)
-    raw["jobs"] = [j for j in raw["jobs"] if j["id"] != "stoma"]
-    solve(from_dict(raw), Options(time_limit_s=2.0))
+    solve(from_dict(_all_hard()), Options(time_limit_s=2.0))
     assert offered == [pytest.approx(1.2)]
     assert len(budgets) == 2 and budgets[0] == pytest.approx(3 * budgets[1])  # improving VROOM's routes: 3/4
     assert 1.4 < sum(budgets) < 1.71  # the 2 s less what VROOM took (0.3 s, and the time to read its routes)
