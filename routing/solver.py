@@ -100,7 +100,7 @@ def _impossible(problem: Problem) -> tuple[list[dict[str, str]], set[str]]:
     for job in problem.jobs:
         if job.locked:
             continue
-        if not any(job.skills <= n.skills for n in problem.nurses):
+        if not problem.nurses_for(job):
             have = set().union(*(n.skills for n in problem.nurses))
             missing = sorted(job.skills - have) or sorted(job.skills)
             unassigned.append({"job": job.id, "reason": f"no nurse has skill '{missing[0]}'"

@@ -37,9 +37,14 @@ def nights(draw) -> dict:  # noqa: ANN001
                         "service_s": draw(st.integers(0, 1800)), "skills": draw(skills)})
     calls = [{"id": f"c{i}", **place(), "at_s": draw(st.integers(0, 28799)), "urgency": draw(st.sampled_from(["U2", "U3"])),
               "service_s": draw(st.integers(0, 2400)), "skills": draw(skills)} for i in range(draw(st.integers(1, 6)))]
-    return {"name": "drawn", "shift": {"start_s": 0, "end_s": 28800},
+    return _night("drawn", nurses, calls, planned)
+
+
+def _night(name: str, nurses: list[dict], calls: list[dict], planned: list[dict] | None = None) -> dict:
+    """A scenario on the spec's defaults: the 23:00-07:00 shift, geodesic travel at 50 km/h x 1.3, U2 30 min, U3 2 h."""
+    return {"name": name, "shift": {"start_s": 0, "end_s": 28800},
             "travel": {"model": "geodesic", "speed_kmh": 50, "road_factor": 1.3},
-            "targets_s": {"U2": 1800, "U3": 7200}, "nurses": nurses, "planned": planned, "calls": calls}
+            "targets_s": {"U2": 1800, "U3": 7200}, "nurses": nurses, "planned": planned or [], "calls": calls}
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
@@ -83,12 +88,9 @@ def _assert_the_rules_hold(scenario: dict, night: dict, policy: str) -> None:
 
 def _rerouting_night() -> dict:
     """One nurse; a U3 call far away, then a U2 call right where she is driving past."""
-    return {"name": "reroute", "shift": {"start_s": 0, "end_s": 28800},
-            "travel": {"model": "geodesic", "speed_kmh": 50, "road_factor": 1.3},
-            "targets_s": {"U2": 1800, "U3": 7200},
-            "nurses": [{"id": "n1", "lat": 52.99, "lon": 6.56, "skills": []}], "planned": [],
-            "calls": [{"id": "far", "at_s": 0, "lat": 52.80, "lon": 6.56, "urgency": "U3", "service_s": 1200},
-                      {"id": "near", "at_s": 300, "lat": 52.97, "lon": 6.56, "urgency": "U2", "service_s": 600}]}
+    return _night("reroute", [{"id": "n1", "lat": 52.99, "lon": 6.56, "skills": []}],
+                  [{"id": "far", "at_s": 0, "lat": 52.80, "lon": 6.56, "urgency": "U3", "service_s": 1200},
+                   {"id": "near", "at_s": 300, "lat": 52.97, "lon": 6.56, "urgency": "U2", "service_s": 600}])
 
 
 def test_optimised_reroutes_a_travelling_nurse_and_nearest_does_not() -> None:
@@ -137,25 +139,18 @@ def test_simulate_and_scenario_commands(tmp_path: Path, capsys: pytest.CaptureFi
 def test_an_urgent_call_is_reached_first_even_when_a_routine_one_lies_on_the_way() -> None:
     # Both orders keep both targets; driving past the U3 visit first is shorter. "As soon as possible" wins:
     # the nurse goes to the U2 client first and comes back for the U3 one.
-    scenario = {"name": "on-the-way", "shift": {"start_s": 0, "end_s": 28800},
-                "travel": {"model": "geodesic", "speed_kmh": 50, "road_factor": 1.3},
-                "targets_s": {"U2": 1800, "U3": 7200},
-                "nurses": [{"id": "n1", "lat": 52.9929, "lon": 6.5642, "skills": []}], "planned": [],
-                "calls": [{"id": "routine", "at_s": 60, "lat": 53.0109, "lon": 6.5642, "urgency": "U3", "service_s": 600,
-                           "skills": []},
-                          {"id": "urgent", "at_s": 60, "lat": 53.0469, "lon": 6.5642, "urgency": "U2", "service_s": 600,
-                           "skills": []}]}
+    scenario = _one_nurse_night([
+        {"id": "routine", "at_s": 60, "lat": 53.0109, "lon": 6.5642, "urgency": "U3", "service_s": 600},
+        {"id": "urgent", "at_s": 60, "lat": 53.0469, "lon": 6.5642, "urgency": "U2", "service_s": 600}], "on-the-way")
     visits = {v["id"]: v for v in simulate(scenario, "optimised")["visits"]}
     assert visits["urgent"]["arrival_s"] < visits["routine"]["arrival_s"]
     assert visits["urgent"]["arrival_s"] - 60 == geodesic_seconds((52.9929, 6.5642), (53.0469, 6.5642),
                                                                    speed_kmh=50, road_factor=1.3)
 
 
-def _one_nurse_night(calls: list[dict]) -> dict:
-    return {"name": "misses", "shift": {"start_s": 0, "end_s": 28800},
-            "travel": {"model": "geodesic", "speed_kmh": 50, "road_factor": 1.3}, "targets_s": {"U2": 1800, "U3": 7200},
-            "nurses": [{"id": "n1", "lat": 52.9929, "lon": 6.5642, "skills": []}], "planned": [],
-            "calls": [{"skills": [], **c} for c in calls]}
+def _one_nurse_night(calls: list[dict], name: str = "misses") -> dict:
+    return _night(name, [{"id": "n1", "lat": 52.9929, "lon": 6.5642, "skills": []}],
+                  [{"skills": [], **c} for c in calls])
 
 
 def test_a_late_call_is_explained_out_of_reach_when_every_nurse_was_mid_visit() -> None:
@@ -299,14 +294,10 @@ def test_a_work_budget_makes_a_night_reproducible() -> None:
 def test_a_call_handed_from_one_travelling_nurse_to_another_is_reported_with_the_nurse_who_went() -> None:
     """n2 sets off to the first call; a second comes up where she is, so the re-plan gives her that one and
     the first to n1. Whoever is re-routed second must not wipe n1 off the call she is now driving to."""
-    night = {"name": "handover", "shift": {"start_s": 0, "end_s": 28800},
-             "travel": {"model": "geodesic", "speed_kmh": 50, "road_factor": 1.3},
-             "targets_s": {"U2": 1800, "U3": 7200},
-             "nurses": [{"id": "n1", "lat": 52.90, "lon": 6.56, "skills": []},
-                        {"id": "n2", "lat": 52.99, "lon": 6.56, "skills": []}], "planned": [],
-             "calls": [{"id": "first", "at_s": 0, "lat": 52.955, "lon": 6.56, "urgency": "U2", "service_s": 1500},
-                       {"id": "second", "at_s": 120, "lat": 52.979, "lon": 6.56, "urgency": "U2",
-                        "service_s": 1500}]}
+    night = _night("handover", [{"id": "n1", "lat": 52.90, "lon": 6.56, "skills": []},
+                                {"id": "n2", "lat": 52.99, "lon": 6.56, "skills": []}],
+                   [{"id": "first", "at_s": 0, "lat": 52.955, "lon": 6.56, "urgency": "U2", "service_s": 1500},
+                    {"id": "second", "at_s": 120, "lat": 52.979, "lon": 6.56, "urgency": "U2", "service_s": 1500}])
     result = simulate(night, "optimised", solutions=50)
     visits = {v["id"]: v for v in result["visits"]}
     turned = [leg for leg in result["legs"] if not leg["completed"]]

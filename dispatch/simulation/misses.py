@@ -52,7 +52,7 @@ def late_calls(scenario: dict[str, Any], night: dict[str, Any], urgency: str = "
         at = call["at_s"]
         best: tuple[int, str] | None = None
         for nurse in scenario["nurses"]:
-            if set(call.get("skills", [])) <= set(nurse.get("skills", [])):
+            if _can(nurse, call):
                 free, here = _state(nurse, night, places, at)
                 reach = free - at + drive(here, (call["lat"], call["lon"]))
                 if best is None or (reach, nurse["id"]) < best:
@@ -87,8 +87,7 @@ def _fewest_late(calls: list[dict[str, Any]], nurses: list[tuple], target: int, 
     if len(calls) > MAX_WAITING:
         return None
     fewest = len(calls)
-    able = {call["id"]: [k for k, (nurse, _, _) in enumerate(nurses)
-                         if set(call.get("skills", [])) <= set(nurse.get("skills", []))] for call in calls}
+    able = {call["id"]: [k for k, (nurse, _, _) in enumerate(nurses) if _can(nurse, call)] for call in calls}
     for order in permutations(calls):
         for who in product(*(able[call["id"]] for call in order)):
             free = {k: (nurses[k][1], nurses[k][2]) for k in range(len(nurses))}
@@ -104,6 +103,11 @@ def _fewest_late(calls: list[dict[str, Any]], nurses: list[tuple], target: int, 
             if fewest == 0:
                 return 0
     return fewest
+
+
+def _can(nurse: dict[str, Any], call: dict[str, Any]) -> bool:
+    """She has the skills the call needs."""
+    return set(call.get("skills", [])) <= set(nurse.get("skills", []))
 
 
 def _state(nurse: dict[str, Any], night: dict[str, Any], places: dict, at: int) -> tuple[int, tuple[float, float]]:
