@@ -226,6 +226,21 @@ def test_bench_nights_summarises_a_night_without_u3_calls(capsys: pytest.Capture
     assert "U3 p90 response, median over nights (min): nearest -, optimised -, clairvoyant -" in out
     assert "U2 within target, mean over 1 nights with U2 calls: nearest 1.000, optimised 1.000" in out
     assert "nights below 0.95: 0/1" in out
+    assert "U2 calls within target, all nights pooled: nearest 1/1, optimised 1/1, clairvoyant 1/1" in out
+
+
+def test_the_pooled_u2_share_counts_every_call_once() -> None:
+    """One call on time on a quiet night and 5 of 10 on a busy one: 6 of 11 calls, not the nights' mean (0.75)."""
+    from dispatch.bench.nights import _pooled, _ratio
+    def night(n: int, optimised: float, clairvoyant: float) -> dict:
+        return {"optimised": {"U2": {"n": n, "within_target": optimised}},
+                "clairvoyant": {"U2": {"n": n, "within_target": clairvoyant}}}
+
+    rows = [night(1, 1.0, 1.0), night(10, 0.5, 0.8)]
+    assert _pooled(rows, "optimised") == (6, 11)
+    assert _pooled(rows, "clairvoyant") == (9, 11)
+    assert _ratio((6, 11), (9, 11)) == "0.667"
+    assert _ratio((0, 3), (0, 3)) == "-"
 
 
 def _spec_example() -> dict:

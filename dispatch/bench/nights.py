@@ -51,6 +51,10 @@ def run(*, count: int, calls: int, planned: int, nurses: int, time_limit: float,
     ratios = [o / c for o, c in zip(share["optimised"], share["clairvoyant"]) if c > 0]
     print(f"\nU2 within target, mean over {len(with_u2)} nights with U2 calls: "
           + ", ".join(f"{p} {_stat(statistics.mean, share[p], 1, '.3f')}" for p in POLICIES))
+    pooled = {p: _pooled(with_u2, p) for p in POLICIES}
+    print("U2 calls within target, all nights pooled: " + ", ".join(
+        f"{p} {within}/{n}" for p, (within, n) in pooled.items())
+          + f"; optimised / clairvoyant {_ratio(pooled['optimised'], pooled['clairvoyant'])}")
     print("U2 mean response, mean over nights (min): " + ", ".join(
         f"{p} {_stat(statistics.mean, [r[p]['U2']['mean_response_s'] for r in with_u2], 60, '.1f')}"
         for p in POLICIES))
@@ -71,6 +75,18 @@ def run(*, count: int, calls: int, planned: int, nurses: int, time_limit: float,
     print("decision ms p95 (optimised), median over nights: "
           f"{_stat(statistics.median, [r['optimised']['decision_ms_p95'] for r in rows], 1, '.0f')}")
     return rows
+
+
+def _pooled(rows: list[dict], policy: str) -> tuple[int, int]:
+    """U2 calls reached within target and U2 calls, over all the nights: each call counts once, so a night
+    with many U2 calls weighs more than one with a single call (the mean of the nights' shares does not)."""
+    n = sum(r[policy]["U2"]["n"] for r in rows)
+    return sum(round(r[policy]["U2"]["within_target"] * r[policy]["U2"]["n"]) for r in rows), n
+
+
+def _ratio(a: tuple[int, int], b: tuple[int, int]) -> str:
+    """The ratio of two pooled shares over the same calls ('-' when the second reached none)."""
+    return f"{a[0] / b[0]:.3f}" if b[0] else "-"
 
 
 def _stat(how, values: list, unit: float, fmt: str) -> str:  # noqa: ANN001
