@@ -1,6 +1,7 @@
 """The nurse phone app end to end in headless Chromium (Debian's, driven by Playwright) at a phone's size:
-log in, start the shift with the bag check, a job arrives live, accept, reveal the key-safe code, complete.
-A second nurse is refused the code. Screenshots are kept in test-artifacts/ (CI keeps them)."""
+log in, start the shift with the bag check, a job arrives live, accept, reveal the key-safe code, complete; jobs
+arriving meanwhile leave the code and a half-typed form on her screen. A second nurse is refused the code.
+Screenshots are kept in test-artifacts/ (CI keeps them)."""
 from __future__ import annotations
 
 import shutil
@@ -83,6 +84,12 @@ def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser) -
         if expected is not None:
             assert code_box.inner_text() == expected
         _shot(page, "3-code-revealed")
+        # Another job arrives while she reads the code: the list updates, the code stays on her screen.
+        others = [v for v in region.planned_visits() if v != visit_id]
+        shown = code_box.inner_text()
+        region.assign(others[0], "nurse1")
+        page.locator(f"li.job[data-visit='{others[0]}']").wait_for(timeout=5000)
+        assert code_box.is_visible() and code_box.inner_text() == shown
 
         # A second nurse, in her own browser page, is refused the code.
         token2 = httpx.post(f"{region.url}/api/auth/token", data={"username": "nurse2", "password": "nightcare-demo"}
@@ -111,6 +118,11 @@ def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser) -
         card.locator("[data-act=complete]").click()
         card.locator("textarea[name=note]").fill("Turned, comfortable, sleeping again.")
         card.locator(".materials input").first.fill("2")
+        # A job update arriving while she types (any re-plan) leaves her note and her counts as she typed them.
+        region.assign(others[1], "nurse1")
+        page.locator(f"li.job[data-visit='{others[1]}']").wait_for(timeout=5000)
+        assert card.locator("textarea[name=note]").input_value() == "Turned, comfortable, sleeping again."
+        assert card.locator(".materials input").first.input_value() == "2"
         _shot(page, "5-complete-form")
         card.locator(".complete-form button[type=submit]").click()
         card.wait_for(state="detached")

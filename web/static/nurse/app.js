@@ -61,7 +61,8 @@ window.addEventListener("offline", () => line(false));
 function show(id) { for (const s of ["login", "bag", "jobs"]) $("#" + s).hidden = s !== id; }
 
 function logout() {
-  store.del("token"); store.del("nurse"); if (socket) socket.close(); show("login");
+  store.del("token"); store.del("nurse"); if (socket) socket.close();
+  jobs.clear(); render(); show("login");  // nothing of her jobs (a revealed code, a summary) stays in the page
 }
 
 $("#login-form").addEventListener("submit", async (ev) => {
@@ -168,23 +169,41 @@ const ENABLED = {
   en_route: ["accepted"], on_scene: ["accepted", "en_route"], complete: ["on_scene"], summary: ORDER, navigate: ORDER,
 };
 
+// Cards are kept and updated in place, never rebuilt: a job update arriving over the socket (any re-plan in the
+// region) must not wipe a revealed key-safe code, an open client summary or a half-typed completion form.
+const cards = new Map();  // visit id -> its <li>
+
 function render() {
-  const list = $("#job-list"); list.innerHTML = "";
+  const list = $("#job-list");
   const sorted = [...jobs.values()].sort((a, b) => ORDER.indexOf(a.state) - ORDER.indexOf(b.state)
     || new Date(a.eta || a.window_start) - new Date(b.eta || b.window_start));
   $("#no-jobs").hidden = sorted.length > 0;
-  for (const v of sorted) list.append(card(v));
+  for (const [id, li] of cards) if (!jobs.has(id)) { li.remove(); cards.delete(id); }
+  sorted.forEach((v, i) => {
+    if (!cards.has(v.id)) cards.set(v.id, card(v));
+    const li = cards.get(v.id);
+    fill(li, v);
+    if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);  // moved only when out of place
+  });
 }
 
-function card(v) {
-  const li = $("#job-template").content.firstElementChild.cloneNode(true);
-  li.dataset.visit = v.id;
-  const u = li.querySelector(".urgency"); u.textContent = v.urgency || "planned"; u.classList.add(v.urgency || "planned");
+function fill(li, v) {
+  const u = li.querySelector(".urgency"); u.textContent = v.urgency || "planned"; u.className = "urgency " + (v.urgency || "planned");
   li.querySelector(".kind").textContent = v.kind === "planned" ? (v.notes || "planned visit") : (v.notes || "call");
   li.querySelector(".state").textContent = v.state.replace("_", " ");
   li.querySelector(".times").textContent = `ETA ${time(v.eta)} · window ${time(v.window_start)}–${time(v.window_end)} · ${v.service_minutes} min`;
-  li.querySelector(".address").textContent = `Client ${v.client_id}`;
   for (const b of li.querySelectorAll("[data-act]")) b.hidden = !ENABLED[b.dataset.act].includes(v.state);
+  if (!ENABLED.keysafe.includes(v.state)) hideCode(li);  // the code only while the job is active
+  if (v.state !== "on_scene") li.querySelector(".complete-form").hidden = true;
+}
+
+function hideCode(li) { const box = li.querySelector(".code"); box.textContent = ""; box.hidden = true; clearTimeout(li._codeTimer); }
+
+function card(v) {
+  const id = v.id;
+  const li = $("#job-template").content.firstElementChild.cloneNode(true);
+  li.dataset.visit = id;
+  li.querySelector(".address").textContent = `Client ${v.client_id}`;
   const err = li.querySelector(".error");
   const guard = (fn) => async () => { err.textContent = ""; try { await fn(); } catch (e) { err.textContent = e.body?.detail || e.message; } };
   const known = clients.get(v.client_id);
@@ -195,10 +214,10 @@ function card(v) {
     li._client = c;
   }).catch(() => {});
   const step = async (state, extra = {}) => {
-    const r = await act("POST", `/api/visits/${v.id}/${state === "accepted" ? "accept" : "progress"}`,
+    const r = await act("POST", `/api/visits/${id}/${state === "accepted" ? "accept" : "progress"}`,
       state === "accepted" ? undefined : { state, ...extra });
-    v.state = r ? r.state : state;
-    if (state === "completed") jobs.delete(v.id);
+    if (state === "completed") jobs.delete(id);
+    else if (jobs.has(id)) jobs.get(id).state = r ? r.state : state;
     render();
   };
   li.querySelector("[data-act=accept]").onclick = guard(() => step("accepted"));
@@ -207,13 +226,14 @@ function card(v) {
   li.querySelector("[data-act=decline]").onclick = guard(async () => {
     const reason = prompt("Why can't you take this job? (the operators see this)");
     if (!reason) return;
-    await act("POST", `/api/visits/${v.id}/decline`, { reason });
-    jobs.delete(v.id); render();
+    await act("POST", `/api/visits/${id}/decline`, { reason });
+    jobs.delete(id); render();
   });
   li.querySelector("[data-act=keysafe]").onclick = guard(async () => {
-    const r = await api("POST", `/api/visits/${v.id}/keysafe`);  // never queued: shown only live, and logged
+    const r = await api("POST", `/api/visits/${id}/keysafe`);  // never queued: shown only live, and logged
+    if (!ENABLED.keysafe.includes(jobs.get(id)?.state)) return;  // the job moved on while the code was on its way
     const box = li.querySelector(".code"); box.textContent = r.code; box.hidden = false;
-    setTimeout(() => { box.textContent = ""; box.hidden = true; }, 60000);
+    clearTimeout(li._codeTimer); li._codeTimer = setTimeout(() => hideCode(li), 60000);
   });
   li.querySelector("[data-act=summary]").onclick = guard(async () => {
     const c = li._client || await api("GET", `/api/clients/${v.client_id}`);
@@ -222,10 +242,12 @@ function card(v) {
   });
   li.querySelector("[data-act=complete]").onclick = guard(async () => {
     const form = li.querySelector(".complete-form"); form.hidden = false;
+    if (form.dataset.ready) return;  // opened before: keep what she has typed
     const items = await api("GET", "/api/nightbag/items");
     form.querySelector(".materials").innerHTML = "<p>Materials used</p>" + items.filter((i) => i.kind === "material")
       .map((i) => `<label>${esc(i.name)} <input type="number" min="0" value="0" data-item="${i.id}" inputmode="numeric"></label>`).join("");
-    form.onsubmit = (ev) => { ev.preventDefault(); guard(() => complete(v, form, step))(); };
+    form.dataset.ready = "1";
+    form.onsubmit = (ev) => { ev.preventDefault(); guard(() => complete(jobs.get(id) || v, form, step))(); };
   });
   return li;
 }
