@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from requests import RequestException
 from twilio.base.exceptions import TwilioException
 from twilio.http import HttpClient
 from twilio.request_validator import RequestValidator
@@ -34,6 +35,9 @@ class TwilioSms:
             # The exception text can carry the request; log its kind only, never the body.
             log.warning("SMS to a nurse failed: %s", type(exc).__name__)
             raise SmsFailed(f"Twilio refused the SMS ({type(exc).__name__})") from None
+        except (RequestException, OSError) as exc:  # Twilio unreachable: no network, DNS, timeout
+            log.warning("SMS to a nurse failed: Twilio unreachable (%s)", type(exc).__name__)
+            raise SmsFailed(f"Twilio could not be reached ({type(exc).__name__})") from None
         return str(message.sid)
 
 

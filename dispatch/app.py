@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from dispatch.alerts.router import router as alerts_router
 from dispatch.assignment.replanner import Replanner
 from dispatch.assignment.router import router as assignment_router
 from dispatch.assignment.service import replan
@@ -22,6 +23,8 @@ from dispatch.daytasks.router import router as daytasks_router
 from dispatch.db import make_engine
 from dispatch.errors import install_error_handlers
 from dispatch.keysafes.crypto import KeysafeCipher
+from dispatch.keysafes.router import router as keysafes_router
+from dispatch.reactions import wire
 from dispatch.nurses.router import router as nurses_router
 from dispatch.organisations.router import router as organisations_router
 from dispatch.protocol_versions.router import router as protocols_router
@@ -31,7 +34,6 @@ from dispatch.nightbag.router import router as nightbag_router
 from dispatch.ports import NoSms, SmsSender
 from dispatch.responders.escalation import Escalator
 from dispatch.responders.hub import Hub, PostgresListener, register
-from dispatch.responders.jobs import router as jobs_router
 from dispatch.responders.live import router as live_router
 from dispatch.triage.router import router as triage_router
 from dispatch.visits.observations import router as observations_router
@@ -70,6 +72,7 @@ def sms_sender(settings: Settings, http_client: object | None = None) -> SmsSend
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
                sms: SmsSender | None = None) -> FastAPI:
     settings = settings or Settings()
+    settings.start_clock()
     owns_engine = engine is None
 
     @asynccontextmanager
@@ -82,11 +85,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         register_shipped(app.state.engine)
         app.state.hub.attach(asyncio.get_running_loop())
         register(app.state.engine, app.state.hub)
+        wire(app.state.engine, replan=app.state.replanner.request)
         listener = None
         if not settings.is_sqlite:  # events reach the sockets held by every worker process
             listener = PostgresListener(settings.database_url, app.state.hub)
             await asyncio.to_thread(listener.start)
-        escalator = Escalator(app.state.engine, settings, app.state.sms, app.state.replanner.request)
+        escalator = Escalator(app.state.engine, settings, app.state.sms)
         await app.state.replanner.start()
         await escalator.start()
         if settings.environment != "test":
@@ -119,8 +123,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.state.engine = engine
     install_error_handlers(app)
     for router in (auth_router, organisations_router, clients_router, nurses_router, calls_router, triage_router,
-                   protocols_router, visits_router, observations_router, daytasks_router, assignment_router,
-                   audit_router, jobs_router, nightbag_router, live_router, twilio_router):
+                   protocols_router, visits_router, observations_router, keysafes_router, daytasks_router,
+                   assignment_router, alerts_router, audit_router, nightbag_router, live_router, twilio_router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["meta"])
@@ -128,5 +132,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return {"status": "ok"}
 
     mount_web(app)
-    app.add_middleware(RequestLimiter, limit=settings.max_concurrent_requests, wait_s=settings.request_queue_wait_s)
+    app.add_middleware(RequestLimiter, limit=settings.max_concurrent_requests, wait_s=settings.request_queue_wait_s,
+                       prefixes=("/api", "/twilio"))
     return app

@@ -21,10 +21,12 @@ from dispatch.timeutil import utcnow
 
 def _settings() -> Settings:
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
         sys.exit(f"nightcare: invalid settings: {problems}")
+    settings.start_clock()
+    return settings
 
 
 def _cmd_db(args: argparse.Namespace) -> None:

@@ -16,15 +16,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 class RequestLimiter:
-    def __init__(self, app: ASGIApp, *, limit: int, wait_s: float, prefix: str = "/api") -> None:
+    def __init__(self, app: ASGIApp, *, limit: int, wait_s: float, prefixes: tuple[str, ...] = ("/api",)) -> None:
         self.app = app
         self.limit = limit
         self.wait_s = wait_s
-        self.prefix = prefix
+        self.prefixes = prefixes
         self._semaphore: asyncio.Semaphore | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
             await self.app(scope, receive, send)
             return
         if self._semaphore is None:  # created on the serving loop

@@ -94,9 +94,7 @@ def get_session(request: Request) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
-            session.commit()
-            for callback in session.info.pop("after_commit", []):
-                callback()
+            session.commit()  # what reacts after the commit runs here (dispatch/events.py)
         except BaseException as exc:
             session.rollback()
             kept = getattr(exc, "keep", None)
@@ -104,11 +102,6 @@ def get_session(request: Request) -> Iterator[Session]:
                 session.add_all(kept)
                 session.commit()
             raise
-
-
-def after_commit(session: Session, callback) -> None:  # noqa: ANN001
-    """Run `callback` once the request's transaction has committed (e.g. ask for a re-plan)."""
-    session.info.setdefault("after_commit", []).append(callback)
 
 
 # `scope="function"`: the commit runs when the handler returns, before the response is sent, so a

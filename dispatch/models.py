@@ -1,4 +1,5 @@
 """Every table, imported in one place so metadata is complete (Alembic, tests)."""
+from dispatch.alerts.models import Alert
 from dispatch.assignment.models import Decision
 from dispatch.audit.models import AuditEntry
 from dispatch.auth.models import AuthToken, User
@@ -9,9 +10,11 @@ from dispatch.nurses.models import Nurse, Shift
 from dispatch.nightbag.models import BagCheck, BagItem, MaterialUse
 from dispatch.organisations.models import Organisation
 from dispatch.protocol_versions.models import ProtocolVersion
-from dispatch.responders.models import Alert, NurseChannel, OutboxMessage, VisitDecline
+from dispatch.responders.models import InboundSms, NurseChannel, OutboxMessage
 from dispatch.triage.models import Triage
-from dispatch.visits.models import Observation, Visit
+from dispatch.visits.models import Observation, Visit, VisitDecline, VisitEvent
 
-__all__ = ["Alert", "BagCheck", "BagItem", "MaterialUse", "NurseChannel", "OutboxMessage", "VisitDecline", "Decision", "AuditEntry", "AuthToken", "Call", "CallEvent", "Client", "ClientExternalId", "ClientPhone", "DayTask",
-           "Nurse", "Observation", "Organisation", "ProtocolVersion", "Shift", "Triage", "User", "Visit"]
+__all__ = ["Alert", "AuditEntry", "AuthToken", "BagCheck", "BagItem", "Call", "CallEvent", "Client",
+           "ClientExternalId", "ClientPhone", "DayTask", "Decision", "InboundSms", "MaterialUse", "Nurse",
+           "NurseChannel", "Observation", "Organisation", "OutboxMessage", "ProtocolVersion", "Shift", "Triage",
+           "User", "Visit", "VisitDecline", "VisitEvent"]

@@ -5,8 +5,10 @@ from pathlib import Path
 from typing import Literal
 
 from cryptography.fernet import Fernet
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, AwareDatetime, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dispatch.timeutil import Clock, current_clock, use_clock
 
 # A fixed key so that a development database keeps working across restarts. It is public
 # (it is in this file), so production refuses it.
@@ -68,6 +70,8 @@ class Settings(BaseSettings):
     offer_sms_after_s: int = Field(default=60, ge=5, le=3600)
     offer_alert_after_s: int = Field(default=180, ge=10, le=7200)
     escalation_tick_s: float = Field(default=5.0, gt=0, le=60)
+    # The nurse's phone asks for the night-bag check from this long before her shift starts.
+    bag_check_lead_minutes: int = Field(default=120, ge=0, le=12 * 60)
     # Twilio (adapters/twilio.py). Without an account SID and token, SMS is not sent (operators are
     # alerted instead) and the voice/SMS webhooks answer 503.
     twilio_account_sid: str = ""
@@ -75,6 +79,9 @@ class Settings(BaseSettings):
     twilio_from_number: str = ""  # the region's SMS sender, E.164
     operator_line: str = ""  # where phone calls are put through to (the operators' queue number), E.164
     public_base_url: str = ""  # the URL Twilio calls us at (signatures cover it); default: the request's URL
+    # Development and tests only: the service's clock starts at this moment and runs on from there
+    # (dispatch/timeutil.py), so that what depends on the hour can be tried at any hour.
+    clock_start: AwareDatetime | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -106,12 +113,19 @@ class Settings(BaseSettings):
                 )
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production needs PostgreSQL: set DATABASE_URL")
+            if self.clock_start is not None:
+                raise ValueError("NIGHTCARE_CLOCK_START is for development and tests; production runs on real time")
 
         return self
 
     def target_minutes(self, urgency: str) -> int:
         """Minutes from the call to the nurse's arrival. U0/U1 with a nurse sent use the U2 target."""
         return self.target_u3_minutes if urgency == "U3" else self.target_u2_minutes
+
+    def start_clock(self) -> None:
+        """Start the process's clock at `clock_start`, when one is set (otherwise it stays real time)."""
+        if self.clock_start is not None and current_clock().start != self.clock_start:  # not again: no jump back
+            use_clock(Clock(self.clock_start))
 
     @property
     def is_sqlite(self) -> bool:

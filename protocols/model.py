@@ -36,6 +36,21 @@ DISPOSITIONS_FOR = {
     "U4": ("defer_to_day", "gp_post"),
     "U5": ("advice",),
 }
+# What the caller is told when the operator's decision lands on another disposition than the protocol's outcome
+# (the outcome's own advice belongs to its own disposition, and must not contradict what is done).
+DISPOSITION_ADVICE = {
+    "call_112": "An ambulance is on its way (112). Stay with the client, keep the front door open and the lights "
+                "on, and call 112 again if anything changes.",
+    "gp_post": "The GP out-of-hours post (huisartsenpost) takes over and will call you back. If the client gets "
+               "worse before they call (difficulty breathing, not responding, severe pain), call 112.",
+    "nurse_visit": "A night nurse is coming to the client tonight. Call us back if anything changes before she "
+                   "arrives; call 112 if the client has difficulty breathing or stops responding.",
+    "defer_to_day": "No night visit is needed: the client's own home-care team will come in the morning. Call us "
+                    "back at any time tonight if anything changes; call 112 if the client has difficulty breathing "
+                    "or stops responding.",
+    "advice": "Call us back at any time tonight if it does not get better or anything changes; call 112 if the "
+              "client has difficulty breathing or stops responding.",
+}
 SIGNALS = ("second_call_24h", "severe_pain_or_anxiety", "rapid_deterioration", "operator_concern")
 
 

@@ -67,7 +67,7 @@ def test_a_triaged_call_is_assigned_and_the_call_follows(on_duty: World) -> None
     call = world.client.get(f"/api/calls/{made['call']['id']}", headers=world.h("operator")).json()
     assert call["state"] == "assigned" and call["events"][-1]["actor"] == "dispatch"
     decisions = world.client.get("/api/assignment/decisions", headers=world.h("operator")).json()
-    assert any("triaged U2 nurse_visit" in t for d in decisions for t in d["triggers"])
+    assert any(f"visit {made['visit_id']} create: triaged U2" in t for d in decisions for t in d["triggers"])
 
 
 def test_explanation_lists_every_nurses_eta(on_duty: World) -> None:

@@ -88,7 +88,7 @@ def test_partner_refs_do_not_collide_across_organisations(world: World) -> None:
 
 def test_lifecycle_records_every_transition(world: World) -> None:
     call_id = world.post_call(source_ref="CA-6", caller_phone="+31592111111").json()["id"]
-    path = ["triaging", "triaged", "queued", "assigned", "accepted", "en_route", "on_scene", "completed"]
+    path = ["triaging", "triaged", "escalated", "queued", "escalated", "completed"]  # 112 took over
     for state in path:
         r = world.move(call_id, state, reason=f"to {state}")
         assert r.status_code == 200, r.text
@@ -100,6 +100,16 @@ def test_lifecycle_records_every_transition(world: World) -> None:
     assert [e["reason"] for e in events][1:] == [f"to {s}" for s in path]
     times = [datetime.fromisoformat(e["at"]) for e in events]
     assert times == sorted(times) and all(t.tzinfo is not None for t in times)
+
+
+def test_the_states_that_follow_the_visit_are_not_set_by_hand(world: World) -> None:
+    call_id = world.post_call(source_ref="CA-6b", caller_phone="+31592111111").json()["id"]
+    for state in ("triaging", "triaged", "queued"):
+        assert world.move(call_id, state).status_code == 200
+    r = world.move(call_id, "assigned")
+    assert r.status_code == 409 and r.json()["field"] == "to"
+    assert "visit" in r.json()["detail"] and "assigned" not in r.json()["allowed"]
+    assert world.client.get(f"/api/calls/{call_id}", headers=world.h("operator")).json()["state"] == "queued"
 
 
 def test_illegal_transition_is_409_naming_allowed_ones(world: World) -> None:

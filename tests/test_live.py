@@ -31,8 +31,9 @@ def _login(url: str, username: str) -> str:
 class Region:
     """The demo region served by a real `nightcare serve`."""
 
-    def __init__(self, database_url: str, tmp_path: Path, *, workers: int = 1) -> None:
-        self.env = service_env(database_url, NIGHTCARE_LIVE_HEARTBEAT_S="2")
+    def __init__(self, database_url: str, tmp_path: Path, *, workers: int = 1, clock_start: str | None = None) -> None:
+        extra = {"NIGHTCARE_CLOCK_START": clock_start} if clock_start else {}
+        self.env = service_env(database_url, NIGHTCARE_LIVE_HEARTBEAT_S="2", **extra)
         nightcare("db", "upgrade", env=self.env)
         nightcare("seed", env=self.env)
         self.server = ServerProcess(self.env, tmp_path / "server.log", workers=workers)
@@ -56,7 +57,7 @@ class Region:
     def assign(self, visit_id: int, username: str) -> None:
         with httpx.Client(timeout=30) as fresh:  # a new connection each time (another worker, perhaps)
             r = fresh.post(f"{self.url}/api/visits/{visit_id}/assign",
-                           json={"nurse_id": self.nurse_ids[username], "lock": True}, headers=self.op)
+                           json={"nurse_id": self.nurse_ids[username]}, headers=self.op)
         assert r.status_code == 200, r.text
 
     def stop(self) -> None:

@@ -1,11 +1,16 @@
 """The nurse phone app end to end in headless Chromium (Debian's, driven by Playwright) at a phone's size:
 log in, start the shift with the bag check, a job arrives live, accept, reveal the key-safe code, complete; jobs
 arriving meanwhile leave the code and a half-typed form on her screen. A second nurse is refused the code.
-Screenshots are kept in test-artifacts/ (CI keeps them)."""
+
+What the app shows depends on the hour (is she on shift? is the bag check due?), so the service runs on a clock
+started at four hours of a winter night and day (NIGHTCARE_CLOCK_START): the test passes whatever the wall clock
+says. Screenshots are kept in test-artifacts/ (CI keeps them)."""
 from __future__ import annotations
 
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -43,9 +48,22 @@ def _shot(page, name: str) -> None:  # noqa: ANN001
     page.screenshot(path=str(ARTIFACTS / f"nurse-app-{name}.png"), full_page=True)
 
 
-def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser) -> None:  # noqa: ANN001
+REGION = ZoneInfo("Europe/Amsterdam")
+# (local time, on shift or within the bag-check lead of the seeded 23:00 shift?)
+HOURS = [("02:00", True), ("07:30", False), ("13:00", False), ("22:59", True)]
+
+
+def _at(hhmm: str) -> datetime:
+    hour, minute = map(int, hhmm.split(":"))
+    return datetime(2026, 1, 14, hour, minute, tzinfo=REGION)
+
+
+@pytest.mark.parametrize(("hhmm", "on_shift"), HOURS, ids=[h for h, _ in HOURS])
+def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser, hhmm: str,  # noqa: ANN001
+                                                      on_shift: bool) -> None:
     url = f"sqlite:///{tmp_path / 'nightcare.db'}"
-    region = Region(url, tmp_path)
+    now, tag = _at(hhmm), hhmm.replace(":", "")
+    region = Region(url, tmp_path, clock_start=now.isoformat())
     try:
         page = browser.new_page()
         page.on("dialog", lambda d: d.accept())
@@ -53,22 +71,36 @@ def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser) -
         page.fill("input[name=username]", "nurse1")
         page.fill("input[name=password]", "nightcare-demo")
         page.click("#login-form button")
+        if not on_shift:
+            # Off duty: her jobs page says when tonight's shift is; no bag check yet.
+            page.wait_for_selector("#jobs:not([hidden])")
+            assert "Next shift today 23:00" in page.inner_text("#shift")
+            assert page.is_hidden("#bag")
+            _shot(page, f"0-off-duty-{tag}")
+            # The coordinator calls her in for a shift starting now: the app asks for the bag check.
+            coordinator = {"Authorization": f"Bearer {region.token('coordinator')}"}
+            r = httpx.post(f"{region.url}/api/shifts", headers=coordinator, timeout=30, json={
+                "nurse_id": region.nurse_ids["nurse1"], "starts_at": (now - timedelta(minutes=5)).isoformat(),
+                "ends_at": (now + timedelta(hours=8)).isoformat()})
+            assert r.status_code == 201, r.text
+            page.reload()
         page.wait_for_selector("#bag:not([hidden])")
         page.wait_for_selector(".bag-row")
         # One thermometer with its calibration overdue: the check flags it, the shift still starts.
         thermometer = page.locator(".bag-row", has_text="Thermometer")
         thermometer.locator("input[data-f=calibration_due]").fill("2020-01-01")
-        _shot(page, "1-bag-check")
+        _shot(page, f"1-bag-check-{tag}")
         page.click("#bag-form button")
         page.wait_for_selector("text=out of calibration")
         page.wait_for_selector("#jobs:not([hidden])")
         page.wait_for_selector("#line:not(.off)")
+        assert "On shift until" in page.inner_text("#shift") or "Next shift today 23:00" in page.inner_text("#shift")
 
         visit_id = region.planned_visits()[0]
         region.assign(visit_id, "nurse1")  # the operator's hand; the phone learns it over the socket
         card = page.locator(f"li.job[data-visit='{visit_id}']")
         card.wait_for(timeout=5000)
-        _shot(page, "2-job-arrived")
+        _shot(page, f"2-job-arrived-{tag}")
         card.locator("[data-act=accept]").click()
         card.locator(".state", has_text="accepted").wait_for()
         card.locator("[data-act=keysafe]").click()
@@ -83,7 +115,7 @@ def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser) -
         engine.dispose()
         if expected is not None:
             assert code_box.inner_text() == expected
-        _shot(page, "3-code-revealed")
+        _shot(page, f"3-code-revealed-{tag}")
         # Another job arrives while she reads the code: the list updates, the code stays on her screen.
         others = [v for v in region.planned_visits() if v != visit_id]
         shown = code_box.inner_text()
@@ -109,7 +141,7 @@ def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser) -
         page.wait_for_selector("#queued:not([hidden])")
         assert "1 waiting" in page.inner_text("#queued")
         assert httpx.get(f"{region.url}/api/visits/{visit_id}", headers=region.op).json()["state"] == "accepted"
-        _shot(page, "4-offline-queued")
+        _shot(page, f"4-offline-queued-{tag}")
         browser.set_offline(False)
         page.wait_for_selector("#queued[hidden]", state="attached")
         assert httpx.get(f"{region.url}/api/visits/{visit_id}", headers=region.op).json()["state"] == "en_route"
@@ -123,10 +155,10 @@ def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser) -
         page.locator(f"li.job[data-visit='{others[1]}']").wait_for(timeout=5000)
         assert card.locator("textarea[name=note]").input_value() == "Turned, comfortable, sleeping again."
         assert card.locator(".materials input").first.input_value() == "2"
-        _shot(page, "5-complete-form")
+        _shot(page, f"5-complete-form-{tag}")
         card.locator(".complete-form button[type=submit]").click()
         card.wait_for(state="detached")
-        _shot(page, "6-done")
+        _shot(page, f"6-done-{tag}")
         op = region.op
         done = httpx.get(f"{region.url}/api/visits/{visit_id}", headers=op).json()
         assert done["state"] == "completed"

@@ -91,6 +91,11 @@ def test_published_versions_are_immutable_in_the_database(world: World, engine) 
 def test_news2_recorded_on_a_visit(world: World) -> None:
     obs = {"respiration_rate": 22, "spo2": 95, "on_oxygen": False, "systolic_bp": 125, "pulse": 115,
            "consciousness": "alert", "temperature": 39.5}
+    early = world.client.post(f"/api/visits/{world.visits['a1']}/observations", json=obs, headers=world.h("nurse1"))
+    assert early.status_code == 409 and "on scene" in early.json()["detail"]  # she is not with the client yet
+    world.client.post(f"/api/visits/{world.visits['a1']}/accept", headers=world.h("nurse1"))
+    world.client.post(f"/api/visits/{world.visits['a1']}/progress", json={"state": "on_scene"},
+                      headers=world.h("nurse1"))
     r = world.client.post(f"/api/visits/{world.visits['a1']}/observations", json=obs, headers=world.h("nurse1"))
     assert r.status_code == 201, r.text
     body = r.json()

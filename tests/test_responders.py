@@ -15,7 +15,9 @@ from dispatch.app import create_app
 from dispatch.audit.models import AuditEntry
 from dispatch.calls.models import Call
 from dispatch.responders.escalation import tick
-from dispatch.responders.models import Alert, OutboxMessage, VisitDecline
+from dispatch.alerts.models import Alert
+from dispatch.responders.models import OutboxMessage
+from dispatch.visits.models import VisitDecline
 from dispatch.visits.models import Visit
 from tests.conftest import test_settings
 from tests.test_assignment import replan
@@ -59,9 +61,9 @@ def messages(engine, nurse_id: int) -> list[OutboxMessage]:  # noqa: ANN001
                            .order_by(col(OutboxMessage.seq))))
 
 
-def assign(world: World, visit: str, nurse: str, lock: bool = True):  # noqa: ANN201
+def assign(world: World, visit: str, nurse: str):  # noqa: ANN201
     return world.client.post(f"/api/visits/{world.visits[visit]}/assign",
-                             json={"nurse_id": world.nurses[nurse], "lock": lock}, headers=world.h("operator"))
+                             json={"nurse_id": world.nurses[nurse]}, headers=world.h("operator"))
 
 
 def test_an_assignment_is_offered_to_the_nurse_and_withdrawn_from_the_previous_one(world: World, engine) -> None:  # noqa: ANN001
@@ -105,7 +107,7 @@ def test_accept_progress_complete_and_the_call_follows(world: World, engine) -> 
     from tests.test_triage import SAFE
     job = acute_visit(world, "resp-1", [*SAFE, "no", "no", "no"])
     vid = job["visit_id"]
-    r = world.client.post(f"/api/visits/{vid}/assign", json={"nurse_id": world.nurses["n1"], "lock": False},
+    r = world.client.post(f"/api/visits/{vid}/assign", json={"nurse_id": world.nurses["n1"]},
                           headers=world.h("operator"))
     assert r.status_code == 200
     assert world.client.post(f"/api/visits/{vid}/progress", json={"state": "on_scene"},
@@ -267,19 +269,42 @@ def test_voice_webhook_checks_the_signature_and_takes_the_call_once(world: World
         assert s.exec(select(Call)).one().phone_status == "completed"
 
 
+def _sms(n: int) -> str:
+    return f"SM{n:032x}"
+
+
 def test_sms_keyword_accepts_the_job(world: World, engine) -> None:  # noqa: ANN001
     assert assign(world, "b1", "n2").status_code == 200
     vid = world.visits["b1"]
-    wrong = _twilio_post(world, "/twilio/sms", {"From": "+31612340002", "Body": "hello"})
+    wrong = _twilio_post(world, "/twilio/sms", {"MessageSid": _sms(1), "From": "+31612340002", "Body": "hello"})
     assert "reply OK" in wrong.text
-    stranger = _twilio_post(world, "/twilio/sms", {"From": "+31600000000", "Body": f"OK {vid}"})
+    stranger = _twilio_post(world, "/twilio/sms", {"MessageSid": _sms(2), "From": "+31600000000", "Body": f"OK {vid}"})
     assert "<Message>" not in stranger.text
-    r = _twilio_post(world, "/twilio/sms", {"From": "+31612340002", "Body": f"ok {vid}"})
+    r = _twilio_post(world, "/twilio/sms", {"MessageSid": _sms(3), "From": "+31612340002", "Body": f"ok {vid}"})
     assert r.status_code == 200 and f"job {vid} accepted" in r.text
     with Session(engine) as s:
         assert s.get(Visit, vid).state == "accepted"
-    unsigned = world.client.post("/twilio/sms", data={"From": "+31612340002", "Body": "OK"})
+    call_events = world.client.get(f"/api/visits/{vid}", headers=world.h("operator")).json()["events"]
+    assert call_events[-1]["move"] == "accept" and call_events[-1]["actor"] == f"sms:nurse-{world.nurses['n2']}"
+    unsigned = world.client.post("/twilio/sms", data={"MessageSid": _sms(4), "From": "+31612340002", "Body": "OK"})
     assert unsigned.status_code == 403
+    no_sid = _twilio_post(world, "/twilio/sms", {"From": "+31612340002", "Body": "OK"})
+    assert no_sid.status_code == 403 and no_sid.json()["field"] == "MessageSid"
+
+
+def test_a_replayed_sms_reply_is_acted_on_once(world: World, engine) -> None:  # noqa: ANN001
+    """A signed "OK" captured and sent again must not accept a job offered later."""
+    assert assign(world, "b1", "n2").status_code == 200
+    first = {"MessageSid": _sms(10), "From": "+31612340002", "Body": "OK"}
+    assert "accepted" in _twilio_post(world, "/twilio/sms", first).text
+    # Later that night another job is offered to her ...
+    r = world.client.post(f"/api/visits/{world.visits['a1']}/assign", json={"nurse_id": world.nurses["n2"]},
+                          headers=world.h("operator"))
+    assert r.status_code == 200 and r.json()["state"] == "assigned"
+    replayed = _twilio_post(world, "/twilio/sms", first)  # ... and the old signed request comes again
+    assert replayed.status_code == 200 and "<Message>" not in replayed.text
+    with Session(engine) as s:
+        assert s.get(Visit, world.visits["a1"]).state == "assigned"  # not accepted by the replay
 
 
 def test_rotating_the_key_safe_key_keeps_every_code(tmp_path) -> None:  # noqa: ANN001

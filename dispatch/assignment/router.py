@@ -9,8 +9,10 @@ from sqlmodel import Session, col, select
 
 from dispatch.assignment import service
 from dispatch.assignment.models import Decision
+from dispatch.audit import service as audit
 from dispatch.auth.deps import Operators
-from dispatch.db import SessionDep, after_commit
+from dispatch.auth.service import Principal
+from dispatch.db import SessionDep
 from dispatch.errors import NotFound
 from dispatch.nurses.models import Nurse
 from dispatch.visits.models import Visit
@@ -31,12 +33,6 @@ class DecisionSummary(BaseModel):
     decision_ms: int
     assigned: int
     unassigned: list[dict[str, str]]
-
-
-def request_replan(request: Request, session: Session, trigger: str) -> None:
-    """Ask for a re-plan once this request's changes are committed (coalesced with others)."""
-    replanner = request.app.state.replanner
-    after_commit(session, lambda: replanner.request(trigger))
 
 
 def _summary(d: Decision) -> dict[str, Any]:
@@ -68,7 +64,16 @@ def read_decision(decision_id: Id, session: SessionDep, principal: Operators) ->
     d = session.get(Decision, decision_id)
     if d is None:
         raise NotFound(f"no decision {decision_id}", field="decision_id")
+    _audit_decision(session, principal, d, f"decision {d.id}")
     return {**_summary(d), "problem": d.problem, "plan": d.plan}
+
+
+def _audit_decision(session: Session, principal: Principal, decision: Decision, reason: str) -> None:
+    """A decision holds the home coordinates of every client planned in it: reading it is audited per client."""
+    visit_ids = [int(j["id"].split("-")[1]) for j in decision.problem.get("jobs", []) if j["id"].startswith("visit-")]
+    clients = session.exec(select(Visit.client_id).where(col(Visit.id).in_(visit_ids))).all() if visit_ids else []
+    audit.record(session, principal, action="read", data="assignment.decision", client_ids=sorted(set(clients)),
+                 reason=reason)
 
 
 def _plan(raw: dict[str, Any]) -> Plan:
@@ -82,11 +87,18 @@ def explain_visit(visit_id: Id, request: Request, session: SessionDep, principal
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFound(f"no visit {visit_id}", field="visit_id")
-    if visit.decision_id is None:
+    decision = session.get(Decision, visit.decision_id) if visit.decision_id is not None else None
+    if decision is None:
         return {"visit_id": visit.id, "decision_id": None, "nurse_id": visit.nurse_id, "eta": None, "nurses": [],
-                "detail": "not planned yet"}
-    decision = session.get(Decision, visit.decision_id)
-    assert decision is not None
+                "unassigned_reason": None, "detail": "not planned yet"}
+    _audit_decision(session, principal, decision, f"explanation of visit {visit.id}")
+    if not decision.problem.get("nurses"):
+        reason = next((u["reason"] for u in decision.plan["unassigned"] if u["job"] == f"visit-{visit.id}"),
+                      "no nurse on duty")
+        return {"visit_id": visit.id, "decision_id": decision.id, "decided_at": decision.at,
+                "triggers": decision.triggers, "nurse_id": visit.nurse_id, "eta": visit.eta,
+                "deadline": visit.window_end, "unassigned_reason": reason, "nurses": [],
+                "detail": f"no nurse was on duty when it was planned: {reason}"}
     problem, plan = from_dict(decision.problem), _plan(decision.plan)
     key = f"visit-{visit.id}"
     names = {f"nurse-{n.id}": n.name for n in session.exec(select(Nurse))}

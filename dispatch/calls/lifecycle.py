@@ -47,5 +47,31 @@ def allowed_from(state: CallState) -> tuple[CallState, ...]:
     return (*TRANSITIONS.get(state, ()), S.cancelled)
 
 
-# What a nurse may do to a call whose visit is hers; everything else is the operators' work.
-NURSE_TRANSITIONS = frozenset({S.accepted, S.en_route, S.on_scene, S.completed, S.queued})
+# Once a nurse is sent, these states follow the call's visit (dispatch/visits/service.py moves them): nobody
+# moves a call into them by hand, and a call on scene is completed by its visit's completion.
+VISIT_DRIVEN = frozenset({S.assigned, S.accepted, S.en_route, S.on_scene})
+DISPATCH_TRACK = frozenset({S.escalated, S.queued, *VISIT_DRIVEN, S.completed})
+
+
+def path(start: CallState, goal: CallState) -> list[CallState]:
+    """The shortest way from `start` to `goal` along the dispatch track (the call following its visit), not
+    counting `start`; [] when already there or when there is no such way."""
+    if start == goal or start not in DISPATCH_TRACK:
+        return []
+    previous: dict[CallState, CallState] = {}
+    frontier = [start]
+    while frontier:
+        following = []
+        for state in frontier:
+            for nxt in TRANSITIONS.get(state, ()):
+                # (escalated is a place to start from, never a way through: 112 is not called to move a visit)
+                if nxt in DISPATCH_TRACK and nxt != S.escalated and nxt not in previous and nxt != start:
+                    previous[nxt] = state
+                    following.append(nxt)
+        frontier = following
+    if goal not in previous:
+        return []
+    steps = [goal]
+    while previous[steps[-1]] != start:
+        steps.append(previous[steps[-1]])
+    return steps[::-1]

@@ -14,9 +14,10 @@ from dispatch.calls import service
 from dispatch.calls.lifecycle import CallState, allowed_from
 from dispatch.calls.models import Call, CallEvent
 from dispatch.calls.schemas import CallEventOut, CallIn, CallOut, IdentifyIn, TransitionIn
-from dispatch.clients.access import visible_client
+from dispatch.clients.models import Client
 from dispatch.db import SessionDep
-from dispatch.errors import Forbidden
+from dispatch.errors import Forbidden, NotFound
+from dispatch.visits import service as visits
 
 router = APIRouter(prefix="/api/calls", tags=["calls"])
 CallId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -83,18 +84,24 @@ def read_call(call_id: CallId, session: SessionDep, principal: CurrentPrincipal)
 def transition_call(call_id: CallId, body: TransitionIn, session: SessionDep, principal: CurrentPrincipal) -> CallOut:
     """Move the call along its life; an illegal move is a 409 listing the allowed ones."""
     call = service.get_visible_call(session, principal, call_id)
-    service.transition(session, principal, call, body.to, reason=body.reason)
+    service.move_by_hand(session, principal, call, body.to, reason=body.reason)
     _audit_calls(session, principal, [call], "update")
     return call_out(call, service.events_of(session, [call.id])[call.id])
 
 
 @router.post("/{call_id}/client", response_model=CallOut)
-def identify_client(call_id: CallId, body: IdentifyIn, request: Request, session: SessionDep,
-                    principal: Operators) -> CallOut:
-    """The operator identifies the caller as one of the region's clients."""
+def identify_client(call_id: CallId, body: IdentifyIn, session: SessionDep, principal: Operators) -> CallOut:
+    """The operator identifies the caller as one of the region's clients (found with a search), or corrects an
+    earlier match with a reason. A waiting visit of the call goes with it to the right client."""
     call = service.get_visible_call(session, principal, call_id)
-    client, _, _ = visible_client(session, principal, body.client_id, call_id=call.id,
-                                  data="call.client")
-    service.identify_client(session, principal, call, client)
-    _audit_calls(session, principal, [call], "identify")
+    client = session.get(Client, body.client_id)
+    if client is None:
+        raise NotFound(f"no client {body.client_id}", field="client_id")
+    before = call.client_id
+    service.identify_client(session, principal, call, client, reason=body.reason)
+    visits.rebind_client(session, principal, call, client)
+    audit.record(session, principal, action="identify", data="call.client",
+                 client_ids=[c for c in (before, client.id) if c is not None],
+                 reason=f"call {call.id}" + (f": corrected from client {before}: {body.reason}"
+                                             if before not in (None, client.id) else ""))
     return call_out(call, service.events_of(session, [call.id])[call.id])

@@ -36,6 +36,7 @@ class TransitionIn(BaseModel):
 
 class IdentifyIn(BaseModel):
     client_id: int = Field(ge=1, le=2**31 - 1)
+    reason: ShortText = Field(default="", description="required when correcting an earlier match")
 
 
 class CallEventOut(BaseModel):

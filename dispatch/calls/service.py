@@ -10,13 +10,13 @@ from sqlmodel import Session, col, select
 
 from dispatch.auth.models import Role
 from dispatch.auth.service import Principal
-from dispatch.responders.hub import board_after_commit
-from dispatch.calls.lifecycle import NURSE_TRANSITIONS, OPEN_STATES, CallState, allowed_from
+from dispatch.calls.lifecycle import OPEN_STATES, VISIT_DRIVEN, CallState, allowed_from, path
 from dispatch.calls.models import Call, CallEvent
 from dispatch.calls.schemas import CallIn, CallSource
 from dispatch.clients.models import Client, ClientExternalId, ClientPhone
 from dispatch.clients.service import organisation_by_code
 from dispatch.errors import Conflict, Forbidden, Invalid, NotFound
+from dispatch.events import CallChanged, publish
 from dispatch.organisations.models import Organisation
 from dispatch.validation import normalise_phone
 from dispatch.visits.models import Visit
@@ -127,16 +127,22 @@ def _append_event(session: Session, principal: Principal, call: Call, from_state
     session.add(event)
     session.add(call)
     session.flush()
-    board_after_commit(session, "call.changed", call_id=call.id, state=call.state)
+    assert call.id is not None
+    publish(session, CallChanged(call_id=call.id, from_state=event.from_state, to_state=event.to_state,
+                                 reason=reason, by=principal))
     return event
+
+
+def _lock(session: Session, call: Call) -> None:
+    """Serialise concurrent changes of one call (PostgreSQL row lock; SQLite writes are serial)."""
+    session.exec(select(Call.id).where(Call.id == call.id).with_for_update()).first()
+    session.refresh(call)
 
 
 def transition(session: Session, principal: Principal, call: Call, to: CallState, *, reason: str = "") -> CallEvent:
     """Move a call to `to`, or refuse with 409 naming the transitions that are allowed."""
-    # Serialise concurrent transitions of one call (PostgreSQL row lock; SQLite writes are serial).
-    session.exec(select(Call.id).where(Call.id == call.id).with_for_update()).first()
-    session.refresh(call)
-    _check_may_transition(session, principal, call, to)
+    _lock(session, call)
+    _check_may_transition(principal, call, to)
     current = CallState(call.state)
     allowed = allowed_from(current)
     if to not in allowed:
@@ -148,19 +154,42 @@ def transition(session: Session, principal: Principal, call: Call, to: CallState
     return _append_event(session, principal, call, current, to, reason=reason)
 
 
-def _check_may_transition(session: Session, principal: Principal, call: Call, to: CallState) -> None:
+def move_by_hand(session: Session, principal: Principal, call: Call, to: CallState, *, reason: str = "") -> CallEvent:
+    """A move asked for through the API: the states that follow the call's visit are not set by hand."""
+    if to in VISIT_DRIVEN or (to == CallState.completed and call.state == CallState.on_scene.value):
+        raise Conflict(f"a call goes to {to.value} with its visit (the nurse accepts, sets off, arrives, completes; "
+                       "an operator assigns or cancels the visit)", field="to", state=call.state,
+                       allowed=[s.value for s in allowed_from(CallState(call.state))
+                                if s not in VISIT_DRIVEN and not (s == CallState.completed
+                                                                  and call.state == CallState.on_scene.value)])
+    return transition(session, principal, call, to, reason=reason)
+
+
+def follow(session: Session, principal: Principal, call: Call, goal: CallState, *, reason: str) -> list[CallEvent]:
+    """Bring an open call to `goal` along the dispatch track, as its visit moved (no way there: it stays)."""
+    _lock(session, call)
+    if call.state not in OPEN_STATES:
+        return []
+    if goal == CallState.cancelled:
+        return [_append_event(session, principal, call, CallState(call.state), goal, reason=reason)]
+    return [_append_event(session, principal, call, CallState(call.state), step, reason=reason)
+            for step in path(CallState(call.state), goal)]
+
+
+def note(session: Session, principal: Principal, call: Call, reason: str) -> CallEvent:
+    """Something happened to the call that is not a move (a manual reassignment): an event in its history with
+    the state unchanged."""
+    _lock(session, call)
+    state = CallState(call.state)
+    return _append_event(session, principal, call, state, state, reason=reason)
+
+
+def _check_may_transition(principal: Principal, call: Call, to: CallState) -> None:
     if principal.role in (Role.operator, Role.coordinator):
-        return
-    if principal.role == Role.nurse and to in NURSE_TRANSITIONS and _nurse_owns(session, principal, call):
         return
     if principal.role == Role.partner and to == CallState.cancelled and call.source == CallSource.partner.value:
         return  # a partner system may withdraw a call it raised itself
     raise Forbidden(f"a {principal.role.value} cannot move this call to {to.value}", field="to")
-
-
-def _nurse_owns(session: Session, principal: Principal, call: Call) -> bool:
-    return principal.nurse_id is not None and session.exec(
-        select(Visit.id).where(Visit.call_id == call.id, Visit.nurse_id == principal.nurse_id)).first() is not None
 
 
 def visible_calls_filter(principal: Principal):  # noqa: ANN201 - a SQL expression or None
@@ -212,12 +241,26 @@ def events_of(session: Session, call_ids: list[int]) -> dict[int, list[CallEvent
     return result
 
 
-def identify_client(session: Session, principal: Principal, call: Call, client: Client) -> Call:
+def identify_client(session: Session, principal: Principal, call: Call, client: Client, *, reason: str = "") -> Call:
+    """The operator names the call's client. Correcting an earlier match needs a reason; it is an event in the
+    call's history either way. A call whose nurse is already sent keeps its client (cancel and take it anew)."""
+    _lock(session, call)
     if call.state not in OPEN_STATES:
         raise Conflict(f"call {call.id} is closed ({call.state}); its client cannot change", field="client_id")
+    if call.client_id == client.id:
+        return call
+    if call.client_id is not None and not reason.strip():
+        raise Invalid(f"call {call.id} is already matched to client {call.client_id}; correcting it needs a reason",
+                      field="reason")
+    if CallState(call.state) in VISIT_DRIVEN:
+        raise Conflict(f"call {call.id} has a nurse on the way ({call.state}); cancel its visit to change the "
+                       "client", field="client_id")
+    before = call.client_id
     call.client_id = client.id
     call.organisation_id = client.organisation_id
     call.client_match = "operator"
     session.add(call)
     session.flush()
+    what = f"client identified: {client.id}" if before is None else f"client corrected: {before} → {client.id}"
+    note(session, principal, call, what + (f" ({reason.strip()})" if reason.strip() else ""))
     return call

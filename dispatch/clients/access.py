@@ -1,28 +1,45 @@
-"""Who may read which client, and why. Every decision is audited (refusals too)."""
+"""Who may read which client, how much of the record, and why. Every decision is audited (refusals too).
+
+- A coordinator reads any client (regional administration); a partner its own organisation's clients.
+- Night staff (operators, nurses) read a client in the context of work: an open call identified as this client,
+  the nurse's own open visit (for a visit that came from a call, while the call is open), or break-glass with a
+  reason (flagged in the audit log). An operator with an unidentified call *searches* identities (see
+  `clients/router.py`); that opens no record.
+- Without the client's consent to share with the night team, night staff see identity, address and access
+  instructions only; the rest of the record needs break-glass.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
 from dispatch.audit import service as audit
 from dispatch.auth.models import Role
 from dispatch.auth.service import Principal
-from dispatch.calls.lifecycle import OPEN_STATES
+from dispatch.calls.lifecycle import OPEN_STATES as OPEN_CALL_STATES
 from dispatch.calls.models import Call
 from dispatch.clients.models import Client
 from dispatch.errors import AppError, Forbidden, NotFound
+from dispatch.visits.lifecycle import OPEN_STATES as OPEN_VISIT_STATES
 from dispatch.visits.models import Visit
 
-ACTIVE_VISIT_STATES = ("open", "assigned", "accepted", "en_route", "on_scene")
 MIN_BREAK_GLASS_REASON = 10
+
+
+@dataclass(frozen=True)
+class Access:
+    client: Client
+    reason: str  # for the audit entry: the call, the job, or the break-glass reason
+    break_glass: bool = False
+    full: bool = True  # False: identity, address and access instructions only (no consent, no break-glass)
 
 
 def visible_client(session: Session, principal: Principal, client_id: int, *,
                    call_id: int | None = None, break_glass_reason: str | None = None,
-                   data: str = "client") -> tuple[Client, str, bool]:
-    """Load a client the principal may read; returns (client, reason, break_glass) for the audit entry.
-
-    A client outside the principal's scope is reported as not found, so ids cannot be probed.
-    """
+                   data: str = "client") -> Access:
+    """Load a client the principal may read, or refuse (audited). A client outside the principal's scope is
+    reported as not found, so ids cannot be probed."""
     client = session.get(Client, client_id)
     if client is None:
         raise NotFound(f"no client {client_id}", field="client_id")
@@ -31,30 +48,30 @@ def visible_client(session: Session, principal: Principal, client_id: int, *,
         return audit.refused(exc, principal, action="read", data=data, client_id=client.id, reason=why)
 
     if principal.role == Role.coordinator:
-        return client, break_glass_reason or "regional administration", False
+        return Access(client, break_glass_reason or "regional administration")
     if principal.role == Role.partner:
         if client.organisation_id != principal.organisation_id:
             raise refuse("client of another organisation", NotFound(f"no client {client_id}", field="client_id"))
-        return client, "own organisation's client", False
+        return Access(client, "own organisation's client")
 
-    # Night staff (operator, nurse) see a client in the context of a call or job, or break glass.
-    if call_id is not None:
-        call = session.get(Call, call_id)
-        ok = call is not None and call.state in OPEN_STATES and call.client_id in (None, client.id)
-        if ok and principal.role == Role.nurse:
-            ok = _nurse_has_job(session, principal, client.id, call_id=call_id)
-        if ok:
-            return client, f"call {call_id}", False
-        raise refuse(f"call {call_id} gives no access to this client",
-               Forbidden(f"call {call_id} is not an open call about this client", field="call_id"))
-    if principal.role == Role.nurse and _nurse_has_job(session, principal, client.id):
-        return client, "assigned job", False
     if break_glass_reason:
         if not break_glass_ok(break_glass_reason):
             raise refuse("break-glass reason too short",
-                   Forbidden(f"a break-glass reason needs at least {MIN_BREAK_GLASS_REASON} characters",
-                             field="break_glass_reason"))
-        return client, break_glass_reason, True
+                         Forbidden(f"a break-glass reason needs at least {MIN_BREAK_GLASS_REASON} characters",
+                                   field="break_glass_reason"))
+        return Access(client, break_glass_reason, break_glass=True)
+    if call_id is not None:
+        call = session.get(Call, call_id)
+        ok = call is not None and call.state in OPEN_CALL_STATES and call.client_id == client.id
+        if ok and principal.role == Role.nurse:
+            ok = nurse_has_job(session, principal, client.id, call_id=call_id)
+        if not ok:
+            raise refuse(f"call {call_id} gives no access to this client",
+                         Forbidden(f"call {call_id} is not an open call identified as this client (search to "
+                                   "identify, or give a break_glass_reason)", field="call_id"))
+        return Access(client, f"call {call_id}", full=client.consent_night_team)
+    if principal.role == Role.nurse and nurse_has_job(session, principal, client.id):
+        return Access(client, "assigned job", full=client.consent_night_team)
     raise refuse("no call, job or break-glass reason given",
                  Forbidden("night staff read a client for a call (call_id) or a job, or give a break_glass_reason",
                            field="call_id"))
@@ -62,15 +79,17 @@ def visible_client(session: Session, principal: Principal, client_id: int, *,
 
 def break_glass_ok(reason: str | None) -> bool:
     """Emergency access outside a call or job needs a real reason."""
-    return bool(reason) and len(reason.strip()) >= MIN_BREAK_GLASS_REASON
+    return bool(reason) and len(reason.strip()) >= MIN_BREAK_GLASS_REASON  # type: ignore[union-attr]
 
 
-def _nurse_has_job(session: Session, principal: Principal, client_id: int, *, call_id: int | None = None) -> bool:
-    stmt = select(Visit.id).where(
-        Visit.client_id == client_id,
-        Visit.nurse_id == principal.nurse_id,
-        col(Visit.state).in_(ACTIVE_VISIT_STATES),
-    )
+def nurse_has_job(session: Session, principal: Principal, client_id: int, *, call_id: int | None = None) -> bool:
+    """The nurse has an open visit at this client (for a visit that came from a call, the call is open too)."""
+    if principal.nurse_id is None:
+        return False
+    stmt = (select(Visit.id).outerjoin(Call, col(Call.id) == Visit.call_id)
+            .where(Visit.client_id == client_id, Visit.nurse_id == principal.nurse_id,
+                   col(Visit.state).in_(OPEN_VISIT_STATES),
+                   (col(Visit.call_id).is_(None)) | (col(Call.state).in_(OPEN_CALL_STATES))))
     if call_id is not None:
         stmt = stmt.where(Visit.call_id == call_id)
-    return principal.nurse_id is not None and session.exec(stmt).first() is not None
+    return session.exec(stmt).first() is not None

@@ -81,3 +81,6 @@ class ClientOut(ClientListItem):
     access_notes: str
     has_keysafe: bool
     consent_night_team: bool
+    restricted: bool = Field(default=False, description="true: the client has not consented to share the record "
+                                                        "with the night team; identity, address and access "
+                                                        "instructions only (break-glass opens the rest)")

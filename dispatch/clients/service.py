@@ -1,6 +1,8 @@
 """Clients: create, update, search — scoped and audited."""
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -92,19 +94,23 @@ def update_client(session: Session, principal: Principal, cipher: KeysafeCipher,
     return client
 
 
-def client_out(session: Session, client: Client) -> ClientOut:
-    phones = session.exec(select(ClientPhone.number).where(ClientPhone.client_id == client.id)).all()
-    ext = session.exec(select(ClientExternalId).where(ClientExternalId.client_id == client.id)).all()
+def client_out(session: Session, client: Client, *, full: bool = True) -> ClientOut:
+    """The record; `full=False` keeps to identity, address and access instructions (no consent to share)."""
+    phones = session.exec(select(ClientPhone.number).where(ClientPhone.client_id == client.id)).all() if full else []
+    ext = session.exec(select(ClientExternalId).where(ClientExternalId.client_id == client.id)).all() if full else []
     return ClientOut(
         **client.model_dump(exclude={"keysafe_code_encrypted", "created_at", "updated_at"}),
         phones=list(phones),
         external_ids=[ExternalIdOut(system=e.system, value=e.value) for e in ext],
         has_keysafe=client.keysafe_code_encrypted is not None,
+        restricted=not full,
     )
 
 
 def search_clients(session: Session, principal: Principal, *, q: str | None, phone: str | None,
-                   postcode: str | None, organisation_id: int | None, limit: int, offset: int) -> list[Client]:
+                   postcode: str | None, organisation_id: int | None, limit: int, offset: int,
+                   date_of_birth: date | None = None, house_number: str | None = None,
+                   external_id: str | None = None) -> list[Client]:
     stmt = select(Client)
     if principal.role == Role.partner:
         stmt = stmt.where(Client.organisation_id == principal.organisation_id)
@@ -121,5 +127,12 @@ def search_clients(session: Session, principal: Principal, *, q: str | None, pho
         stmt = stmt.where(col(Client.id).in_(select(ClientPhone.client_id).where(ClientPhone.number == phone)))
     if postcode:
         stmt = stmt.where(func.replace(func.upper(Client.postcode), " ", "") == postcode.replace(" ", "").upper())
+    if date_of_birth:
+        stmt = stmt.where(Client.date_of_birth == date_of_birth)
+    if house_number:
+        stmt = stmt.where(func.lower(Client.house_number) == house_number.lower())
+    if external_id:
+        stmt = stmt.where(col(Client.id).in_(select(ClientExternalId.client_id)
+                                             .where(ClientExternalId.value == external_id)))
     stmt = stmt.order_by(Client.family_name, Client.given_name, Client.id).offset(offset).limit(limit)
     return list(session.exec(stmt))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
@@ -10,14 +10,16 @@ from sqlmodel import select
 from dispatch.auth.deps import Coordinators, require
 from dispatch.auth.models import Role
 from dispatch.db import SessionDep
-from dispatch.assignment.router import request_replan
-from dispatch.errors import Forbidden, Invalid, NotFound
+from dispatch.errors import Conflict, Forbidden, Invalid, NotFound
+from dispatch.events import NightChanged, publish
 from dispatch.timeutil import utcnow
 from dispatch.nurses.models import Nurse, Shift
+from dispatch.nurses.service import bag_check_due, current_or_next_shift
 from dispatch.validation import Name, Phone, ShortText, Skill
 
 router = APIRouter(prefix="/api", tags=["nurses"])
 NightStaff = require(Role.operator, Role.coordinator, Role.nurse)
+Nurses = require(Role.nurse)
 NurseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -63,12 +65,50 @@ class ShiftIn(BaseModel):
         return self
 
 
+class ShiftPatch(BaseModel):
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+
+
 class ShiftOut(BaseModel):
     id: int
     nurse_id: int
     starts_at: datetime
     ends_at: datetime
     state: str
+
+
+class MyShiftOut(BaseModel):
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    state: str
+    bag_check_due: bool = Field(description="the bag check is due: the shift starts soon (or has begun) and the "
+                                            "bag has not been checked")
+
+
+class MeNurseOut(BaseModel):
+    """What the nurse's phone needs to start: who she is, her shift, and the service's own time and zone (the
+    phone's clock may be off; decisions are the service's)."""
+
+    nurse: NurseOut
+    shift: MyShiftOut | None = Field(description="the shift she is working, or else her next one")
+    now: datetime
+    timezone: str
+
+
+@router.get("/nurses/me", response_model=MeNurseOut)
+def my_day(request: Request, session: SessionDep, principal: Nurses) -> MeNurseOut:
+    if principal.nurse_id is None:
+        raise Forbidden("this login is not linked to a nurse", field="nurse_id")
+    settings = request.app.state.settings
+    nurse, now = _nurse(session, principal.nurse_id), utcnow()
+    shift = current_or_next_shift(session, nurse.id, now)  # type: ignore[arg-type]
+    return MeNurseOut(
+        nurse=NurseOut.model_validate(nurse, from_attributes=True), now=now, timezone=settings.region_timezone,
+        shift=None if shift is None else MyShiftOut(
+            **shift.model_dump(include={"id", "starts_at", "ends_at", "state"}),
+            bag_check_due=bag_check_due(shift, now, timedelta(minutes=settings.bag_check_lead_minutes))))
 
 
 @router.get("/nurses", response_model=list[NurseOut])
@@ -93,27 +133,25 @@ def _own_or_operator(principal, nurse_id: int) -> None:  # noqa: ANN001
 
 
 @router.post("/nurses/{nurse_id}/position", response_model=NurseOut)
-def report_position(nurse_id: NurseId, body: PositionIn, request: Request, session: SessionDep,
-                    principal: NightStaff) -> Nurse:
+def report_position(nurse_id: NurseId, body: PositionIn, session: SessionDep, principal: NightStaff) -> Nurse:
     """The nurse's phone reports where she is; open work is re-planned from there."""
     _own_or_operator(principal, nurse_id)
     nurse = _nurse(session, nurse_id)
     nurse.lat, nurse.lon, nurse.position_at = body.lat, body.lon, utcnow()
     session.add(nurse)
-    request_replan(request, session, f"position nurse {nurse_id}")
+    publish(session, NightChanged(f"position nurse {nurse_id}"))
     return nurse
 
 
 @router.post("/nurses/{nurse_id}/availability", response_model=NurseOut)
-def set_availability(nurse_id: NurseId, body: AvailabilityIn, request: Request, session: SessionDep,
-                     principal: NightStaff) -> Nurse:
+def set_availability(nurse_id: NurseId, body: AvailabilityIn, session: SessionDep, principal: NightStaff) -> Nurse:
     """Mark a nurse (un)available; her work that is not yet accepted moves to the others."""
     _own_or_operator(principal, nurse_id)
     nurse = _nurse(session, nurse_id)
     nurse.available = body.available
     session.add(nurse)
-    request_replan(request, session, f"nurse {nurse_id} {'available' if body.available else 'unavailable'}"
-                                     + (f": {body.reason}" if body.reason else ""))
+    publish(session, NightChanged(f"nurse {nurse_id} {'available' if body.available else 'unavailable'}"
+                                  + (f": {body.reason}" if body.reason else "")))
     return nurse
 
 
@@ -141,15 +179,46 @@ def list_shifts(
     return list(session.exec(stmt.limit(500)))
 
 
-@router.post("/shifts", response_model=ShiftOut, status_code=201)
-def create_shift(body: ShiftIn, session: SessionDep, principal: Coordinators) -> Shift:
-    if session.get(Nurse, body.nurse_id) is None:
-        raise Invalid(f"no nurse {body.nurse_id}", field="nurse_id")
-    overlapping = session.exec(select(Shift).where(
-        Shift.nurse_id == body.nurse_id, Shift.starts_at < body.ends_at, Shift.ends_at > body.starts_at)).first()
+def _check_no_overlap(session, nurse_id: int, starts_at, ends_at, *, other_than: int | None = None) -> None:  # noqa: ANN001
+    stmt = select(Shift).where(Shift.nurse_id == nurse_id, Shift.starts_at < ends_at, Shift.ends_at > starts_at)
+    if other_than is not None:
+        stmt = stmt.where(Shift.id != other_than)
+    overlapping = session.exec(stmt).first()
     if overlapping:
         raise Invalid(f"overlaps shift {overlapping.id} of this nurse", field="starts_at")
+
+
+@router.post("/shifts", response_model=ShiftOut, status_code=201)
+def create_shift(body: ShiftIn, session: SessionDep, principal: Coordinators) -> Shift:
+    """Plan a shift; the night is re-planned (a nurse on duty now takes work at once)."""
+    if session.get(Nurse, body.nurse_id) is None:
+        raise Invalid(f"no nurse {body.nurse_id}", field="nurse_id")
+    _check_no_overlap(session, body.nurse_id, body.starts_at, body.ends_at)
     shift = Shift(nurse_id=body.nurse_id, starts_at=body.starts_at, ends_at=body.ends_at)
     session.add(shift)
     session.flush()
+    publish(session, NightChanged(f"shift {shift.id} of nurse {shift.nurse_id} planned"))
+    return shift
+
+
+@router.patch("/shifts/{shift_id}", response_model=ShiftOut)
+def change_shift(shift_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: ShiftPatch, session: SessionDep,
+                 principal: Coordinators) -> Shift:
+    """Move a shift's start or end (a nurse comes in later, stays longer); the night is re-planned."""
+    shift = session.exec(select(Shift).where(Shift.id == shift_id).with_for_update()).first()
+    if shift is None:
+        raise NotFound(f"no shift {shift_id}", field="shift_id")
+    if shift.state == "ended":
+        raise Conflict(f"shift {shift_id} has ended", field="shift_id")
+    starts_at = body.starts_at or shift.starts_at
+    ends_at = body.ends_at or shift.ends_at
+    if ends_at <= starts_at:
+        raise Invalid("ends_at must be after starts_at", field="ends_at")
+    if (ends_at - starts_at).total_seconds() > 16 * 3600:
+        raise Invalid("a shift lasts at most 16 hours", field="ends_at")
+    _check_no_overlap(session, shift.nurse_id, starts_at, ends_at, other_than=shift.id)
+    shift.starts_at, shift.ends_at = starts_at, ends_at
+    session.add(shift)
+    session.flush()
+    publish(session, NightChanged(f"shift {shift.id} of nurse {shift.nurse_id} changed"))
     return shift

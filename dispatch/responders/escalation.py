@@ -1,27 +1,31 @@
-"""A job not accepted in time: first an SMS to the nurse, then the operators are alerted and the job is
-re-planned to another nurse. `tick` is one pass at a given moment (tests drive it with their own clock);
+"""A job not accepted in time: first an SMS to the nurse, then the operators are alerted and the job goes to
+another nurse (or, when no other nurse on duty can take it, is offered to her again: an unanswered offer is not
+a decline). `tick` is one pass at a given moment (tests drive it with their own clock);
 `Escalator` runs it every few seconds in the service."""
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from dispatch.alerts.service import raise_alert
+from dispatch.auth.models import Role
+from dispatch.auth.service import Principal
 from dispatch.nurses.models import Nurse
+from dispatch.nurses.service import on_duty
 from dispatch.ports import SmsFailed, SmsSender
-from dispatch.responders.hub import board_after_commit
-from dispatch.responders.jobs import release
-from dispatch.responders.models import Alert
 from dispatch.settings import Settings
 from dispatch.timeutil import utcnow
-from dispatch.visits.models import Visit
+from dispatch.visits import service as visits
+from dispatch.visits.lifecycle import Move, VisitState
+from dispatch.visits.models import Visit, VisitDecline
 
 log = logging.getLogger("nightcare.responders")
+ESCALATION = Principal(user_id=None, username="escalation", role=Role.coordinator, organisation_id=None, nurse_id=None)
 
 
 def sms_text(visit_id: int) -> str:
@@ -37,8 +41,17 @@ class TickResult:
 
 
 def _unanswered(session: Session) -> list[Visit]:
-    return list(session.exec(select(Visit).where(Visit.state == "assigned", col(Visit.offered_at).is_not(None))
+    return list(session.exec(select(Visit).where(Visit.state == VisitState.assigned.value,
+                                                 col(Visit.offered_at).is_not(None))
                              .order_by(col(Visit.offered_at))))
+
+
+def _others_able(session: Session, visit: Visit, nurse_id: int, now: datetime) -> bool:
+    """Is another nurse on duty able to take it (her skills, and she has not declined it)?"""
+    declined = set(session.exec(select(VisitDecline.nurse_id).where(VisitDecline.visit_id == visit.id,
+                                                                    VisitDecline.kind == "declined")).all())
+    return any(n.id != nurse_id and n.id not in declined and set(visit.skills) <= set(n.skills)
+               for n, _ in on_duty(session, now))
 
 
 def tick(engine: Engine, settings: Settings, sms: SmsSender, *, now: datetime | None = None) -> TickResult:
@@ -54,15 +67,19 @@ def tick(engine: Engine, settings: Settings, sms: SmsSender, *, now: datetime | 
         if offered_at > alert_due:
             continue
         with Session(engine, expire_on_commit=False) as session:
-            visit = session.exec(select(Visit).where(Visit.id == visit_id).with_for_update()).one()
-            if visit.state != "assigned" or visit.nurse_id != nurse_id or visit.offered_at != offered_at:
+            visit = session.exec(select(Visit).where(Visit.id == visit_id).with_for_update()
+                                 .execution_options(populate_existing=True)).one()
+            if visit.state != VisitState.assigned.value or visit.nurse_id != nurse_id or visit.offered_at != offered_at:
                 continue  # accepted or moved meanwhile
             minutes = settings.offer_alert_after_s // 60 or 1
-            message = f"visit {visit.id}: nurse {nurse_id} did not accept within {minutes} min; re-planned"
-            session.add(Alert(kind="offer_unanswered", visit_id=visit.id, nurse_id=nurse_id, message=message))
-            release(session, visit, reason=f"not accepted within {minutes} min", by="escalation")
-            board_after_commit(session, "alert", kind_of_alert="offer_unanswered", visit_id=visit.id,
-                               nurse_id=nurse_id, message=message)
+            if _others_able(session, visit, nurse_id, now):
+                then = "offered to another nurse"
+            else:
+                then = "no other nurse on duty can take it: offered to her again"
+            message = f"visit {visit.id}: nurse {nurse_id} did not accept within {minutes} min; {then}"
+            visits.move(session, ESCALATION, visit, Move.unanswered, reason=f"not accepted within {minutes} min")
+            raise_alert(session, kind="offer_unanswered", message=message, visit_id=visit.id, nurse_id=nurse_id,
+                        call_id=visit.call_id)
             session.commit()
             result.released.append(visit_id)
     for visit_id, nurse_id, offered_at in waiting:
@@ -70,39 +87,40 @@ def tick(engine: Engine, settings: Settings, sms: SmsSender, *, now: datetime | 
             continue
         with Session(engine, expire_on_commit=False) as session:
             visit = session.get(Visit, visit_id)
-            if visit is None or visit.state != "assigned" or visit.nurse_id != nurse_id or visit.sms_at is not None:
+            if visit is None or visit.state != VisitState.assigned.value or visit.nurse_id != nurse_id \
+                    or visit.sms_at is not None:
                 continue
             session.rollback()  # no transaction held while Twilio answers
         try:
             sms.send(phones[nurse_id], sms_text(visit_id))
         except SmsFailed as exc:
             with Session(engine) as session:
-                session.add(Alert(kind="sms_failed", visit_id=visit_id, nurse_id=nurse_id,
-                                  message=f"visit {visit_id}: SMS to nurse {nurse_id} failed: {exc}"[:500]))
-                board_after_commit(session, "alert", kind_of_alert="sms_failed", visit_id=visit_id, nurse_id=nurse_id)
-                visit = session.get(Visit, visit_id)
-                if visit is not None:  # tried once; the alert timer takes it from here
-                    visit.sms_at = now
-                    session.add(visit)
+                raise_alert(session, kind="sms_failed", message=f"visit {visit_id}: SMS to nurse {nurse_id} failed: {exc}",
+                            visit_id=visit_id, nurse_id=nurse_id)
+                _sms_tried(session, visit_id, now)
                 session.commit()
             result.sms_failed.append(visit_id)
             continue
         with Session(engine) as session:
-            visit = session.get(Visit, visit_id)
-            if visit is not None:
-                visit.sms_at = now
-                session.add(visit)
-                session.commit()
+            _sms_tried(session, visit_id, now)
+            session.commit()
         result.sms_sent.append(visit_id)
     return result
 
 
-class Escalator:
-    """Runs `tick` every `settings.escalation_tick_s` off the event loop; asks for a re-plan after releases."""
+def _sms_tried(session: Session, visit_id: int, now: datetime) -> None:
+    """Sent, or tried once: the alert timer takes it from here."""
+    visit = session.get(Visit, visit_id)
+    if visit is not None:
+        visit.sms_at = now
+        session.add(visit)
 
-    def __init__(self, engine: Engine, settings: Settings, sms: SmsSender,
-                 replan: Callable[[str], None]) -> None:
-        self.engine, self.settings, self.sms, self.replan = engine, settings, sms, replan
+
+class Escalator:
+    """Runs `tick` every `settings.escalation_tick_s` off the event loop (its moves ask for their own re-plans)."""
+
+    def __init__(self, engine: Engine, settings: Settings, sms: SmsSender) -> None:
+        self.engine, self.settings, self.sms = engine, settings, sms
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -121,5 +139,6 @@ class Escalator:
             except Exception:  # noqa: BLE001 - the next tick tries again; never end escalation
                 log.exception("escalation pass failed")
                 continue
-            if result.released:
-                self.replan(f"jobs {result.released} not accepted in time")
+            if result.released or result.sms_failed:
+                log.info("escalation: %d offers released, %d SMS failed", len(result.released),
+                         len(result.sms_failed))

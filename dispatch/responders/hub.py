@@ -17,9 +17,11 @@ import threading
 import weakref
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+
+from dispatch.events import after_commit
 
 log = logging.getLogger("nightcare.responders")
 CHANNEL = "nightcare_live"
@@ -81,26 +83,16 @@ def register(engine: Engine, hub: Hub) -> None:
 
 
 def _note_after_commit(session: Session, note: dict[str, Any]) -> None:
+    """PostgreSQL delivers the note to every worker when the transaction commits (and drops it on rollback);
+    with SQLite (one process) it goes to this process's hub after the commit."""
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:channel, :note)"), {"channel": CHANNEL, "note": json.dumps(note)})
+        session.execute(text("SELECT pg_notify(:channel, :note)"), {"channel": CHANNEL, "note": json.dumps(note,
+                                                                                                        default=str)})
         return
-    if not session.info.get("live_listening"):
-        session.info["live_listening"] = True
-        event.listen(session, "after_commit", _flush_notes)
-        event.listen(session, "after_soft_rollback", _drop_notes)
-    session.info.setdefault("live_notes", []).append(note)
-
-
-def _flush_notes(session: Session) -> None:
-    hub = _hubs.get(session.get_bind())  # type: ignore[arg-type]
-    for note in session.info.pop("live_notes", []):
-        if hub is not None:
-            hub.deliver(note)
-
-
-def _drop_notes(session: Session, previous_transaction: Any = None) -> None:
-    session.info.pop("live_notes", None)
+    hub = _hubs.get(bind)  # type: ignore[arg-type]
+    if hub is not None:
+        after_commit(session, lambda: hub.deliver(note))
 
 
 def wake_after_commit(session: Session, nurse_id: int) -> None:

@@ -35,29 +35,11 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = utc_field(now=True)
 
 
-class VisitDecline(SQLModel, table=True):
-    """A nurse declined a job (or did not answer in time): it is not offered to her again."""
+class InboundSms(SQLModel, table=True):
+    """An SMS reply a nurse sent (Twilio's MessageSid): a reply is acted on once, however often it is delivered."""
 
-    __tablename__ = "visit_declines"
+    __tablename__ = "inbound_sms"
 
-    id: int | None = Field(default=None, primary_key=True)
-    visit_id: int = Field(foreign_key="visits.id", index=True)
-    nurse_id: int = Field(foreign_key="nurses.id")
-    reason: str = Field(max_length=500)
-    by: str = Field(max_length=80)  # username, or "escalation"
-    at: datetime = utc_field(now=True)
-
-
-class Alert(SQLModel, table=True):
-    """Something the operators must see: a job nobody accepted, an SMS that failed."""
-
-    __tablename__ = "alerts"
-
-    id: int | None = Field(default=None, primary_key=True)
-    at: datetime = utc_field(now=True, index=True)
-    kind: str = Field(max_length=40)
-    visit_id: int | None = Field(default=None, foreign_key="visits.id")
+    message_sid: str = Field(primary_key=True, max_length=40)
     nurse_id: int | None = Field(default=None, foreign_key="nurses.id")
-    message: str = Field(max_length=500)
-    resolved_at: datetime | None = utc_field(nullable=True)
-    resolved_by: str | None = Field(default=None, max_length=80)
+    at: datetime = utc_field(now=True)

@@ -12,10 +12,15 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
+from dispatch.audit import service as audit
+from dispatch.auth.models import Role
+from dispatch.auth.service import SYSTEM
 from dispatch.clients.models import Client
+from dispatch.events import VisitChanged
 from dispatch.responders import hub
 from dispatch.responders.models import NurseChannel, OutboxMessage
 from dispatch.timeutil import utcnow
+from dispatch.visits.lifecycle import VisitState, allowed_actions
 from dispatch.visits.models import Visit
 
 KINDS = ("job.offered", "job.updated", "job.cancelled", "plan.changed")
@@ -74,39 +79,54 @@ def acknowledge(session: Session, nurse_id: int, seq: int) -> None:
 
 
 def job(session: Session, visit: Visit) -> dict[str, Any]:
-    """What the phone needs to show a job: where and how urgent, never health details or the key-safe code
-    (the nurse opens the client summary and the code through the API, which audits it)."""
+    """What the phone needs to show a job: where and how urgent, what she may do with it now — never health
+    details or the key-safe code (the nurse opens the client and the code through the API, which audits it)."""
     client = session.get(Client, visit.client_id)
     assert client is not None
     return {"visit_id": visit.id, "kind": visit.kind, "urgency": visit.urgency, "state": visit.state,
             "window_start": _iso(visit.window_start), "window_end": _iso(visit.window_end), "eta": _iso(visit.eta),
             "service_minutes": visit.service_minutes, "client_id": client.id,
             "address": f"{client.street} {client.house_number}, {client.postcode} {client.city}",
-            "lat": client.lat, "lon": client.lon, "has_keysafe": client.keysafe_code_encrypted is not None}
+            "lat": client.lat, "lon": client.lon, "has_keysafe": client.keysafe_code_encrypted is not None,
+            "allowed_actions": allowed_actions(VisitState(visit.state), Role.nurse, own=True, locked=visit.locked)}
 
 
-def assignment_changed(session: Session, visit: Visit, *, before: int | None, eta_before: datetime | None = None,
-                       reason: str = "") -> set[int]:
-    """Tell the nurses what a change of this visit means for them: offered to the new one, withdrawn from the
-    previous one, or (same nurse) a new time. Returns the nurses told."""
-    told: set[int] = set()
-    if before is not None and before != visit.nurse_id:
-        publish(session, before, "job.cancelled", {"visit_id": visit.id, "reason": reason or "re-planned"})
-        told.add(before)
-    if visit.nurse_id is None or visit.state == "cancelled":
-        if before is not None and before == visit.nurse_id:
-            publish(session, before, "job.cancelled", {"visit_id": visit.id, "reason": reason or "cancelled"})
-            told.add(before)
-        return told
-    if before != visit.nurse_id:
-        visit.offered_at, visit.sms_at = utcnow(), None
-        session.add(visit)
-        publish(session, visit.nurse_id, "job.offered", job(session, visit))
-        told.add(visit.nurse_id)
-    elif visit.eta is not None and (eta_before is None or abs((visit.eta - eta_before).total_seconds()) >= ETA_CHANGE_S):
-        publish(session, visit.nurse_id, "job.updated", job(session, visit))
-        told.add(visit.nurse_id)
-    return told
+def _push_job(session: Session, visit: Visit, kind: str) -> None:
+    """A message that carries the client's address: written, and recorded in the audit log as a disclosure."""
+    assert visit.nurse_id is not None
+    publish(session, visit.nurse_id, kind, job(session, visit))
+    audit.record(session, SYSTEM, action="push", data="visit.address", client_ids=[visit.client_id],
+                 reason=f"visit {visit.id}: {kind} to the phone of nurse {visit.nurse_id}",
+                 on_behalf_of=f"nurse {visit.nurse_id}")
+
+
+def visit_changed(session: Session, event: VisitChanged) -> None:
+    """Tell the nurses what a change of a visit means for them, in the transaction that made it: offered to the
+    new one, withdrawn from the previous one, cancelled, or (same nurse) a new state or time."""
+    visit = session.get(Visit, event.visit_id)
+    assert visit is not None
+    before, now_with = event.nurse_before, visit.nurse_id
+    closed = visit.state in (VisitState.completed.value, VisitState.cancelled.value)
+    if before is not None and (before != now_with or visit.state == VisitState.cancelled.value):
+        publish(session, before, "job.cancelled", {"visit_id": visit.id, "reason": event.reason or
+                                                   ("cancelled" if visit.state == "cancelled" else "re-planned")})
+    if now_with is None or closed:
+        return
+    if before != now_with:
+        _push_job(session, visit, "job.offered")
+    elif event.action == "eta":
+        moved = (visit.eta is None) != (event.eta_before is None) or (
+            visit.eta is not None and event.eta_before is not None
+            and abs((visit.eta - event.eta_before).total_seconds()) >= ETA_CHANGE_S)
+        if moved:
+            _push_job(session, visit, "job.updated")
+    else:
+        _push_job(session, visit, "job.updated")
+
+
+def told(session: Session) -> set[int]:
+    """The nurses written to in this session's current transaction."""
+    return set(session.info.get("outbox_woken", ()))
 
 
 def plan_changed(session: Session, nurse_id: int, decision_id: int, route: list[tuple[int, datetime | None]]) -> None:

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from dispatch.assignment.router import request_replan
 from dispatch.audit import service as audit
 from dispatch.auth.deps import Operators
 from dispatch.auth.service import Principal
@@ -121,5 +120,4 @@ def decide(call_id: CallId, body: DecisionIn, request: Request, session: Session
     call = _call(session, principal, call_id, "triage")
     triage = service.decide(session, principal, call, service.current(session, call), urgency=body.urgency,
                             disposition=body.disposition, reason=body.reason, settings=request.app.state.settings)
-    request_replan(request, session, f"call {call.id} triaged {triage.final_urgency} {triage.final_disposition}")
     return _out(session, request, triage)

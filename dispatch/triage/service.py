@@ -18,9 +18,10 @@ from dispatch.protocol_versions import service as versions
 from dispatch.settings import Settings
 from dispatch.timeutil import utcnow
 from dispatch.triage.models import Triage
+from dispatch.visits import service as visits
 from dispatch.visits.models import Visit
 from protocols.engine import AnswerError, Question, Result, walk
-from protocols.model import DISPOSITIONS, DISPOSITIONS_FOR, SIGNALS, URGENCIES, Protocol
+from protocols.model import DISPOSITION_ADVICE, DISPOSITIONS, DISPOSITIONS_FOR, SIGNALS, URGENCIES, Protocol
 
 SECOND_CALL_WINDOW = timedelta(hours=24)
 RETRIAGE_FROM = (CallState.triaged.value, CallState.queued.value)
@@ -132,7 +133,9 @@ def decide(session: Session, principal: Principal, call: Call, triage: Triage, *
     triage.computed = {**asdict(result), "trace": [asdict(t) for t in result.trace]}
     triage.final_urgency, triage.final_disposition = final_urgency, final_disposition
     triage.override_reason = reason.strip()
-    triage.advice_given = result.advice
+    # The advice read to the caller belongs to what is done: another disposition than the protocol's has its own.
+    triage.advice_given = (result.advice if final_disposition == result.disposition
+                           else DISPOSITION_ADVICE[final_disposition])
     triage.state, triage.decided_at, triage.decided_by = "decided", utcnow(), principal.username
     session.add(triage)
     _act(session, principal, call, triage, result, settings)
@@ -156,31 +159,34 @@ def _act(session: Session, principal: Principal, call: Call, triage: Triage, res
     elif disposition == "gp_post":
         calls.transition(session, principal, call, CallState.escalated, reason="handed to the GP out-of-hours post")
     elif disposition == "advice":
-        calls.transition(session, principal, call, CallState.advice, reason=f"advice given: {result.advice}")
+        calls.transition(session, principal, call, CallState.advice, reason=f"advice given: {triage.advice_given}")
     elif disposition == "defer_to_day":
         client = session.get(Client, call.client_id)
         assert client is not None
         session.add(DayTask(organisation_id=client.organisation_id, client_id=client.id, call_id=call.id,
                             summary=f"Night call: {_complaint_title(session, triage)} ({urgency}). {call.text}".strip(),
-                            advice_given=result.advice))
+                            advice_given=triage.advice_given))
         calls.transition(session, principal, call, CallState.deferred_to_day, reason="deferred to the day team")
     if sends_nurse:
-        _upsert_visit(session, call, triage, result, settings)
         calls.transition(session, principal, call, CallState.queued, reason=f"nurse visit, {urgency}")
-    else:
-        _cancel_open_visit(session, call)
+        _upsert_visit(session, principal, call, triage, result, settings)
+    else:  # a re-triage that no longer sends a nurse ends the visit it sent (a closed call has ended it already)
+        visits.close_for_call(session, principal, call.id, reason=f"re-triaged: {urgency} {disposition}")
 
 
 def _complaint_title(session: Session, triage: Triage) -> str:
     return protocol_of(session, triage).complaints[triage.complaint].title
 
 
-def _upsert_visit(session: Session, call: Call, triage: Triage, result: Result, settings: Settings) -> Visit:
-    """The call's acute visit: deadline = call received + the region's target for the urgency."""
+def _upsert_visit(session: Session, principal: Principal, call: Call, triage: Triage, result: Result,
+                  settings: Settings) -> Visit:
+    """The call's acute visit: deadline = call received + the region's target for the urgency. A re-triage
+    changes the visit the call already has, in whatever state it is."""
     client = session.get(Client, call.client_id)
     assert client is not None and triage.final_urgency is not None
     deadline = call.received_at + timedelta(minutes=settings.target_minutes(triage.final_urgency))
-    visit = session.exec(select(Visit).where(Visit.call_id == call.id, Visit.state == "open")).first()
+    visit = visits.open_visit_of_call(session, call.id)  # type: ignore[arg-type]
+    created = visit is None
     if visit is None:
         visit = Visit(kind="acute", client_id=client.id, organisation_id=client.organisation_id, call_id=call.id,
                       window_start=call.received_at, window_end=deadline)
@@ -189,15 +195,10 @@ def _upsert_visit(session: Session, call: Call, triage: Triage, result: Result, 
     visit.service_minutes = result.service_minutes
     visit.skills = list(result.skills)
     visit.notes = f"{triage.final_urgency} {_complaint_title(session, triage)}"
-    session.add(visit)
-    session.flush()
-    return visit
-
-
-def _cancel_open_visit(session: Session, call: Call) -> None:
-    for visit in session.exec(select(Visit).where(Visit.call_id == call.id, Visit.state == "open")):
-        visit.state = "cancelled"
-        session.add(visit)
+    why = f"triaged {triage.final_urgency}: {_complaint_title(session, triage)}"
+    if created:
+        return visits.create(session, principal, visit, reason=why)
+    return visits.update_acute(session, principal, visit, reason="re-" + why)
 
 
 def view(session: Session, triage: Triage, settings: Settings) -> dict[str, Any]:

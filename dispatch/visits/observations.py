@@ -6,14 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from dispatch.audit import service as audit
 from dispatch.auth.deps import require
 from dispatch.auth.models import Role
 from dispatch.db import SessionDep
-from dispatch.errors import Conflict, NotFound
-from dispatch.visits.models import Observation, Visit
+from dispatch.errors import Conflict
+from dispatch.visits import service as visits
+from dispatch.visits.models import Observation
 from protocols.news2 import Consciousness, Observations, score
 
 router = APIRouter(prefix="/api/visits/{visit_id}/observations", tags=["visits"])
@@ -43,27 +44,23 @@ class ObservationOut(ObservationIn):
     clinical_response: str
 
 
-def _visit(session, principal, visit_id: int) -> Visit:  # noqa: ANN001
-    visit = session.get(Visit, visit_id)
-    hidden = visit is None or (
-        (principal.role == Role.nurse and visit.nurse_id != principal.nurse_id)
-        or (principal.role == Role.partner and visit.organisation_id != principal.organisation_id))
-    if hidden:
-        raise NotFound(f"no visit {visit_id}", field="visit_id")
-    return visit
-
-
 def _out(obs: Observation) -> dict[str, Any]:
     result = score(Observations(**obs.model_dump(include=set(ObservationIn.model_fields))))
     return {**obs.model_dump(), "news2_parameters": result.parameters, "clinical_response": result.response}
 
 
+def observations_of(session: Session, visit_id: int) -> list[dict[str, Any]]:
+    return [_out(o) for o in session.exec(select(Observation).where(Observation.visit_id == visit_id)
+                                          .order_by(col(Observation.id)))]
+
+
 @router.post("", response_model=ObservationOut, status_code=201)
 def record(visit_id: VisitId, body: ObservationIn, session: SessionDep, principal: Recorders) -> dict[str, Any]:
     """Record observations; the answer carries the NEWS2 score and the clinical response it calls for."""
-    visit = _visit(session, principal, visit_id)
-    if visit.state in ("completed", "cancelled") and principal.role == Role.nurse:
-        raise Conflict(f"visit {visit.id} is {visit.state}", field="visit_id")
+    visit = visits.get(session, principal, visit_id)
+    if principal.role == Role.nurse and "observations" not in visits.actions(visit, principal):
+        raise Conflict(f"visit {visit.id} is {visit.state}: observations are recorded on scene", field="visit_id",
+                       state=visit.state)
     result = score(Observations(**body.model_dump()))
     obs = Observation(visit_id=visit.id, recorded_by=principal.username, **body.model_dump(),
                       news2_total=result.total, news2_risk=result.risk.value)
@@ -76,8 +73,7 @@ def record(visit_id: VisitId, body: ObservationIn, session: SessionDep, principa
 
 @router.get("", response_model=list[ObservationOut])
 def list_observations(visit_id: VisitId, session: SessionDep, principal: Readers) -> list[dict[str, Any]]:
-    visit = _visit(session, principal, visit_id)
-    rows = session.exec(select(Observation).where(Observation.visit_id == visit.id).order_by(Observation.id))
+    visit = visits.get(session, principal, visit_id)
     audit.record(session, principal, action="read", data="observations", client_ids=[visit.client_id],
                  reason=f"visit {visit.id}")
-    return [_out(o) for o in rows]
+    return observations_of(session, visit_id)

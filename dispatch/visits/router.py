@@ -1,110 +1,72 @@
+"""Visits over HTTP: planned visits in, the night's visits out, and every move of a visit — an operator's
+(assign, release, lock, unlock, cancel) and the nurse's (accept, decline, en route, on scene, complete). Each is
+one call into dispatch/visits/service.py."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import AwareDatetime
 from sqlmodel import Session, col, select
 
-from dispatch.assignment.router import request_replan
-from dispatch.assignment.service import follow_call
 from dispatch.audit import service as audit
 from dispatch.auth.deps import CurrentPrincipal, Operators, require
 from dispatch.auth.models import Role
 from dispatch.auth.service import Principal
 from dispatch.clients.access import visible_client
 from dispatch.db import SessionDep
-from dispatch.errors import Conflict, Invalid, NotFound
-from dispatch.nurses.models import Nurse
-from dispatch.responders import outbox
-from dispatch.validation import LongText, Ref, Skill, StateName
+from dispatch.errors import Conflict
+from dispatch.nightbag.models import BagItem, MaterialUse
+from dispatch.nightbag.service import record_materials
+from dispatch.validation import StateName
+from dispatch.visits import service
+from dispatch.visits.lifecycle import Move
 from dispatch.visits.models import Visit
+from dispatch.visits.observations import observations_of
+from dispatch.visits.schemas import (AssignIn, MaterialUsed, OptionalReasonIn, PlannedVisitIn, ProgressIn, ReasonIn,
+                                     VisitDetail, VisitEventOut, VisitOut)
 
 router = APIRouter(prefix="/api/visits", tags=["visits"])
 VisitId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Planners = require(Role.coordinator, Role.partner)
+Nurses = require(Role.nurse)
+PROGRESS = {"en_route": Move.en_route, "on_scene": Move.on_scene, "completed": Move.complete}
 
 
-class PlannedVisitIn(BaseModel):
-    client_id: int = Field(ge=1, le=2**31 - 1)
-    window_start: AwareDatetime
-    window_end: AwareDatetime
-    service_minutes: int = Field(default=15, ge=1, le=480)
-    skills: list[Skill] = Field(default_factory=list, max_length=10)
-    notes: LongText = ""
-    external_ref: Ref | None = Field(
-        default=None, description="the planning system's id; a retry returns the same visit")
-
-    @model_validator(mode="after")
-    def _window(self) -> "PlannedVisitIn":
-        if self.window_end <= self.window_start:
-            raise ValueError("window_end must be after window_start")
-        if (self.window_end - self.window_start).days > 2:
-            raise ValueError("a night visit window spans at most two days")
-        return self
+def visit_out(visit: Visit, principal: Principal) -> VisitOut:
+    return VisitOut(**visit.model_dump(include=set(VisitOut.model_fields) - {"allowed_actions", "actions_after"}),
+                    allowed_actions=service.actions(visit, principal),
+                    actions_after=service.actions_next(visit, principal))
 
 
-class AssignIn(BaseModel):
-    nurse_id: int | None = Field(ge=1, le=2**31 - 1, description="null to release the visit to the planner")
-    lock: bool = Field(default=True, description="keep it with this nurse when the night is re-planned")
-
-
-class VisitOut(BaseModel):
-    id: int
-    kind: str
-    client_id: int
-    organisation_id: int
-    call_id: int | None
-    window_start: datetime
-    window_end: datetime
-    service_minutes: int
-    skills: list[str]
-    nurse_id: int | None
-    state: str
-    notes: str
-    external_ref: str | None
-    urgency: str | None
-    locked: bool
-    eta: datetime | None
-
-
-def _scoped(principal: Principal):  # noqa: ANN202
-    stmt = select(Visit)
-    if principal.role == Role.partner:
-        stmt = stmt.where(Visit.organisation_id == principal.organisation_id)
-    elif principal.role == Role.nurse:
-        stmt = stmt.where(Visit.nurse_id == principal.nurse_id)
-    return stmt
-
-
-def _get(session: Session, principal: Principal, visit_id: int) -> Visit:
-    visit = session.exec(_scoped(principal).where(Visit.id == visit_id)).first()
-    if visit is None:
-        raise NotFound(f"no visit {visit_id}", field="visit_id")
-    return visit
+def _detail(session: Session, visit: Visit, principal: Principal) -> VisitDetail:
+    assert visit.id is not None
+    used = session.exec(select(MaterialUse, BagItem).join(BagItem, col(BagItem.id) == MaterialUse.item_id)
+                        .where(MaterialUse.visit_id == visit.id).order_by(col(MaterialUse.id))).all()
+    return VisitDetail(
+        **visit_out(visit, principal).model_dump(),
+        **visit.model_dump(include={"accepted_at", "on_scene_at", "completed_at", "handover_note"}),
+        materials=[MaterialUsed(item_id=u.item_id, name=i.name, quantity=u.quantity, recorded_by=u.recorded_by,
+                                at=u.at) for u, i in used],
+        observations=observations_of(session, visit.id),
+        events=[VisitEventOut.model_validate(e, from_attributes=True) for e in service.history(session, visit.id)])
 
 
 @router.post("", response_model=VisitOut, status_code=201)
-def create_planned_visit(body: PlannedVisitIn, request: Request, response: Response, session: SessionDep,
-                         principal: Planners) -> Visit:
+def create_planned_visit(body: PlannedVisitIn, response: Response, session: SessionDep,
+                         principal: Planners) -> VisitOut:
     """Register a planned night visit (e.g. turning, medication round, catheter care) with its window."""
+    client = visible_client(session, principal, body.client_id, data="visit").client
     if body.external_ref:
-        existing = session.exec(select(Visit).where(Visit.external_ref == body.external_ref)).first()
+        existing = session.exec(select(Visit).where(Visit.organisation_id == client.organisation_id,
+                                                    Visit.external_ref == body.external_ref)).first()
         if existing is not None:
-            if existing.organisation_id != principal.organisation_id and principal.role == Role.partner:
-                raise Conflict("external_ref is already used", field="external_ref")
             response.status_code = 200
-            return existing
-    client, _, _ = visible_client(session, principal, body.client_id, data="visit")
+            return visit_out(existing, principal)
     visit = Visit(kind="planned", client_id=client.id, organisation_id=client.organisation_id,
                   **body.model_dump(exclude={"client_id"}))
-    session.add(visit)
-    session.flush()
-    audit.record(session, principal, action="create", data="visit", client_ids=[client.id],
-                 reason=f"planned visit {visit.id}")
-    request_replan(request, session, f"new planned visit {visit.id}")
-    return visit
+    service.create(session, principal, visit, reason="planned visit registered")
+    return visit_out(visit, principal)
 
 
 @router.get("", response_model=list[VisitOut])
@@ -117,8 +79,8 @@ def list_visits(
     nurse_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=10**7)] = 0,
-) -> list[Visit]:
-    stmt = _scoped(principal)
+) -> list[VisitOut]:
+    stmt = service.readable(principal)
     if start is not None:
         stmt = stmt.where(Visit.window_end > start)
     if end is not None:
@@ -131,40 +93,90 @@ def list_visits(
     if visits:
         audit.record(session, principal, action="list", data="visit", client_ids=[v.client_id for v in visits],
                      reason="visit list")
-    return visits
+    return [visit_out(v, principal) for v in visits]
 
 
-@router.get("/{visit_id}", response_model=VisitOut)
-def read_visit(visit_id: VisitId, session: SessionDep, principal: CurrentPrincipal) -> Visit:
-    visit = _get(session, principal, visit_id)
-    audit.record(session, principal, action="read", data="visit", client_ids=[visit.client_id],
+@router.get("/{visit_id}", response_model=VisitDetail)
+def read_visit(visit_id: VisitId, session: SessionDep, principal: CurrentPrincipal) -> VisitDetail:
+    """The visit with its history and what the nurse recorded (handover note, materials, observations)."""
+    visit = service.get(session, principal, visit_id)
+    audit.record(session, principal, action="read", data="visit.record", client_ids=[visit.client_id],
                  reason=f"visit {visit.id}")
-    return visit
+    return _detail(session, visit, principal)
 
+
+# -- the operators' moves -------------------------------------------------------------------------------------
 
 @router.post("/{visit_id}/assign", response_model=VisitOut)
-def assign_visit(visit_id: VisitId, body: AssignIn, request: Request, session: SessionDep,
-                 principal: Operators) -> Visit:
-    """Assign (and lock) a visit to a nurse by hand, or release it to the planner; the night is re-planned."""
-    visit = _get(session, principal, visit_id)
-    if visit.state not in ("open", "assigned"):
-        raise Conflict(f"visit {visit.id} is {visit.state}; only open or assigned visits move", field="visit_id")
-    if body.nurse_id is not None:
-        nurse = session.get(Nurse, body.nurse_id)
-        if nurse is None or not nurse.active:
-            raise Invalid(f"no active nurse {body.nurse_id}", field="nurse_id")
-        missing = sorted(set(visit.skills) - set(nurse.skills))
-        if missing:
-            raise Conflict(f"{nurse.name} lacks the skills {', '.join(missing)}", field="nurse_id")
-    before = visit.nurse_id
-    visit.nurse_id = body.nurse_id
-    visit.state = "assigned" if body.nurse_id else "open"
-    visit.locked = bool(body.nurse_id) and body.lock
-    session.add(visit)
-    follow_call(session, visit)
-    outbox.assignment_changed(session, visit, before=before, reason=f"moved by operator {principal.username}")
-    session.flush()
-    audit.record(session, principal, action="update", data="visit.assignment", client_ids=[visit.client_id],
-                 reason=f"visit {visit.id}")
-    request_replan(request, session, f"operator {principal.username} assigned visit {visit.id}")
-    return visit
+def assign_visit(visit_id: VisitId, body: AssignIn, session: SessionDep, principal: Operators) -> VisitOut:
+    """Give the visit to a nurse by hand: it sticks through re-plans (locked) until released or unlocked, and
+    the nurse is offered it on her phone. `nurse_id: null` hands it back to the planner."""
+    visit = service.get(session, principal, visit_id, lock=True)
+    if body.nurse_id is None:
+        service.move(session, principal, visit, Move.release, reason=f"released by {principal.username}")
+    else:
+        service.move(session, principal, visit, Move.assign, nurse_id=body.nurse_id,
+                     reason=f"assigned by {principal.username}")
+    return visit_out(visit, principal)
+
+
+def _operator_move(session: Session, principal: Principal, visit_id: int, how: Move, reason: str) -> VisitOut:
+    visit = service.get(session, principal, visit_id, lock=True)
+    service.move(session, principal, visit, how, reason=reason)
+    return visit_out(visit, principal)
+
+
+@router.post("/{visit_id}/release", response_model=VisitOut)
+def release_visit(visit_id: VisitId, body: OptionalReasonIn, session: SessionDep, principal: Operators) -> VisitOut:
+    """Hand the visit back to the planner: its nurse is told, and it may go to anyone."""
+    return _operator_move(session, principal, visit_id, Move.release, body.reason)
+
+
+@router.post("/{visit_id}/lock", response_model=VisitOut)
+def lock_visit(visit_id: VisitId, body: OptionalReasonIn, session: SessionDep, principal: Operators) -> VisitOut:
+    """Keep the visit with its nurse through re-plans."""
+    return _operator_move(session, principal, visit_id, Move.lock, body.reason)
+
+
+@router.post("/{visit_id}/unlock", response_model=VisitOut)
+def unlock_visit(visit_id: VisitId, body: OptionalReasonIn, session: SessionDep, principal: Operators) -> VisitOut:
+    """Let the planner move the visit again."""
+    return _operator_move(session, principal, visit_id, Move.unlock, body.reason)
+
+
+@router.post("/{visit_id}/cancel", response_model=VisitOut)
+def cancel_visit(visit_id: VisitId, body: ReasonIn, session: SessionDep, principal: Operators) -> VisitOut:
+    """Cancel the visit, with a reason: its nurse is told, and its call (if any) is cancelled with it."""
+    return _operator_move(session, principal, visit_id, Move.cancel, body.reason)
+
+
+# -- the nurse's moves ----------------------------------------------------------------------------------------
+
+@router.post("/{visit_id}/accept", response_model=VisitOut)
+def accept(visit_id: VisitId, session: SessionDep, principal: Nurses) -> VisitOut:
+    """The nurse takes the job: it stays hers when the night is re-planned."""
+    visit = service.get_own(session, principal, visit_id, action="accept")
+    service.move(session, principal, visit, Move.accept, reason="accepted on the phone")
+    return visit_out(visit, principal)
+
+
+@router.post("/{visit_id}/decline", response_model=VisitOut)
+def decline(visit_id: VisitId, body: ReasonIn, session: SessionDep, principal: Nurses) -> VisitOut:
+    """The nurse cannot take the job (with a reason): it goes to another nurse and is never offered to her again."""
+    visit = service.get_own(session, principal, visit_id, action="decline")
+    service.move(session, principal, visit, Move.decline, reason=body.reason)
+    return visit_out(visit, principal)
+
+
+@router.post("/{visit_id}/progress", response_model=VisitOut)
+def progress(visit_id: VisitId, body: ProgressIn, session: SessionDep, principal: Nurses) -> VisitOut:
+    """En route, on scene, completed (with the handover note for the day team and the materials used)."""
+    visit = service.get_own(session, principal, visit_id, action="update")
+    if body.state != "completed" and (body.handover_note or body.materials):
+        raise Conflict("a handover note and materials are given when the visit is completed", field="state")
+    if body.state == "completed":
+        record_materials(session, principal, visit, [(m.item_id, m.quantity) for m in body.materials])
+    service.move(session, principal, visit, PROGRESS[body.state],
+                 handover_note=body.handover_note if body.state == "completed" else None)
+    return visit_out(visit, principal)
+

@@ -1,6 +1,6 @@
 // nightcare nurse app service worker: the app shell works without a connection. API calls are never cached
 // (health data stays off the device's cache); actions taken offline are queued by the page (app.js).
-const SHELL = "nightcare-nurse-v1";
+const SHELL = "nightcare-nurse-v2";
 const FILES = ["/nurse/", "/nurse/app.js", "/nurse/app.css", "/nurse/manifest.webmanifest", "/nurse/icon.svg"];
 self.addEventListener("install", (e) => e.waitUntil(caches.open(SHELL).then((c) => c.addAll(FILES))));
 self.addEventListener("activate", (e) => e.waitUntil(caches.keys().then((keys) =>

@@ -1,0 +1,40 @@
+"""Alerts for the operators: raised by the service, listed on the board, acknowledged by a person."""
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from dispatch.alerts.models import Alert
+from dispatch.auth.service import Principal
+from dispatch.errors import Conflict, NotFound
+from dispatch.events import AlertRaised, publish
+from dispatch.timeutil import utcnow
+
+
+def raise_alert(session: Session, *, kind: str, message: str, visit_id: int | None = None,
+                nurse_id: int | None = None, call_id: int | None = None) -> Alert:
+    alert = Alert(kind=kind, message=message[:500], visit_id=visit_id, nurse_id=nurse_id, call_id=call_id)
+    session.add(alert)
+    session.flush()
+    assert alert.id is not None
+    publish(session, AlertRaised(alert_id=alert.id, kind=kind, message=alert.message, visit_id=visit_id,
+                                 nurse_id=nurse_id))
+    return alert
+
+
+def list_alerts(session: Session, *, open_only: bool, limit: int) -> list[Alert]:
+    stmt = select(Alert)
+    if open_only:
+        stmt = stmt.where(col(Alert.resolved_at).is_(None))
+    return list(session.exec(stmt.order_by(col(Alert.id).desc()).limit(limit)))
+
+
+def acknowledge(session: Session, principal: Principal, alert_id: int) -> Alert:
+    alert = session.exec(select(Alert).where(Alert.id == alert_id).with_for_update()).first()
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}", field="alert_id")
+    if alert.resolved_at is not None:
+        raise Conflict(f"alert {alert_id} was acknowledged by {alert.resolved_by}", field="alert_id")
+    alert.resolved_at, alert.resolved_by = utcnow(), principal.username
+    session.add(alert)
+    session.flush()
+    return alert
