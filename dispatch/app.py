@@ -17,7 +17,7 @@ from dispatch.audit.router import router as audit_router
 from dispatch.auth.router import router as auth_router
 from dispatch.calls.router import router as calls_router
 from dispatch.clients.router import router as clients_router
-from dispatch.concurrency import RequestLimiter
+from dispatch.concurrency import BodyLimit, RequestLimiter, SecurityHeaders
 from dispatch.heap import freeze_startup_objects
 from dispatch.daytasks.router import router as daytasks_router
 from dispatch.db import make_engine
@@ -134,4 +134,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     mount_web(app)
     app.add_middleware(RequestLimiter, limit=settings.max_concurrent_requests, wait_s=settings.request_queue_wait_s,
                        prefixes=("/api", "/twilio"))
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, hsts=settings.tls)
     return app

@@ -74,7 +74,10 @@ def _serve(host: str, port: int, workers: int) -> None:
 
 
 def _cmd_serve(args: argparse.Namespace) -> None:
-    _settings()
+    settings = _settings()
+    if settings.is_sqlite and args.workers > 1:
+        sys.exit("nightcare serve: --workers above 1 needs PostgreSQL (DATABASE_URL). With SQLite the workers "
+                 "cannot tell each other's sockets about new jobs, and a nurse's phone would hear of them late.")
     _serve(args.host, args.port, args.workers)
 
 

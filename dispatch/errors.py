@@ -89,7 +89,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        names = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+        names = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden",
+                 413: "too_large"}
         return JSONResponse(
             error_body(names.get(exc.status_code, "http_error"), str(exc.detail)),
             status_code=exc.status_code,

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     password_memory_kib: int = Field(default=65536, ge=8192)
     password_time_cost: int = Field(default=3, ge=1)
     trust_forwarded_for: bool = False
+    # The service is reached over HTTPS (directly or behind a proxy): answers carry Strict-Transport-Security.
+    tls: bool = False
     # Region settings for triage: the protocol in use and the response targets per urgency.
     protocol_id: str = "nightcare-regional-night"
     target_u2_minutes: int = Field(default=30, ge=1, le=24 * 60)
@@ -63,10 +65,16 @@ class Settings(BaseSettings):
     # API requests in flight per worker; keep well below the threadpool size (40). See concurrency.py.
     max_concurrent_requests: int = Field(default=16, ge=1, le=32)
     request_queue_wait_s: float = Field(default=30.0, gt=0)
+    # The largest request body accepted (a protocol document is the largest thing anyone sends): 413 beyond it.
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     # Responders (dispatch/responders): heartbeat on the live channel; a job not accepted within
     # offer_sms_after_s goes out by SMS too, and after offer_alert_after_s the operators are alerted
     # and it is re-planned to another nurse.
     live_heartbeat_s: float = Field(default=20.0, gt=0, le=300)
+    # How often an open socket's token is checked again: a logout, a disabled user or an expired login ends it.
+    live_token_check_s: float = Field(default=5.0, gt=0, le=60)
+    # The nurses' outbox is kept this long (a night and its morning), then pruned: no old addresses replayed.
+    outbox_keep_hours: int = Field(default=16, ge=1, le=24 * 14)
     offer_sms_after_s: int = Field(default=60, ge=5, le=3600)
     offer_alert_after_s: int = Field(default=180, ge=10, le=7200)
     escalation_tick_s: float = Field(default=5.0, gt=0, le=60)

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, StringConstraints
 
 # NUL and other control characters (except tab/newline) are refused: PostgreSQL cannot store NUL,
 # and nothing a person types contains them.
@@ -65,3 +66,20 @@ City = text(100, 1)
 KeysafeCode = text(40, 1)
 RawPhone = text(40)
 StateName = text(20, 1)
+
+
+EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=timezone.utc), datetime(2200, 1, 1, tzinfo=timezone.utc)
+
+
+def _moment(value: datetime) -> datetime:
+    try:
+        value = value.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 lies before the first representable moment in UTC
+        raise ValueError("is out of range") from None
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"must lie between {EARLIEST.year} and {LATEST.year}")
+    return value
+
+
+# A moment in time: with its UTC offset (a naive time is refused, naming the field), within a sane range, in UTC.
+Moment = Annotated[AwareDatetime, AfterValidator(_moment)]

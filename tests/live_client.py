@@ -24,20 +24,31 @@ class Phone:
         self.welcome = json.loads(await asyncio.wait_for(self.ws.recv(), 10))
         return self.welcome
 
-    async def next_message(self, timeout: float = 10) -> dict[str, Any]:
-        """The next sequenced message (heartbeats skipped), acknowledged."""
+    async def next_frame(self, timeout: float = 10) -> dict[str, Any]:
+        """The next message or catch-up (heartbeats skipped); the phone acknowledges where it now is."""
         deadline = time.monotonic() + timeout
         while True:
             frame = json.loads(await asyncio.wait_for(self.ws.recv(), max(0.01, deadline - time.monotonic())))
+            if frame["type"] in ("message", "caught_up"):
+                self.last_seq = frame["seq"] if frame["type"] == "message" else frame["last_seq"]
+                await self.ws.send(json.dumps({"type": "ack", "seq": self.last_seq}))
+                return frame
+
+    async def next_message(self, timeout: float = 10) -> dict[str, Any]:
+        """The next sequenced message, acknowledged."""
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = await self.next_frame(max(0.01, deadline - time.monotonic()))
             if frame["type"] == "message":
-                self.last_seq = frame["seq"]
-                await self.ws.send(json.dumps({"type": "ack", "seq": frame["seq"]}))
                 return frame
 
     async def drain(self, until_seq: int, timeout: float = 10) -> list[dict[str, Any]]:
+        """Every message the server sends until the phone is at `until_seq` (passed-over ones excluded)."""
         got = []
         while self.last_seq < until_seq:
-            got.append(await self.next_message(timeout))
+            frame = await self.next_frame(timeout)
+            if frame["type"] == "message":
+                got.append(frame)
         return got
 
     async def wait_for(self, predicate, timeout: float = 10) -> dict[str, Any]:  # noqa: ANN001

@@ -14,6 +14,12 @@ from tests.world import PASSWORD, World
 
 ROLES = ("coordinator", "partner_a", "nurse1", "operator")
 EXAMPLES = 40
+# Times as they come from outside: naive, at the edges of the calendar, with any UTC offset (each once gave 500).
+TIMES = st.one_of(
+    st.datetimes(timezones=st.none() | st.timezones()).map(lambda d: d.isoformat()),
+    st.sampled_from(["0001-01-01T00:00:00+14:00", "9999-12-31T22:00:00-05:00", "2026-11-30T02:00:00",
+                     "2026-11-30T02:00:00Z", "1899-12-31T23:59:59+00:00"]))
+schemathesis.openapi.format("date-time", TIMES)
 
 
 def test_no_server_errors_on_any_operation(app, world: World) -> None:  # noqa: ANN001

@@ -4,15 +4,18 @@ with PostgreSQL a socket on one worker gets events made by another."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 import pytest
 import websockets
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from dispatch.auth.models import AuthToken, User
 from dispatch.db import make_engine
 from dispatch.devtools.server import ServerProcess, nightcare, service_env
 from dispatch.responders.models import NurseChannel, OutboxMessage
@@ -33,10 +36,12 @@ class Region:
 
     def __init__(self, database_url: str, tmp_path: Path, *, workers: int = 1, clock_start: str | None = None) -> None:
         extra = {"NIGHTCARE_CLOCK_START": clock_start} if clock_start else {}
-        self.env = service_env(database_url, NIGHTCARE_LIVE_HEARTBEAT_S="2", **extra)
+        self.env = service_env(database_url, NIGHTCARE_LIVE_HEARTBEAT_S="2", NIGHTCARE_LIVE_TOKEN_CHECK_S="0.5",
+                               **extra)
+        self.log = tmp_path / "server.log"
         nightcare("db", "upgrade", env=self.env)
         nightcare("seed", env=self.env)
-        self.server = ServerProcess(self.env, tmp_path / "server.log", workers=workers)
+        self.server = ServerProcess(self.env, self.log, workers=workers)
         self.server.start()
         self.url = self.server.url
         self.op = {"Authorization": f"Bearer {_login(self.url, 'operator')}"}
@@ -60,6 +65,11 @@ class Region:
                            json={"nurse_id": self.nurse_ids[username]}, headers=self.op)
         assert r.status_code == 200, r.text
 
+    def release(self, visit_id: int) -> None:
+        r = httpx.post(f"{self.url}/api/visits/{visit_id}/release", json={"reason": "test"}, headers=self.op,
+                       timeout=30)
+        assert r.status_code == 200, r.text
+
     def stop(self) -> None:
         self.server.stop()
 
@@ -68,7 +78,7 @@ def _offered(visit_id: int):  # noqa: ANN202
     return lambda m: m["kind"] == "job.offered" and m["payload"]["visit_id"] == visit_id
 
 
-async def test_a_job_reaches_its_nurse_and_a_returning_phone_gets_exactly_what_it_missed(tmp_path: Path) -> None:
+async def test_a_job_reaches_its_nurse_and_a_returning_phone_gets_what_it_missed(tmp_path: Path) -> None:
     region = Region(f"sqlite:///{tmp_path / 'nightcare.db'}", tmp_path)
     try:
         visits = region.planned_visits()
@@ -92,7 +102,9 @@ async def test_a_job_reaches_its_nurse_and_a_returning_phone_gets_exactly_what_i
         region.assign(visits[2], "nurse1")
         welcome = await phone.connect()  # last_seq: the last message she saw
         missed = await phone.drain(welcome["last_seq"])
-        assert [m["seq"] for m in missed] == list(range(seen + 1, welcome["last_seq"] + 1))  # exactly, in order
+        seqs = [m["seq"] for m in missed]
+        assert seqs == sorted(seqs) and all(seen < q <= welcome["last_seq"] for q in seqs)  # in order, only new
+        assert phone.last_seq == welcome["last_seq"]
         offered = [m["payload"]["visit_id"] for m in missed if m["kind"] == "job.offered"]
         assert visits[1] in offered and visits[2] in offered
         assert offered.index(visits[1]) < offered.index(visits[2])
@@ -104,12 +116,90 @@ async def test_a_job_reaches_its_nurse_and_a_returning_phone_gets_exactly_what_i
         seen = phone.last_seq
         welcome = await phone.connect()
         missed = await phone.drain(welcome["last_seq"])
-        assert [m["seq"] for m in missed] == list(range(seen + 1, welcome["last_seq"] + 1))
+        assert all(m["seq"] > seen for m in missed) and phone.last_seq == welcome["last_seq"]
         assert visits[3] in [m["payload"]["visit_id"] for m in missed if m["kind"] == "job.offered"]
         # Heartbeats keep an idle connection alive and tell the phone the line is up.
         frame = json.loads(await asyncio.wait_for(phone.ws.recv(), 5))
         assert frame["type"] in ("heartbeat", "message")
         await phone.close()
+    finally:
+        region.stop()
+
+
+async def test_a_phone_away_all_night_is_sent_only_what_it_still_needs(tmp_path: Path) -> None:
+    region = Region(f"sqlite:///{tmp_path / 'nightcare.db'}", tmp_path)
+    try:
+        v1, v2, v3 = region.planned_visits()[:3]
+        region.assign(v1, "nurse1")
+        region.assign(v2, "nurse1")
+        region.release(v1)  # back to the planner
+        region.assign(v2, "nurse2")  # moved to her colleague
+        region.assign(v3, "nurse1")
+        phone = Phone(region.url, region.token("nurse1"))  # a new phone (or one back after hours)
+        welcome = await phone.connect(last_seq=0)
+        got = await phone.drain(welcome["last_seq"])
+        offered = {m["payload"]["visit_id"] for m in got if m["kind"] in ("job.offered", "job.updated")}
+        cancelled = {m["payload"]["visit_id"] for m in got if m["kind"] == "job.cancelled"}
+        assert v3 in offered and v1 not in offered and v2 not in offered  # no address she no longer needs
+        assert {v1, v2} <= cancelled
+        assert sum(m["kind"] == "plan.changed" for m in got) <= 1  # her newest route only
+        await phone.close()
+    finally:
+        region.stop()
+
+
+async def _closed_within(ws, seconds: float) -> tuple[int, float]:  # noqa: ANN001
+    started = time.monotonic()
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        while True:
+            await asyncio.wait_for(ws.recv(), seconds)
+    return closed.value.rcvd.code, time.monotonic() - started
+
+
+async def test_a_socket_ends_when_its_login_ends(tmp_path: Path) -> None:
+    """Logout, a disabled user, an expired login: the open socket is closed within seconds (it would otherwise keep
+    receiving job offers with addresses). Bad frames end it with 4400, and nothing of it is a traceback in the log."""
+    url = f"sqlite:///{tmp_path / 'nightcare.db'}"
+    region = Region(url, tmp_path)
+    try:
+        token = region.token("nurse1")
+        phone = Phone(region.url, token)
+        await phone.connect(last_seq=0)
+        r = httpx.post(f"{region.url}/api/auth/logout", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        assert r.status_code == 204
+        code, took = await _closed_within(phone.ws, 5)
+        assert code == 4401 and took < 3
+
+        engine = make_engine(url, pool_size=1)
+        board_token = region.token("operator")
+        board = await websockets.connect(region.url.replace("http://", "ws://") + "/ws/operators")
+        await board.send(json.dumps({"type": "hello", "token": board_token}))
+        assert json.loads(await board.recv())["type"] == "welcome"
+        phone = Phone(region.url, region.token("nurse1"))
+        await phone.connect(last_seq=0)
+        with Session(engine) as s:  # the operator's login expires; the nurse's user is disabled
+            token_row = s.exec(select(AuthToken).where(AuthToken.token_hash == hashlib.sha256(
+                board_token.encode()).hexdigest())).one()
+            token_row.expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)
+            nurse = s.exec(select(User).where(User.username == "nurse1")).one()
+            nurse.active = False
+            s.add_all([token_row, nurse])
+            s.commit()
+        engine.dispose()
+        assert (await _closed_within(board, 5))[0] == 4401
+        assert (await _closed_within(phone.ws, 5))[0] == 4401
+
+        nurse2 = Phone(region.url, region.token("nurse2"))
+        await nurse2.connect(last_seq=0)
+        await nurse2.ws.send(b"\x00\x01binary")
+        assert (await _closed_within(nurse2.ws, 5))[0] == 4400
+        await nurse2.connect(last_seq=0)
+        await nurse2.ws.send("[1, 2")
+        assert (await _closed_within(nurse2.ws, 5))[0] == 4400
+        await nurse2.connect(last_seq=0)
+        nurse2.ws.transport.abort()  # a phone that drops off the network
+        await asyncio.sleep(1)
+        assert "Traceback" not in region.log.read_text()
     finally:
         region.stop()
 

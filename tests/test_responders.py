@@ -2,6 +2,7 @@
 (the real Twilio SDK with a recording HTTP client), and Twilio's webhooks with their signature check."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
@@ -234,6 +235,78 @@ def test_a_failed_sms_alerts_the_operators(world: World, engine, app, twilio_htt
     with Session(engine) as s:
         alert = s.exec(select(Alert).where(Alert.kind == "sms_failed", Alert.visit_id == world.visits["b1"])).one()
         assert alert.nurse_id == world.nurses["n2"]
+
+
+def test_twilio_unreachable_is_an_alert_not_a_traceback(world: World, engine, app, twilio_http, caplog) -> None:  # noqa: ANN001
+    twilio_http.unreachable = True
+    assert assign(world, "b1", "n2").status_code == 200
+    with Session(engine) as s:
+        offered_at = s.get(Visit, world.visits["b1"]).offered_at
+    for seconds in (61, 75, 90):  # ticks go on; the SMS is tried once
+        result = tick(engine, app.state.settings, app.state.sms, now=offered_at + timedelta(seconds=seconds))
+        assert result.sms_sent == []
+    with Session(engine) as s:
+        alerts = s.exec(select(Alert).where(Alert.kind == "sms_failed")).all()
+    assert len(alerts) == 1 and "could not be reached" in alerts[0].message
+    assert "Traceback" not in caplog.text
+    listed = world.client.get("/api/alerts", headers=world.h("operator")).json()
+    assert [a["kind"] for a in listed] == ["sms_failed"]
+
+
+async def test_twilio_webhooks_do_not_block_the_event_loop(app, engine, monkeypatch) -> None:  # noqa: ANN001
+    """The database work of a webhook runs in the threadpool: a slow one does not hold up other requests."""
+    import time
+
+    import httpx
+
+    from adapters import twilio_webhooks
+
+    real = twilio_webhooks.calls.create_call
+
+    def slow_create_call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        time.sleep(0.6)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(twilio_webhooks.calls, "create_call", slow_create_call)
+    params = {"CallSid": "CA" + "2" * 32, "From": "+31592111111", "CallStatus": "ringing"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        voice = asyncio.create_task(client.post("/twilio/voice", data=params, headers={
+            "X-Twilio-Signature": sign("http://testserver/twilio/voice", params)}))
+        await asyncio.sleep(0.1)
+        started = time.monotonic()
+        health = await client.get("/healthz")
+        assert health.status_code == 200 and time.monotonic() - started < 0.3
+        assert (await voice).status_code == 200
+
+
+async def test_twilio_is_under_the_request_limiter() -> None:
+    import asyncio as aio
+
+    from dispatch.concurrency import RequestLimiter
+
+    gate = aio.Event()
+
+    async def slow_app(scope, receive, send) -> None:  # noqa: ANN001
+        await gate.wait()
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    limiter = RequestLimiter(slow_app, limit=1, wait_s=0.1, prefixes=("/api", "/twilio"))
+    sent: list[dict] = []
+
+    async def send(message) -> None:  # noqa: ANN001
+        sent.append(message)
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b""}
+
+    first = aio.create_task(limiter({"type": "http", "path": "/twilio/voice"}, receive, send))
+    await aio.sleep(0.01)
+    await limiter({"type": "http", "path": "/twilio/sms"}, receive, send)  # the one slot is taken
+    assert sent[0]["status"] == 503
+    gate.set()
+    await first
 
 
 def _twilio_post(world: World, path: str, params: dict[str, str], *, signature: str | None = None):  # noqa: ANN202

@@ -6,6 +6,7 @@ import json
 import logging
 from typing import Any
 
+import requests
 from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
@@ -19,11 +20,14 @@ class RecordingTwilioHttp(HttpClient):
         super().__init__(logging.getLogger("tests.twilio"), False)
         self.requests: list[dict[str, Any]] = []
         self.fail = fail
+        self.unreachable = False  # as when the network or DNS is down: the SDK's transport raises
 
     def request(self, method: str, uri: str, params=None, data=None, headers=None, auth=None,  # noqa: ANN001
                 timeout=None, allow_redirects=False) -> Response:
         self.requests.append({"method": method, "uri": uri, "data": dict(data or {}), "headers": dict(headers or {}),
                               "auth": auth})
+        if self.unreachable:
+            raise requests.ConnectionError("Failed to establish a new connection: [Errno -3] name resolution")
         if self.fail:
             return Response(400, json.dumps({"code": 21211, "message": "The 'To' number is not a valid phone number.",
                                              "status": 400}))

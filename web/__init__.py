@@ -15,6 +15,10 @@ def mount_web(app: FastAPI) -> None:
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
+    @app.get("/static/home.css", include_in_schema=False)
+    def home_css() -> FileResponse:
+        return FileResponse(STATIC / "home.css", media_type="text/css")
+
     @app.get("/nurse", include_in_schema=False)
     @app.get("/nurse/", include_in_schema=False)
     def nurse_app() -> FileResponse:

@@ -10,6 +10,7 @@ from dispatch.auth.deps import require
 from dispatch.auth.models import Role
 from dispatch.audit import service
 from dispatch.db import SessionDep
+from dispatch.validation import Moment
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 AuditReaders = require(Role.coordinator, Role.partner)
@@ -37,8 +38,8 @@ def list_audit(
     principal: AuditReaders,
     client_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     username: Annotated[str | None, Query(max_length=80)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10**7)] = 0,
 ) -> list[AuditEntryOut]:

@@ -17,6 +17,7 @@ from dispatch.calls.schemas import CallEventOut, CallIn, CallOut, IdentifyIn, Tr
 from dispatch.clients.models import Client
 from dispatch.db import SessionDep
 from dispatch.errors import Forbidden, NotFound
+from dispatch.validation import Moment
 from dispatch.visits import service as visits
 
 router = APIRouter(prefix="/api/calls", tags=["calls"])
@@ -59,7 +60,7 @@ def list_calls(
     open: Annotated[bool, Query(description="only calls that are not closed")] = False,  # noqa: A002
     organisation_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     client_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    since: datetime | None = None,
+    since: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10**7)] = 0,
 ) -> list[CallOut]:

@@ -14,6 +14,7 @@ from dispatch.daytasks.models import DayTask
 from dispatch.db import SessionDep
 from dispatch.errors import Conflict, NotFound
 from dispatch.timeutil import utcnow
+from dispatch.validation import Moment
 
 router = APIRouter(prefix="/api/day-tasks", tags=["day tasks"])
 Readers = require(Role.partner, Role.coordinator, Role.operator)
@@ -36,7 +37,7 @@ class DayTaskOut(BaseModel):
 @router.get("", response_model=list[DayTaskOut])
 def list_tasks(session: SessionDep, principal: Readers,
                state: Annotated[Literal["open", "done"] | None, Query()] = None,
-               since: datetime | None = None,
+               since: Moment | None = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[DayTask]:
     """Care deferred to the day teams; a partner sees its own organisation's tasks."""
     stmt = select(DayTask)

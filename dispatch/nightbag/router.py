@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from dispatch.auth.deps import Coordinators, require
@@ -15,7 +15,7 @@ from dispatch.nightbag.models import BagCheck, BagItem
 from dispatch.nightbag.service import check_flags, restock
 from dispatch.nurses.models import Shift
 from dispatch.timeutil import utcnow
-from dispatch.validation import Name
+from dispatch.validation import Moment, Name
 
 router = APIRouter(prefix="/api", tags=["night bag"])
 NightStaff = require(Role.operator, Role.coordinator, Role.nurse)
@@ -120,7 +120,7 @@ def shift_checks(shift_id: Id, session: SessionDep, principal: NightStaff) -> li
 
 @router.get("/nightbag/restock")
 def restock_list(session: SessionDep, principal: NightStaff,
-                 since: Annotated[AwareDatetime | None, Query(description="default: the last 16 hours")] = None
+                 since: Annotated[Moment | None, Query(description="default: the last 16 hours")] = None
                  ) -> dict:
     """The morning's restock list: materials used and what the shift checks found missing or expired."""
     since = since or utcnow() - timedelta(hours=16)

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from sqlmodel import select
 
 from dispatch.auth.deps import Coordinators, require
@@ -15,7 +15,7 @@ from dispatch.events import NightChanged, publish
 from dispatch.timeutil import utcnow
 from dispatch.nurses.models import Nurse, Shift
 from dispatch.nurses.service import bag_check_due, current_or_next_shift
-from dispatch.validation import Name, Phone, ShortText, Skill
+from dispatch.validation import Moment, Name, Phone, ShortText, Skill
 
 router = APIRouter(prefix="/api", tags=["nurses"])
 NightStaff = require(Role.operator, Role.coordinator, Role.nurse)
@@ -53,8 +53,8 @@ class AvailabilityIn(BaseModel):
 
 class ShiftIn(BaseModel):
     nurse_id: int = Field(ge=1, le=2**31 - 1)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Moment
+    ends_at: Moment
 
     @model_validator(mode="after")
     def _order(self) -> "ShiftIn":
@@ -66,8 +66,8 @@ class ShiftIn(BaseModel):
 
 
 class ShiftPatch(BaseModel):
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
 
 
 class ShiftOut(BaseModel):
@@ -166,8 +166,8 @@ def _nurse(session, nurse_id: int) -> Nurse:  # noqa: ANN001
 def list_shifts(
     session: SessionDep,
     principal: NightStaff,
-    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    start: Annotated[Moment | None, Query(alias="from")] = None,
+    end: Annotated[Moment | None, Query(alias="to")] = None,
 ) -> list[Shift]:
     stmt = select(Shift).order_by(Shift.starts_at, Shift.id)
     if principal.role == Role.nurse:

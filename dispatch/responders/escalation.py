@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,6 +19,7 @@ from dispatch.auth.service import Principal
 from dispatch.nurses.models import Nurse
 from dispatch.nurses.service import on_duty
 from dispatch.ports import SmsFailed, SmsSender
+from dispatch.responders import outbox
 from dispatch.settings import Settings
 from dispatch.timeutil import utcnow
 from dispatch.visits import service as visits
@@ -25,6 +27,7 @@ from dispatch.visits.lifecycle import Move, VisitState
 from dispatch.visits.models import Visit, VisitDecline
 
 log = logging.getLogger("nightcare.responders")
+PRUNE_EVERY_S = 600
 ESCALATION = Principal(user_id=None, username="escalation", role=Role.coordinator, organisation_id=None, nurse_id=None)
 
 
@@ -116,8 +119,17 @@ def _sms_tried(session: Session, visit_id: int, now: datetime) -> None:
         session.add(visit)
 
 
+def prune_outbox(engine: Engine, settings: Settings, *, now: datetime | None = None) -> int:
+    """Forget the nurses' messages of nights gone by (`outbox_keep_hours`)."""
+    with Session(engine) as session:
+        removed = outbox.prune(session, before=(now or utcnow()) - timedelta(hours=settings.outbox_keep_hours))
+        session.commit()
+    return removed
+
+
 class Escalator:
-    """Runs `tick` every `settings.escalation_tick_s` off the event loop (its moves ask for their own re-plans)."""
+    """Runs `tick` every `settings.escalation_tick_s` off the event loop (its moves ask for their own re-plans),
+    and prunes the outbox every few minutes."""
 
     def __init__(self, engine: Engine, settings: Settings, sms: SmsSender) -> None:
         self.engine, self.settings, self.sms = engine, settings, sms
@@ -132,8 +144,15 @@ class Escalator:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _loop(self) -> None:
+        pruned_at = 0.0
         while True:
             await asyncio.sleep(self.settings.escalation_tick_s)
+            if time.monotonic() - pruned_at > PRUNE_EVERY_S:
+                pruned_at = time.monotonic()
+                try:
+                    await asyncio.to_thread(prune_outbox, self.engine, self.settings)
+                except Exception:  # noqa: BLE001 - pruning is housekeeping; the next round tries again
+                    log.exception("pruning the outbox failed")
             try:
                 result = await asyncio.to_thread(tick, self.engine, self.settings, self.sms)
             except Exception:  # noqa: BLE001 - the next tick tries again; never end escalation

@@ -6,8 +6,10 @@ Protocol (JSON text frames; see docs/live-channel.md):
                   {"type": "ping"}
   server → phone  {"type": "welcome", "nurse_id": 3, "last_seq": 21}
                   {"type": "message", "seq": 18, "kind": "job.offered", "at": "...", "payload": {...}}
+                  {"type": "caught_up", "last_seq": 21}     messages up to 21 she no longer needs were passed over
                   {"type": "heartbeat", "at": "..."}  {"type": "pong"}
-Close codes: 4400 bad hello, 4401 token invalid or expired, 4403 wrong role.
+Close codes: 4400 bad hello or an unreadable frame (binary, not JSON), 4401 token invalid, expired or revoked
+(checked again every few seconds while the socket is open), 4403 wrong role.
 """
 from __future__ import annotations
 
@@ -52,17 +54,19 @@ def _reader(ws: WebSocket) -> Engine:
     return ws.app.state.reader_engine
 
 
-async def _hello(ws: WebSocket, role: Role) -> tuple[Principal, int] | None:
+async def _hello(ws: WebSocket, role: Role) -> tuple[Principal, int, str] | None:
     await ws.accept()
     try:
-        hello = json.loads(await asyncio.wait_for(ws.receive_text(), timeout=HELLO_TIMEOUT_S))
+        hello = json.loads(await asyncio.wait_for(_receive_text(ws), timeout=HELLO_TIMEOUT_S))
         if not isinstance(hello, dict) or hello.get("type") != "hello" or not isinstance(hello.get("token"), str):
             raise ValueError("the first frame must be {\"type\": \"hello\", \"token\": ...}")
         last_seq = hello.get("last_seq", 0)
         if not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
             raise ValueError("last_seq must be a whole number ≥ 0")
-    except (ValueError, TimeoutError, WebSocketDisconnect) as exc:
-        await _close(ws, 4400, str(exc) or "no hello")
+    except WebSocketDisconnect:
+        return None  # gone before saying hello
+    except (ValueError, TimeoutError) as exc:
+        await _close(ws, 4400, str(exc) or "no hello within 10 s")
         return None
     host = ws.client.host if ws.client else ""
     try:
@@ -74,7 +78,17 @@ async def _hello(ws: WebSocket, role: Role) -> tuple[Principal, int] | None:
     if principal.role != role and not (role == Role.operator and principal.role == Role.coordinator):
         await _close(ws, 4403, f"this channel is for the {role.value} role")
         return None
-    return principal, last_seq
+    return principal, last_seq, hello["token"]
+
+
+async def _receive_text(ws: WebSocket) -> str:
+    """The next text frame; a binary frame is refused (4400), as is a frame that is not JSON."""
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    if message.get("text") is None:
+        raise ValueError("frames are JSON text, not binary")
+    return message["text"]
 
 
 async def _close(ws: WebSocket, code: int, reason: str) -> None:
@@ -90,7 +104,7 @@ async def nurse_socket(ws: WebSocket) -> None:
     hello = await _hello(ws, Role.nurse)
     if hello is None:
         return
-    principal, last_seq = hello
+    principal, last_seq, token = hello
     nurse_id = principal.nurse_id
     if nurse_id is None:
         await _close(ws, 4403, "this login is not linked to a nurse")
@@ -107,7 +121,7 @@ async def nurse_socket(ws: WebSocket) -> None:
         acks = _Acks(engine, nurse_id)
         try:
             await _run(ws, sender=_nurse_sender(ws, conn, _reader(ws), last_seq),
-                       on_frame=lambda frame: _nurse_frame(ws, acks, frame))
+                       on_frame=lambda frame: _nurse_frame(ws, acks, frame), token=token)
         finally:
             await acks.flush()
     finally:
@@ -119,13 +133,16 @@ def _nurse_sender(ws: WebSocket, conn: Connection, engine: Engine, last_seq: int
         sent = last_seq
         while True:
             conn.wake.clear()
-            while True:  # everything after what the phone has, in order, a page at a time
-                messages = await _db(engine, lambda s: outbox.after(s, conn.nurse_id, sent))
-                for m in messages:
+            while True:  # what the phone still needs after what it has, in order, a page at a time
+                page = await _db(engine, lambda s: outbox.after(s, conn.nurse_id, sent))
+                for m in page.messages:
                     await ws.send_text(json.dumps({"type": "message", "seq": m.seq, "kind": m.kind,
                                                    "at": m.created_at.isoformat(), "payload": m.payload}))
-                    sent = m.seq
-                if len(messages) < 500:
+                if page.last_seq > (page.messages[-1].seq if page.messages else sent):
+                    # Passed over what she no longer needs: the phone moves on to here (and acknowledges it).
+                    await ws.send_text(json.dumps({"type": "caught_up", "last_seq": page.last_seq}))
+                sent = max(sent, page.last_seq)
+                if not page.more:
                     break
             await _await_news(ws, conn)
     return send
@@ -170,6 +187,7 @@ async def operator_socket(ws: WebSocket) -> None:
     if hello is None:
         return
     hub: Hub = ws.app.state.hub
+    token = hello[2]
     conn = Connection(None)
     hub.add(conn)
     async def send() -> None:
@@ -185,7 +203,7 @@ async def operator_socket(ws: WebSocket) -> None:
 
     try:
         await ws.send_text(json.dumps({"type": "welcome", "user": hello[0].username}))
-        await _run(ws, sender=send, on_frame=frame)
+        await _run(ws, sender=send, on_frame=frame, token=token)
     finally:
         hub.remove(conn)
 
@@ -198,32 +216,58 @@ async def _await_news(ws: WebSocket, conn: Connection) -> None:
         await ws.send_text(json.dumps({"type": "heartbeat", "at": utcnow().isoformat()}))
 
 
-async def _run(ws: WebSocket, *, sender, on_frame) -> None:  # noqa: ANN001
-    """Send and receive until either side ends; a phone silent for three heartbeats is gone."""
-    silence = 3 * ws.app.state.settings.live_heartbeat_s
+class _Closed(Exception):
+    """End the socket with this close code and reason."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+async def _run(ws: WebSocket, *, sender, on_frame, token: str) -> None:  # noqa: ANN001
+    """Send and receive until either side ends; a phone silent for three heartbeats is gone; a token that
+    expires or is revoked (logout, a disabled user) ends the socket within `live_token_check_s`."""
+    settings = ws.app.state.settings
+    silence = 3 * settings.live_heartbeat_s
 
     async def receive() -> None:
         while True:
-            raw = await asyncio.wait_for(ws.receive_text(), timeout=silence)
             try:
+                raw = await asyncio.wait_for(_receive_text(ws), timeout=silence)
                 frame = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(frame, dict):
-                await on_frame(frame)
+            except ValueError as exc:
+                raise _Closed(4400, f"unreadable frame: {exc}") from None
+            if not isinstance(frame, dict):
+                raise _Closed(4400, "a frame is a JSON object")
+            await on_frame(frame)
 
-    tasks = [asyncio.create_task(sender()), asyncio.create_task(receive())]
+    async def watch_token() -> None:
+        while True:
+            await asyncio.sleep(settings.live_token_check_s)
+            try:
+                await _db(_reader(ws), lambda s: principal_for_token(s, token))
+            except AppError:
+                raise _Closed(4401, "logged out, or the login expired: log in again") from None
+
+    tasks = [asyncio.create_task(sender()), asyncio.create_task(receive()), asyncio.create_task(watch_token())]
+    closing: _Closed | None = None
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             exc = task.exception()
-            if exc is not None and not isinstance(exc, (WebSocketDisconnect, TimeoutError, RuntimeError)):
+            if isinstance(exc, _Closed):
+                closing = exc
+            elif exc is not None and not isinstance(exc, (WebSocketDisconnect, TimeoutError, RuntimeError)):
                 log.warning("live channel ended: %s", type(exc).__name__)
+            elif exc is not None:
+                log.info("live channel closed (%s)", type(exc).__name__)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if closing is not None:
+            await _close(ws, closing.code, closing.reason)
         try:
             await ws.close()
-        except RuntimeError:
+        except (RuntimeError, WebSocketDisconnect):  # closed already, or the phone is gone
             pass

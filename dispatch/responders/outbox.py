@@ -6,10 +6,11 @@ handed out, so two transactions never give out the same one. Connected sockets a
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import delete, event
 from sqlmodel import Session, col, select
 
 from dispatch.audit import service as audit
@@ -20,10 +21,11 @@ from dispatch.events import VisitChanged
 from dispatch.responders import hub
 from dispatch.responders.models import NurseChannel, OutboxMessage
 from dispatch.timeutil import utcnow
-from dispatch.visits.lifecycle import VisitState, allowed_actions
+from dispatch.visits.lifecycle import OPEN_STATES, VisitState, allowed_actions
 from dispatch.visits.models import Visit
 
 KINDS = ("job.offered", "job.updated", "job.cancelled", "plan.changed")
+ADDRESSED = ("job.offered", "job.updated")  # these carry the client's address
 ETA_CHANGE_S = 120  # an ETA that moves less than this is not news to the nurse
 
 
@@ -66,9 +68,32 @@ def _forget(session: Session, transaction: Any) -> None:
     session.info.pop("outbox_woken", None)
 
 
-def after(session: Session, nurse_id: int, seq: int, *, limit: int = 500) -> list[OutboxMessage]:
-    return list(session.exec(select(OutboxMessage).where(OutboxMessage.nurse_id == nurse_id, OutboxMessage.seq > seq)
+@dataclass
+class Page:
+    messages: list[OutboxMessage]  # what the phone still needs, in order
+    last_seq: int  # the last message read (sent or passed over)
+    more: bool  # another page follows
+
+
+def after(session: Session, nurse_id: int, seq: int, *, limit: int = 500) -> Page:
+    """What the phone still needs after `seq`: a message that carries an address only while that visit is still
+    hers and open (an offer she can no longer act on is passed over, so a phone back after hours, or a new one,
+    is not sent every address of the night), the newest of her routes, and every withdrawal."""
+    rows = list(session.exec(select(OutboxMessage).where(OutboxMessage.nurse_id == nurse_id, OutboxMessage.seq > seq)
                              .order_by(col(OutboxMessage.seq)).limit(limit)))
+    about = {m.payload.get("visit_id") for m in rows if m.kind in ADDRESSED}
+    current = set(session.exec(select(Visit.id).where(col(Visit.id).in_(about), Visit.nurse_id == nurse_id,
+                                                      col(Visit.state).in_(OPEN_STATES)))) if about else set()
+    newest_route = max((m.seq for m in rows if m.kind == "plan.changed"), default=None)
+    needed = [m for m in rows if (m.kind not in ADDRESSED or m.payload.get("visit_id") in current)
+              and (m.kind != "plan.changed" or m.seq == newest_route)]
+    return Page(messages=needed, last_seq=rows[-1].seq if rows else seq, more=len(rows) == limit)
+
+
+def prune(session: Session, *, before: datetime) -> int:
+    """Forget messages written before `before` (the night is over: no phone needs them, and they hold addresses)."""
+    result = session.execute(delete(OutboxMessage).where(col(OutboxMessage.created_at) < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def acknowledge(session: Session, nurse_id: int, seq: int) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import AwareDatetime
 from sqlmodel import Session, col, select
 
 from dispatch.audit import service as audit
@@ -18,7 +17,7 @@ from dispatch.db import SessionDep
 from dispatch.errors import Conflict
 from dispatch.nightbag.models import BagItem, MaterialUse
 from dispatch.nightbag.service import record_materials
-from dispatch.validation import StateName
+from dispatch.validation import Moment, StateName
 from dispatch.visits import service
 from dispatch.visits.lifecycle import Move
 from dispatch.visits.models import Visit
@@ -73,8 +72,8 @@ def create_planned_visit(body: PlannedVisitIn, response: Response, session: Sess
 def list_visits(
     session: SessionDep,
     principal: CurrentPrincipal,
-    start: Annotated[AwareDatetime | None, Query(alias="from", description="windows ending after this")] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to", description="windows starting before this")] = None,
+    start: Annotated[Moment | None, Query(alias="from", description="windows ending after this")] = None,
+    end: Annotated[Moment | None, Query(alias="to", description="windows starting before this")] = None,
     state: Annotated[list[StateName] | None, Query()] = None,
     nurse_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,

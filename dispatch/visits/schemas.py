@@ -3,15 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dispatch.validation import LongText, Ref, ShortText, Skill
+from dispatch.validation import LongText, Moment, Ref, ShortText, Skill
 
 
 class PlannedVisitIn(BaseModel):
     client_id: int = Field(ge=1, le=2**31 - 1)
-    window_start: AwareDatetime
-    window_end: AwareDatetime
+    window_start: Moment
+    window_end: Moment
     service_minutes: int = Field(default=15, ge=1, le=480)
     skills: list[Skill] = Field(default_factory=list, max_length=10)
     notes: LongText = ""

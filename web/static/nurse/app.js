@@ -182,6 +182,9 @@ function connect() {
   socket.onmessage = async (ev) => {
     const f = JSON.parse(ev.data);
     if (f.type === "welcome") { line(true); retry = 1; replay(); return; }
+    if (f.type === "caught_up") {  // what she no longer needs was passed over: she is up to date to here
+      store.set("lastSeq", f.last_seq); socket.send(JSON.stringify({ type: "ack", seq: f.last_seq })); return;
+    }
     if (f.type !== "message") return;
     await handle(f);
     store.set("lastSeq", f.seq);
