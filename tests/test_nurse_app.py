@@ -167,3 +167,62 @@ def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser, h
         assert any(p["problem"] == "out of calibration" for line in restock for p in line["problems"])
     finally:
         region.stop()
+
+
+def test_nothing_she_records_is_lost(tmp_path: Path, browser) -> None:  # noqa: ANN001
+    """Vital signs in part are not scored or dropped: she is told which are missing and keeps what she typed. An
+    action queued offline that the service refuses when it arrives (the job was cancelled meanwhile) is shown to
+    her with the reason, and her handover note stays readable."""
+    region = Region(f"sqlite:///{tmp_path / 'nightcare.db'}", tmp_path, clock_start=_at("01:30").isoformat())
+    try:
+        page = browser.new_page()
+        page.goto(f"{region.url}/nurse/")
+        page.fill("input[name=username]", "nurse1")
+        page.fill("input[name=password]", "nightcare-demo")
+        page.click("#login-form button")
+        page.wait_for_selector("#bag:not([hidden]) .bag-row")
+        page.click("#bag-form button")
+        page.wait_for_selector("#jobs:not([hidden])")
+        page.wait_for_selector("#line:not(.off)")
+        visit_id = region.planned_visits()[0]
+        region.assign(visit_id, "nurse1")
+        card = page.locator(f"li.job[data-visit='{visit_id}']")
+        card.locator("[data-act=accept]").click()
+        card.locator(".state", has_text="accepted").wait_for()
+        card.locator("[data-act=on_scene]").click()
+        card.locator(".state", has_text="on scene").wait_for()
+        card.locator("[data-act=complete]").click()
+        note = "Fell again reaching for the light; bruise on the left forearm. Daughter informed."
+        card.locator("textarea[name=note]").fill(note)
+        card.locator("input[name=respiration_rate]").fill("18")
+        card.locator("input[name=spo2]").fill("95")
+        card.locator("input[name=pulse]").fill("88")
+        card.locator(".complete-form button[type=submit]").click()
+        error = card.locator(".error")
+        error.wait_for()
+        page.wait_for_function("document.querySelector(`li.job[data-visit='%s'] .error`).textContent.length > 0"
+                               % visit_id)
+        assert "systolic blood pressure" in error.inner_text() and "temperature" in error.inner_text()
+        assert card.locator("textarea[name=note]").input_value() == note  # nothing she typed is gone
+        assert httpx.get(f"{region.url}/api/visits/{visit_id}", headers=region.op).json()["state"] == "on_scene"
+        _shot(page, "7-vitals-incomplete")
+
+        for name in ("respiration_rate", "spo2", "pulse"):
+            card.locator(f"input[name={name}]").fill("")
+        browser.set_offline(True)
+        card.locator(".complete-form button[type=submit]").click()
+        page.wait_for_selector("#queued:not([hidden])")
+        # Meanwhile the operators cancel the visit (the client was taken to hospital by her son).
+        r = httpx.post(f"{region.url}/api/visits/{visit_id}/cancel", json={"reason": "son took her to hospital"},
+                       headers=region.op)
+        assert r.status_code == 200
+        browser.set_offline(False)
+        refused = page.locator("#refused")
+        refused.wait_for(timeout=15000)
+        assert "Complete" in refused.inner_text() and "cancelled" in refused.inner_text()
+        assert note in refused.inner_text()
+        _shot(page, "8-refused-kept")
+        refused.locator("[data-dismiss]").first.click()
+        page.wait_for_selector("#refused", state="hidden")
+    finally:
+        region.stop()

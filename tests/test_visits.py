@@ -277,3 +277,21 @@ def test_a_manual_assignment_reaches_the_board(on_duty: World) -> None:  # noqa:
             raise AssertionError("no visit.changed event for the manual assignment")
         assert frame["action"] == "assign" and frame["nurse_id"] == world.nurses["n2"] and frame["locked"] is True
 
+
+
+def test_a_planning_systems_ids_are_its_own(world: World) -> None:
+    """external_ref is unique per organisation: no 409 that tells B that A uses an id, and nobody gets another
+    organisation's visit back."""
+    start = datetime.now(timezone.utc) + timedelta(hours=2)
+    window = {"window_start": start.isoformat(), "window_end": (start + timedelta(hours=1)).isoformat()}
+    a = world.client.post("/api/visits", json={"client_id": world.clients["a1"], "external_ref": "ROUND-7", **window},
+                          headers=world.h("partner_a"))
+    b = world.client.post("/api/visits", json={"client_id": world.clients["b1"], "external_ref": "ROUND-7", **window},
+                          headers=world.h("partner_b"))
+    assert (a.status_code, b.status_code) == (201, 201) and a.json()["id"] != b.json()["id"]
+    retry = world.client.post("/api/visits", json={"client_id": world.clients["a1"], "external_ref": "ROUND-7",
+                                                  **window}, headers=world.h("partner_a"))
+    assert retry.status_code == 200 and retry.json()["id"] == a.json()["id"]
+    by_coordinator = world.client.post("/api/visits", json={"client_id": world.clients["b1"], "external_ref": "ROUND-7",
+                                                           **window}, headers=world.h("coordinator"))
+    assert by_coordinator.json()["id"] == b.json()["id"] and by_coordinator.json()["organisation_id"] == world.orgs["b"]

@@ -304,14 +304,16 @@ function card(v) {
     box.textContent = `${c.given_name} ${c.family_name}, born ${c.date_of_birth || "?"}. Access: ${c.access_notes || "—"}.`
       + (c.restricted ? " (The client has not consented to share more with the night team.)" : ` Phone: ${(c.phones || []).join(", ")}`);
   });
+  const form = li.querySelector(".complete-form");
+  form.onsubmit = (ev) => { ev.preventDefault(); guard(() => complete(jobs.get(id) || v, form, step))(); };
   li.querySelector("[data-act=complete]").onclick = guard(async () => {
-    const form = li.querySelector(".complete-form"); form.hidden = false;
+    form.hidden = false;
     if (form.dataset.ready) return;  // opened before: keep what she has typed
-    const items = await api("GET", "/api/nightbag/items");
+    form.dataset.ready = "1";
+    let items;
+    try { items = await api("GET", "/api/nightbag/items"); } catch (e) { delete form.dataset.ready; throw e; }
     form.querySelector(".materials").innerHTML = "<p>Materials used</p>" + items.filter((i) => i.kind === "material")
       .map((i) => `<label>${esc(i.name)} <input type="number" min="0" value="0" data-item="${i.id}" inputmode="numeric"></label>`).join("");
-    form.dataset.ready = "1";
-    form.onsubmit = (ev) => { ev.preventDefault(); guard(() => complete(jobs.get(id) || v, form, step))(); };
   });
   return li;
 }
