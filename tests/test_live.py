@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -31,13 +31,17 @@ def _login(url: str, username: str) -> str:
     return r.json()["access_token"]
 
 
-class Region:
-    """The demo region served by a real `nightcare serve`."""
+# An afternoon in the demo region: no nurse on duty, so the planner leaves the jobs these tests hand out alone,
+# whatever the wall clock says (the nurse app's test runs at four hours of the night and day).
+AFTERNOON = "2026-01-14T13:00:00+01:00"
 
-    def __init__(self, database_url: str, tmp_path: Path, *, workers: int = 1, clock_start: str | None = None) -> None:
-        extra = {"NIGHTCARE_CLOCK_START": clock_start} if clock_start else {}
+
+class Region:
+    """The demo region served by a real `nightcare serve`, on a clock started at `clock_start`."""
+
+    def __init__(self, database_url: str, tmp_path: Path, *, workers: int = 1, clock_start: str = AFTERNOON) -> None:
         self.env = service_env(database_url, NIGHTCARE_LIVE_HEARTBEAT_S="2", NIGHTCARE_LIVE_TOKEN_CHECK_S="0.5",
-                               **extra)
+                               NIGHTCARE_CLOCK_START=clock_start)
         self.log = tmp_path / "server.log"
         nightcare("db", "upgrade", env=self.env)
         nightcare("seed", env=self.env)
@@ -180,7 +184,7 @@ async def test_a_socket_ends_when_its_login_ends(tmp_path: Path) -> None:
         with Session(engine) as s:  # the operator's login expires; the nurse's user is disabled
             token_row = s.exec(select(AuthToken).where(AuthToken.token_hash == hashlib.sha256(
                 board_token.encode()).hexdigest())).one()
-            token_row.expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)
+            token_row.expires_at = datetime(2000, 1, 1, tzinfo=timezone.utc)  # long gone, on any clock
             nurse = s.exec(select(User).where(User.username == "nurse1")).one()
             nurse.active = False
             s.add_all([token_row, nurse])

@@ -5,6 +5,7 @@ from collections import Counter
 from datetime import datetime, time, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import Session, func, select
 
 from dispatch.auth.models import User
@@ -12,7 +13,7 @@ from dispatch.clients.models import Client, ClientPhone
 from dispatch.keysafes.crypto import KeysafeCipher
 from dispatch.nurses.models import Nurse, Shift
 from dispatch.organisations.models import Organisation
-from dispatch.seed.demo import CLIENT_COUNT, DEMO_PASSWORD, seed_demo
+from dispatch.seed.demo import CLIENT_COUNT, DEMO_PASSWORD, seed_demo, tonight
 from dispatch.visits.models import Visit
 
 NOW = datetime(2026, 11, 22, 20, 0, tzinfo=timezone.utc)
@@ -80,3 +81,12 @@ def test_demo_logins_work(engine, settings, client) -> None:  # noqa: ANN001
     for username, role, _ in report.users:
         r = client.post("/api/auth/token", data={"username": username, "password": DEMO_PASSWORD})
         assert r.status_code == 200 and r.json()["role"] == role
+
+
+@pytest.mark.parametrize(("local", "night_of"), [("2026-01-14T02:00", "2026-01-13"), ("2026-01-14T07:30", "2026-01-14"),
+                                                  ("2026-01-14T13:00", "2026-01-14"), ("2026-01-14T22:59", "2026-01-14")])
+def test_the_seeded_night_is_the_current_or_coming_one_at_any_hour(local: str, night_of: str) -> None:
+    """Seeded at 02:00 the demo's shifts are the night under way; from 07:00 on, the coming one (23:00–07:15)."""
+    tz = ZoneInfo("Europe/Amsterdam")
+    now = datetime.fromisoformat(local).replace(tzinfo=tz)
+    assert tonight(now, tz).isoformat() == night_of
