@@ -1,6 +1,7 @@
 """Assignment in the service: live state → routing problem → plan → visits; every decision stored."""
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import MutableMapping
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from dispatch.assignment.core import VisitState as CoreVisit
 from dispatch.assignment.models import Decision
 from dispatch.auth.service import SYSTEM
 from dispatch.clients.models import Client
+from dispatch.errors import AppError
 from dispatch.nurses.service import on_duty as nurses_on_duty
 from dispatch.responders import outbox
 from dispatch.responders.hub import board_after_commit
@@ -25,6 +27,7 @@ from routing.problem import to_dict
 from routing.solver import Options
 
 PLANNABLE = ("open", "assigned", "accepted", "en_route", "on_scene")
+log = logging.getLogger("nightcare.assignment")
 
 
 def _seconds(moment: datetime, epoch: datetime) -> int:
@@ -142,15 +145,18 @@ def replan(engine: Engine, settings: Settings, *, triggers: list[str], cache: Mu
             eta = now + timedelta(seconds=arrival) if arrival is not None else None
             nurse_id = int(nurse_key.split("-")[1]) if nurse_key else None
             movable = not (visit.state in UNDER_WAY_STATES or visit.locked)
-            if movable and nurse_id is not None and nurse_id != visit.nurse_id:
-                visit.eta, visit.decision_id = eta, decision.id
-                visits_service.move(session, SYSTEM, visit, Move.offer, nurse_id=nurse_id, by_planner=True)
-            elif movable and nurse_id is None and visit.state == VisitState.assigned.value:
-                visit.decision_id = decision.id
-                visits_service.move(session, SYSTEM, visit, Move.withdraw, by_planner=True,
-                                    reason=_unassigned_reason(result.unassigned, key))
-            else:
-                visits_service.replanned(session, visit, eta=eta, decision_id=decision.id)
+            try:
+                if movable and nurse_id is not None and nurse_id != visit.nurse_id:
+                    visit.eta, visit.decision_id = eta, decision.id
+                    visits_service.move(session, SYSTEM, visit, Move.offer, nurse_id=nurse_id, by_planner=True)
+                elif movable and nurse_id is None and visit.state == VisitState.assigned.value:
+                    visit.decision_id = decision.id
+                    visits_service.move(session, SYSTEM, visit, Move.withdraw, by_planner=True,
+                                        reason=_unassigned_reason(result.unassigned, key))
+                else:
+                    visits_service.replanned(session, visit, eta=eta, decision_id=decision.id)
+            except AppError as exc:  # e.g. the nurse was deactivated meanwhile: the next re-plan sees it
+                log.info("re-plan left visit %s as it was: %s", visit.id, exc.detail)
         told = outbox.told(session)
         for route in result.routes:
             nurse_id = int(route.nurse.split("-")[1])

@@ -158,7 +158,7 @@ def replanned(session: Session, visit: Visit, *, eta: datetime | None, decision_
         assert visit.id is not None
         publish(session, VisitChanged(visit_id=visit.id, action="eta", from_state=visit.state, to_state=visit.state,
                                       nurse_before=visit.nurse_id, nurse_id=visit.nurse_id, by_planner=True,
-                                      eta_before=eta_before or eta))
+                                      eta_before=eta_before))
 
 
 def close_for_call(session: Session, principal: Principal, call_id: int, *, reason: str) -> list[Visit]:
