@@ -20,6 +20,7 @@ from dispatch.clients.models import Client
 from dispatch.db import make_engine
 from dispatch.nurses.models import Nurse, Shift
 from dispatch.organisations.models import Organisation
+from dispatch.reactions import wire
 from dispatch.heap import freeze_startup_objects
 from dispatch.settings import Settings
 from dispatch.simulation.scenario import point
@@ -47,6 +48,7 @@ def _measure(nurses: int, jobs: int, repeats: int, workdir: Path) -> tuple[list[
     migrate.upgrade(url)
     settings = Settings(environment="test", database_url=url, keysafe_key=Fernet.generate_key().decode())
     engine = make_engine(url)
+    wire(engine)  # the phones' outbox and the board react to every move, as in the service
     rng = random.Random(nurses * 1000 + jobs)
     now = utcnow()
     with Session(engine) as session:
