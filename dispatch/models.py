@@ -10,8 +10,8 @@ from dispatch.nightbag.models import BagCheck, BagItem, MaterialUse
 from dispatch.organisations.models import Organisation
 from dispatch.protocol_versions.models import ProtocolVersion
 from dispatch.responders.models import Alert, NurseChannel, OutboxMessage, VisitDecline
-from dispatch.triage.models import Triage
+from dispatch.triage.models import Triage, TriageDraft
 from dispatch.visits.models import Observation, Visit
 
 __all__ = ["Alert", "BagCheck", "BagItem", "MaterialUse", "NurseChannel", "OutboxMessage", "VisitDecline", "Decision", "AuditEntry", "AuthToken", "Call", "CallEvent", "Client", "ClientExternalId", "ClientPhone", "DayTask",
-           "Nurse", "Observation", "Organisation", "ProtocolVersion", "Shift", "Triage", "User", "Visit"]
+           "Nurse", "Observation", "Organisation", "ProtocolVersion", "Shift", "Triage", "TriageDraft", "User", "Visit"]

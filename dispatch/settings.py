@@ -30,6 +30,9 @@ class Settings(BaseSettings):
         default=f"sqlite:///{DEFAULT_DATA_DIR / 'nightcare.db'}",
         validation_alias=AliasChoices("NIGHTCARE_DATABASE_URL", "DATABASE_URL", "database_url"),
     )
+    # The database owner's URL, for `nightcare db upgrade` and `nightcare db grant` (PostgreSQL: the service
+    # itself runs as a role that can only read and write rows). Empty: DATABASE_URL.
+    migration_database_url: str = ""
     # Fernet key (urlsafe base64, 32 bytes) encrypting key-safe codes at rest.
     keysafe_key: str = DEVELOPMENT_KEYSAFE_KEY
     # Older keys still accepted for decryption while a rotation is under way.
@@ -76,7 +79,7 @@ class Settings(BaseSettings):
     operator_line: str = ""  # where phone calls are put through to (the operators' queue number), E.164
     public_base_url: str = ""  # the URL Twilio calls us at (signatures cover it); default: the request's URL
 
-    @field_validator("database_url")
+    @field_validator("database_url", "migration_database_url")
     @classmethod
     def _db_url(cls, value: str) -> str:
         return _normalise_database_url(value)
@@ -112,6 +115,11 @@ class Settings(BaseSettings):
     def target_minutes(self, urgency: str) -> int:
         """Minutes from the call to the nurse's arrival. U0/U1 with a nurse sent use the U2 target."""
         return self.target_u3_minutes if urgency == "U3" else self.target_u2_minutes
+
+    @property
+    def migration_url(self) -> str:
+        """Where migrations run: the owner's URL, or the service's own when no owner's URL is set."""
+        return self.migration_database_url or self.database_url
 
     @property
     def is_sqlite(self) -> bool:
