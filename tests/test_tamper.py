@@ -197,6 +197,20 @@ def test_tampering_by_the_owner_is_found_and_the_broken_link_named(
     assert f"audit log broken at seq {broken.seq} (id {broken.id}): {problem}" in out, out
 
 
+def test_verify_walks_the_log_a_page_at_a_time(engine: Engine, owner_database_url: str) -> None:
+    with Session(engine) as s:
+        audit.record(s, CLERK, action="read", data="client", client_ids=[None, *range(1, 7)])
+        s.commit()
+    with Session(engine) as s:
+        walker = audit.verify(s, page_size=2)
+    assert (walker.count, walker.last_seq, walker.broken) == (7, 7, None)
+    fifth = _entries(engine)[4]
+    tamper(owner_database_url, "audit_entries", f"UPDATE audit_entries SET reason = 'x' WHERE id = {fifth.id}")
+    with Session(engine) as s:
+        walker = audit.verify(s, page_size=2)
+    assert walker.count == 4 and walker.broken == chain.Break(5, fifth.id, walker.broken.problem)
+
+
 def test_an_anchor_finds_entries_removed_from_the_end(world: World, engine: Engine, database_url: str,
                                                       owner_database_url: str, monkeypatch: pytest.MonkeyPatch,
                                                       capsys) -> None:  # noqa: ANN001
