@@ -32,9 +32,44 @@ def _settings() -> Settings:
 def _cmd_db(args: argparse.Namespace) -> None:
     settings = _settings()
     if args.action == "upgrade":
-        migrate.upgrade(settings.database_url)
+        migrate.upgrade(settings.migration_url)
     else:
-        migrate.current(settings.database_url)
+        migrate.current(settings.migration_url)
+
+
+def _cmd_db_grant(args: argparse.Namespace) -> None:
+    """Run as the owner (NIGHTCARE_MIGRATION_DATABASE_URL): the service role may read and write rows only."""
+    try:
+        statements = migrate.grant(_settings().migration_url, args.role)
+    except migrate.GrantError as exc:
+        sys.exit(f"nightcare db grant: {exc}")
+    print("\n".join(f"{s};" for s in statements))
+    print(f"{args.role} may now read and write rows (no DDL), on these tables and on those later migrations create")
+
+
+def _cmd_audit_verify(args: argparse.Namespace) -> None:
+    """Walk the audit log's hash chain; exit 1 naming the first broken link."""
+    from dispatch.audit import service as audit
+
+    anchor = None
+    if args.anchor:
+        seq, _, hash_ = args.anchor.partition(":")
+        if not seq.isdigit() or len(hash_) != 64:
+            sys.exit("nightcare audit verify: --anchor is SEQ:HASH (a hash printed by an earlier verify)")
+        anchor = int(seq), hash_
+    engine = make_engine(_settings().database_url, pool_size=1)
+    try:
+        with Session(engine) as session:
+            walker = audit.verify(session)
+            if walker.broken:
+                sys.exit(f"audit log broken at {walker.broken}; {walker.count} entries before it are intact")
+            problem = audit.check_anchor(session, walker, seq=anchor[0], hash_=anchor[1]) if anchor else None
+            if problem:
+                sys.exit(f"audit log broken: {problem}")
+    finally:
+        engine.dispose()
+    print(f"audit log intact: {walker.count} entries, last hash {walker.last_hash}"
+          + (f"; the anchor at seq {anchor[0]} matches" if anchor else ""))
 
 
 def _cmd_seed(args: argparse.Namespace) -> None:
@@ -86,7 +121,7 @@ def _cmd_run(args: argparse.Namespace) -> None:
     from dispatch.seed.demo import DEMO_PASSWORD
 
     settings = _settings()
-    migrate.upgrade(settings.database_url)
+    migrate.upgrade(settings.migration_url)
     report = _cmd_seed(args)
     base = f"http://{args.host}:{args.port}"
     print(f"\nnightcare is starting on {base}  (database: {settings.database_url})")
@@ -233,9 +268,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=POSITIVE, default=1)
     serve.set_defaults(func=_cmd_serve)
 
-    db = sub.add_parser("db", help="database schema")
-    db.add_argument("action", choices=["upgrade", "current"])
-    db.set_defaults(func=_cmd_db)
+    db = sub.add_parser("db", help="database schema (run as the owner: NIGHTCARE_MIGRATION_DATABASE_URL)")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    for action, text in (("upgrade", "migrate the schema to the newest version"), ("current", "show its version")):
+        db_sub.add_parser(action, help=text).set_defaults(func=_cmd_db, action=action)
+    grant = db_sub.add_parser("grant", help="PostgreSQL: let ROLE read and write rows, and nothing else")
+    grant.add_argument("role", help="the role the service connects as (DATABASE_URL), created beforehand")
+    grant.set_defaults(func=_cmd_db_grant)
+
+    audit = sub.add_parser("audit", help="the audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="check the hash chain; exit 1 naming the first broken link")
+    verify.add_argument("--anchor", metavar="SEQ:HASH",
+                        help="also check that entry SEQ still has HASH, noted earlier outside the database")
+    verify.set_defaults(func=_cmd_audit_verify)
 
     seed = sub.add_parser("seed", help="seed the demo region (idempotent)")
     seed.set_defaults(func=_cmd_seed)

@@ -11,10 +11,10 @@ from dispatch.nightbag.models import BagCheck, BagItem, MaterialUse
 from dispatch.organisations.models import Organisation
 from dispatch.protocol_versions.models import ProtocolVersion
 from dispatch.responders.models import InboundSms, NurseChannel, OutboxMessage
-from dispatch.triage.models import Triage
+from dispatch.triage.models import Triage, TriageDraft
 from dispatch.visits.models import Observation, Visit, VisitDecline, VisitEvent
 
 __all__ = ["Alert", "AuditEntry", "AuthToken", "BagCheck", "BagItem", "Call", "CallEvent", "Client",
            "ClientExternalId", "ClientPhone", "DayTask", "Decision", "InboundSms", "MaterialUse", "Nurse",
            "NurseChannel", "Observation", "Organisation", "OutboxMessage", "ProtocolVersion", "Shift", "Triage",
-           "User", "Visit", "VisitDecline", "VisitEvent"]
+           "TriageDraft", "User", "Visit", "VisitDecline", "VisitEvent"]

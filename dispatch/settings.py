@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         default=f"sqlite:///{DEFAULT_DATA_DIR / 'nightcare.db'}",
         validation_alias=AliasChoices("NIGHTCARE_DATABASE_URL", "DATABASE_URL", "database_url"),
     )
+    # The database owner's URL, for `nightcare db upgrade` and `nightcare db grant` (PostgreSQL: the service
+    # itself runs as a role that can only read and write rows). Empty: DATABASE_URL.
+    migration_database_url: str = ""
     # Fernet key (urlsafe base64, 32 bytes) encrypting key-safe codes at rest.
     keysafe_key: str = DEVELOPMENT_KEYSAFE_KEY
     # Older keys still accepted for decryption while a rotation is under way.
@@ -91,7 +94,7 @@ class Settings(BaseSettings):
     # (dispatch/timeutil.py), so that what depends on the hour can be tried at any hour.
     clock_start: AwareDatetime | None = None
 
-    @field_validator("database_url")
+    @field_validator("database_url", "migration_database_url")
     @classmethod
     def _db_url(cls, value: str) -> str:
         return _normalise_database_url(value)
@@ -134,6 +137,11 @@ class Settings(BaseSettings):
         """Start the process's clock at `clock_start`, when one is set (otherwise it stays real time)."""
         if self.clock_start is not None and current_clock().start != self.clock_start:  # not again: no jump back
             use_clock(Clock(self.clock_start))
+
+    @property
+    def migration_url(self) -> str:
+        """Where migrations run: the owner's URL, or the service's own when no owner's URL is set."""
+        return self.migration_database_url or self.database_url
 
     @property
     def is_sqlite(self) -> bool:

@@ -16,7 +16,7 @@ from dispatch import migrate
 from dispatch.app import create_app
 from dispatch.db import make_engine
 from dispatch.settings import Settings
-from dispatch.devtools.postgres import Cluster
+from dispatch.devtools.postgres import OWNER, SERVICE, Cluster
 from tests.world import World, build_world
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -32,8 +32,11 @@ def pg_cluster() -> Iterator[Cluster | None]:
     cluster = Cluster()
     cluster.start()
     try:
+        # As in production: the owner migrates and grants; the service under test connects as SERVICE, which
+        # may only read and write rows. Each test's database is a copy of this one, grants included.
         cluster.create_database(TEMPLATE_DB)
-        migrate.upgrade(cluster.url(TEMPLATE_DB))
+        migrate.upgrade(cluster.owner_url(TEMPLATE_DB))
+        migrate.grant(cluster.owner_url(TEMPLATE_DB), SERVICE)
         yield cluster
     finally:
         cluster.stop()
@@ -47,7 +50,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def fresh_database_url(backend: str, *, tmp_path: Path, sqlite_template: Path, pg_cluster: Cluster | None) -> str:
-    """A new, migrated, empty database on the given backend."""
+    """A new, migrated, empty database on the given backend; on PostgreSQL, the service role's URL."""
     if backend == "sqlite":
         path = tmp_path / f"nightcare-{next(_counter)}.db"
         shutil.copyfile(sqlite_template, path)
@@ -56,7 +59,12 @@ def fresh_database_url(backend: str, *, tmp_path: Path, sqlite_template: Path, p
         pytest.skip("PostgreSQL disabled with NIGHTCARE_TEST_PG=off")
     name = f"test_{os.getpid()}_{next(_counter)}"
     pg_cluster.create_database(name, template=TEMPLATE_DB)
-    return pg_cluster.url(name)
+    return pg_cluster.service_url(name)
+
+
+def owner_url(database_url: str) -> str:
+    """The same database as its owner, who may change the schema and drop triggers (SQLite has no roles)."""
+    return database_url.replace(f"//{SERVICE}@", f"//{OWNER}@", 1)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -67,6 +75,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def database_url(backend: str, tmp_path: Path, sqlite_template: Path, pg_cluster: Cluster | None) -> str:
     return fresh_database_url(backend, tmp_path=tmp_path, sqlite_template=sqlite_template, pg_cluster=pg_cluster)
+
+
+@pytest.fixture
+def owner_database_url(database_url: str) -> str:
+    return owner_url(database_url)
 
 
 def test_settings(database_url: str, **overrides: object) -> Settings:

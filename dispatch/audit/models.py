@@ -8,11 +8,15 @@ from dispatch.columns import utc_field
 
 
 class AuditEntry(SQLModel, table=True):
-    """One access to client data (NEN 7513). Append-only: the database refuses UPDATE and DELETE."""
+    """One access to client data (NEN 7513). Append-only: the database refuses UPDATE and DELETE.
+
+    Hash-chained (dispatch/audit/chain.py): seq, prev_hash and hash are set when the entry is written,
+    in the writing transaction (dispatch/audit/service.py); `nightcare audit verify` checks the chain."""
 
     __tablename__ = "audit_entries"
 
     id: int | None = Field(default=None, primary_key=True)
+    seq: int | None = Field(default=None, nullable=False, unique=True, index=True)
     at: datetime = utc_field(now=True, index=True)
     user_id: int | None = Field(default=None, index=True)
     username: str = Field(max_length=80)
@@ -26,3 +30,5 @@ class AuditEntry(SQLModel, table=True):
     break_glass: bool = False
     outcome: str = Field(default="allowed", max_length=10)  # allowed | denied
     source_address: str = Field(default="", max_length=64)
+    prev_hash: str | None = Field(default=None, nullable=False, max_length=64)
+    hash: str | None = Field(default=None, nullable=False, max_length=64)

@@ -2,7 +2,9 @@
 
 `nightcare bench intake [--backend sqlite|postgresql|both] [--calls N]` starts the service (uvicorn
 in a subprocess) on a fresh database, posts calls from 1 and from 50 concurrent clients, and prints
-calls/s and latency percentiles. Every call counted got its 201, i.e. was committed.
+calls/s and latency percentiles. Every call counted got its 201, i.e. was committed (with its call event
+and its hash-chained audit entry). PostgreSQL is set up as in production: the owner migrates and grants,
+the service connects as a role that may only read and write rows.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from dispatch.devtools.postgres import Cluster
+from dispatch.devtools.postgres import SERVICE, Cluster
 from dispatch.devtools.server import nightcare, service_env, start_with_user
 
 
@@ -51,9 +53,12 @@ async def _burst(url: str, headers: dict[str, str], *, calls: int, concurrency: 
             "p99_ms": 1000 * _percentile(latencies, 0.99)}
 
 
-def _run_backend(name: str, database_url: str, workdir: Path, calls: int, workers: int) -> list[dict]:
-    env = service_env(database_url)
+def _run_backend(name: str, database_url: str, workdir: Path, calls: int, workers: int,
+                 owner_url: str = "") -> list[dict]:
+    env = service_env(database_url, NIGHTCARE_MIGRATION_DATABASE_URL=owner_url)
     nightcare("db", "upgrade", env=env)
+    if owner_url:
+        nightcare("db", "grant", SERVICE, env=env)
     server, headers = start_with_user(env, workdir / f"{name}.log", username="bench", password="bench-password",
                                       workers=workers)
     try:
@@ -79,7 +84,8 @@ def run(*, backends: list[str], calls: int, workers: int) -> list[dict]:
                 cluster.start()
                 try:
                     cluster.create_database("bench")
-                    results += _run_backend("postgresql", cluster.url("bench"), workdir, calls, workers)
+                    results += _run_backend("postgresql", cluster.service_url("bench"), workdir, calls, workers,
+                                            owner_url=cluster.owner_url("bench"))
                 finally:
                     cluster.stop()
     return results

@@ -22,8 +22,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The roles of a production set-up (docs/security.md): the owner runs migrations and owns the tables; the
+# service connects as a role that may only read and write rows (`nightcare db grant`).
+OWNER = "nightcare_owner"
+SERVICE = "nightcare_service"
+
+
 class Cluster:
-    """initdb + pg_ctl in a temporary directory; as root, the server runs as the `postgres` user."""
+    """initdb + pg_ctl in a temporary directory; as root, the server runs as the `postgres` user.
+
+    `user` is the cluster's superuser (administration only); databases made with `create_database` belong to
+    OWNER, and SERVICE is the role the service under test connects as (`owner_url`, `service_url`)."""
 
     def __init__(self, *, durable: bool = False) -> None:
         # Tests run without fsync (speed); benchmarks run durable, as production would.
@@ -54,6 +63,14 @@ class Cluster:
             opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(str(self.bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(self.root / "log"),
                   "-w", "-t", "60", "start")
+        self._admin(f"CREATE ROLE {OWNER} LOGIN", f"CREATE ROLE {SERVICE} LOGIN")
+
+    def _admin(self, *statements: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.dsn(), autocommit=True) as conn:
+            for statement in statements:
+                conn.execute(statement)  # type: ignore[arg-type]
 
     def stop(self) -> None:
         try:
@@ -65,10 +82,15 @@ class Cluster:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
 
     def create_database(self, name: str, template: str | None = None) -> None:
-        import psycopg
+        """A database owned by OWNER (a copy of `template`, its tables, grants and triggers included)."""
+        self._admin(f"CREATE DATABASE {name} OWNER {OWNER}" + (f" TEMPLATE {template}" if template else ""))
 
-        with psycopg.connect(self.dsn(), autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+    def url(self, database: str = "postgres", user: str | None = None) -> str:
+        """The URL of `database` as `user` (default: the cluster's superuser)."""
+        return f"postgresql+psycopg://{user or self.user}@127.0.0.1:{self.port}/{database}"
 
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
+    def owner_url(self, database: str) -> str:
+        return self.url(database, OWNER)
+
+    def service_url(self, database: str) -> str:
+        return self.url(database, SERVICE)

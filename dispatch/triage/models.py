@@ -1,3 +1,10 @@
+"""A triage run is kept in two places: the work in progress in `triage_drafts`, what was decided in `triages`.
+
+A run keeps one id from its start to its decision: the decided record takes its draft's id (drafts never
+reuse an id: SQLite AUTOINCREMENT, a PostgreSQL sequence), and the draft is deleted in the same transaction.
+`triages` is append-only (the database refuses UPDATE and DELETE); whether a run is superseded is not
+stored but derived: a later run of the same call exists (dispatch/triage/runs.py).
+"""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,10 +16,13 @@ from sqlmodel import Field, SQLModel
 from dispatch.columns import json_list_field, utc_field
 
 
-class Triage(SQLModel, table=True):
-    """One run of the protocol on a call. A re-triage supersedes the previous run, which is kept."""
+class TriageDraft(SQLModel, table=True):
+    """A run of the protocol in progress: the answers so far and the alarm signals, changed as the operator goes.
 
-    __tablename__ = "triages"
+    A draft that is never decided (the call was moved on or cancelled by hand) stays, superseded by any later run."""
+
+    __tablename__ = "triage_drafts"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     call_id: int = Field(foreign_key="calls.id", index=True)
@@ -21,13 +31,29 @@ class Triage(SQLModel, table=True):
     complaint: str = Field(max_length=80)
     answers: list[list[str]] = json_list_field()  # [[node, answer], ...] in order
     signals: list[str] = json_list_field()  # set by the operator or detected (second call)
-    state: str = Field(default="in_progress", max_length=20)  # in_progress | decided | superseded
-    computed: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    final_urgency: str | None = Field(default=None, max_length=2)
-    final_disposition: str | None = Field(default=None, max_length=20)
-    override_reason: str = Field(default="", max_length=1000)
-    advice_given: str = Field(default="", max_length=2000)
     started_at: datetime = utc_field(now=True)
     started_by: str = Field(max_length=80)
-    decided_at: datetime | None = utc_field(nullable=True)
-    decided_by: str | None = Field(default=None, max_length=80)
+
+
+class Triage(SQLModel, table=True):
+    """What a run of the protocol decided, written once: protocol and version, every answer, the computed
+    outcome, the final urgency and disposition with any override's reason, the advice, who and when."""
+
+    __tablename__ = "triages"
+
+    id: int | None = Field(default=None, primary_key=True)  # its draft's id, given explicitly
+    call_id: int = Field(foreign_key="calls.id", index=True)
+    protocol_id: str = Field(max_length=80)
+    protocol_version: int
+    complaint: str = Field(max_length=80)
+    answers: list[list[str]] = json_list_field()  # [[node, answer], ...] in order
+    signals: list[str] = json_list_field()
+    computed: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # the protocol's outcome and trace
+    final_urgency: str = Field(max_length=2)
+    final_disposition: str = Field(max_length=20)
+    override_reason: str = Field(default="", max_length=1000)
+    advice_given: str = Field(default="", max_length=2000)
+    started_at: datetime = utc_field()
+    started_by: str = Field(max_length=80)
+    decided_at: datetime = utc_field(now=True)
+    decided_by: str = Field(max_length=80)

@@ -13,7 +13,8 @@ from dispatch.auth.service import Principal
 from dispatch.calls import service as calls
 from dispatch.calls.models import Call
 from dispatch.db import SessionDep
-from dispatch.triage import service
+from dispatch.triage import runs, service
+from dispatch.triage.runs import Run
 from dispatch.validation import ShortText, text
 
 router = APIRouter(prefix="/api/calls/{call_id}", tags=["triage"])
@@ -64,8 +65,8 @@ def _call(session: Session, principal: Principal, call_id: int, action: str) -> 
     return call
 
 
-def _out(session: Session, request: Request, triage) -> dict[str, Any]:  # noqa: ANN001
-    return service.view(session, triage, request.app.state.settings)
+def _out(session: Session, request: Request, run: Run) -> dict[str, Any]:
+    return service.view(session, run, request.app.state.settings)
 
 
 @router.post("/triage", response_model=TriageOut, status_code=201)
@@ -80,21 +81,22 @@ def start_triage(call_id: CallId, body: StartIn, request: Request, session: Sess
 @router.get("/triage", response_model=TriageOut)
 def read_triage(call_id: CallId, request: Request, session: SessionDep, principal: Operators) -> dict[str, Any]:
     call = _call(session, principal, call_id, "read")
-    return _out(session, request, service.current(session, call))
+    return _out(session, request, runs.current(session, call))
 
 
 @router.get("/triages", response_model=list[TriageOut])
-def triage_history(call_id: CallId, request: Request, session: SessionDep, principal: Operators) -> list[dict[str, Any]]:
+def triage_history(call_id: CallId, request: Request, session: SessionDep,
+                   principal: Operators) -> list[dict[str, Any]]:
     """Every triage of the call, superseded ones included."""
     call = _call(session, principal, call_id, "read")
-    return [_out(session, request, t) for t in service.history(session, call)]
+    return [_out(session, request, t) for t in runs.history(session, call)]
 
 
 @router.post("/triage/answers", response_model=TriageOut)
 def answer(call_id: CallId, body: AnswerIn, request: Request, session: SessionDep,
            principal: Operators) -> dict[str, Any]:
     call = _call(session, principal, call_id, "triage")
-    triage = service.answer(session, service.current(session, call), node=body.node, answer_id=body.answer)
+    triage = service.answer(session, runs.current(session, call), node=body.node, answer_id=body.answer)
     return _out(session, request, triage)
 
 
@@ -102,7 +104,7 @@ def answer(call_id: CallId, body: AnswerIn, request: Request, session: SessionDe
 def go_back(call_id: CallId, request: Request, session: SessionDep, principal: Operators) -> dict[str, Any]:
     """Take back the last answer."""
     call = _call(session, principal, call_id, "triage")
-    return _out(session, request, service.back(session, service.current(session, call)))
+    return _out(session, request, service.back(session, runs.current(session, call)))
 
 
 @router.put("/triage/signals", response_model=TriageOut)
@@ -110,7 +112,7 @@ def set_signals(call_id: CallId, body: SignalsIn, request: Request, session: Ses
                 principal: Operators) -> dict[str, Any]:
     """Alarm signals the operator notes (they raise urgency). A second call within 24 h is detected."""
     call = _call(session, principal, call_id, "triage")
-    return _out(session, request, service.set_signals(session, service.current(session, call), list(body.signals)))
+    return _out(session, request, service.set_signals(session, runs.current(session, call), list(body.signals)))
 
 
 @router.post("/triage/decision", response_model=TriageOut)
@@ -118,6 +120,8 @@ def decide(call_id: CallId, body: DecisionIn, request: Request, session: Session
            principal: Operators) -> dict[str, Any]:
     """Accept the outcome (or override it) and act: visit, day-team task, 112, GP post or advice."""
     call = _call(session, principal, call_id, "triage")
-    triage = service.decide(session, principal, call, service.current(session, call), urgency=body.urgency,
-                            disposition=body.disposition, reason=body.reason, settings=request.app.state.settings)
-    return _out(session, request, triage)
+    run = service.decide(session, principal, call, runs.current(session, call), urgency=body.urgency,
+                         disposition=body.disposition, reason=body.reason, settings=request.app.state.settings)
+    triage = run.decision
+    assert triage is not None
+    return _out(session, request, run)

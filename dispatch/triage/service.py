@@ -1,4 +1,6 @@
-"""Triage on a call: run the shared protocol, store every answer, decide, and act on the outcome."""
+"""Triage on a call: run the shared protocol, store every answer, decide, and act on the outcome.
+
+Storage of the runs (a draft in progress, a record written once when decided) is in runs.py."""
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -13,11 +15,12 @@ from dispatch.calls.lifecycle import CallState
 from dispatch.calls.models import Call
 from dispatch.clients.models import Client
 from dispatch.daytasks.models import DayTask
-from dispatch.errors import Conflict, Invalid, NotFound
+from dispatch.errors import Conflict, Invalid
 from dispatch.protocol_versions import service as versions
 from dispatch.settings import Settings
-from dispatch.timeutil import utcnow
-from dispatch.triage.models import Triage
+from dispatch.triage import runs
+from dispatch.triage.models import Triage, TriageDraft
+from dispatch.triage.runs import Run
 from dispatch.visits import service as visits
 from dispatch.visits.models import Visit
 from protocols.engine import AnswerError, Question, Result, walk
@@ -27,23 +30,11 @@ SECOND_CALL_WINDOW = timedelta(hours=24)
 RETRIAGE_FROM = (CallState.triaged.value, CallState.queued.value)
 
 
-def current(session: Session, call: Call) -> Triage:
-    triage = session.exec(select(Triage).where(Triage.call_id == call.id, Triage.state != "superseded")
-                          .order_by(col(Triage.id).desc())).first()
-    if triage is None:
-        raise NotFound(f"call {call.id} has not been triaged yet", field="call_id")
-    return triage
-
-
-def history(session: Session, call: Call) -> list[Triage]:
-    return list(session.exec(select(Triage).where(Triage.call_id == call.id).order_by(Triage.id)))
-
-
-def protocol_of(session: Session, triage: Triage) -> Protocol:
+def protocol_of(session: Session, triage: Triage | TriageDraft) -> Protocol:
     return versions.as_protocol(versions.get(session, triage.protocol_id, triage.protocol_version))
 
 
-def step(session: Session, triage: Triage) -> Question | Result:
+def step(session: Session, triage: Triage | TriageDraft) -> Question | Result:
     return walk(protocol_of(session, triage), triage.complaint, [tuple(a) for a in triage.answers], triage.signals)
 
 
@@ -56,7 +47,7 @@ def _second_call(session: Session, call: Call) -> bool:
     return earlier is not None
 
 
-def start(session: Session, principal: Principal, call: Call, *, complaint: str, settings: Settings) -> Triage:
+def start(session: Session, principal: Principal, call: Call, *, complaint: str, settings: Settings) -> Run:
     """Start (or restart) triage. A re-triage of a waiting call supersedes the previous run."""
     version = versions.latest(session, settings.protocol_id)
     protocol = versions.as_protocol(version)
@@ -67,58 +58,38 @@ def start(session: Session, principal: Principal, call: Call, *, complaint: str,
     retriage = call.state in RETRIAGE_FROM
     calls.transition(session, principal, call, CallState.triaging,
                      reason=("re-triage: " if retriage else "triage: ") + protocol.complaints[complaint].title)
-    for old in session.exec(select(Triage).where(Triage.call_id == call.id, Triage.state != "superseded")):
-        old.state = "superseded"
-        session.add(old)
-    triage = Triage(call_id=call.id, protocol_id=version.protocol_id, protocol_version=version.version,
-                    complaint=complaint, signals=["second_call_24h"] if _second_call(session, call) else [],
-                    started_by=principal.username)
-    session.add(triage)
-    session.flush()
-    return triage
+    return runs.begin(session, call, protocol_id=version.protocol_id, protocol_version=version.version,
+                      complaint=complaint, signals=["second_call_24h"] if _second_call(session, call) else [],
+                      started_by=principal.username)
 
 
-def _in_progress(triage: Triage) -> None:
-    if triage.state != "in_progress":
-        raise Conflict(f"triage {triage.id} is {triage.state}; start a re-triage to change it", field="call_id")
-
-
-def answer(session: Session, triage: Triage, *, node: str, answer_id: str) -> Triage:
-    _in_progress(triage)
-    answers = [*triage.answers, [node, answer_id.lower()]]
+def answer(session: Session, run: Run, *, node: str, answer_id: str) -> Run:
+    draft = runs.draft_of(session, run)
+    answers = [*draft.answers, [node, answer_id.lower()]]
     try:
-        walk(protocol_of(session, triage), triage.complaint, [tuple(a) for a in answers], triage.signals)
+        walk(protocol_of(session, draft), draft.complaint, [tuple(a) for a in answers], draft.signals)
     except AnswerError as exc:
         raise Invalid(str(exc), field="answer" if "is not an answer" in str(exc) else "node") from None
-    triage.answers = answers
-    session.add(triage)
-    session.flush()
-    return triage
+    return runs.save(session, draft, answers=answers)
 
 
-def back(session: Session, triage: Triage) -> Triage:
-    _in_progress(triage)
-    if not triage.answers:
+def back(session: Session, run: Run) -> Run:
+    draft = runs.draft_of(session, run)
+    if not draft.answers:
         raise Conflict("there is no answer to take back", field="answers")
-    triage.answers = triage.answers[:-1]
-    session.add(triage)
-    session.flush()
-    return triage
+    return runs.save(session, draft, answers=draft.answers[:-1])
 
 
-def set_signals(session: Session, triage: Triage, signals: list[str]) -> Triage:
-    _in_progress(triage)
-    triage.signals = [s for s in SIGNALS if s in set(signals)]
-    session.add(triage)
-    session.flush()
-    return triage
+def set_signals(session: Session, run: Run, signals: list[str]) -> Run:
+    draft = runs.draft_of(session, run)
+    return runs.save(session, draft, signals=[s for s in SIGNALS if s in set(signals)])
 
 
-def decide(session: Session, principal: Principal, call: Call, triage: Triage, *, urgency: str | None,
-           disposition: str | None, reason: str, settings: Settings) -> Triage:
-    """Take the protocol's outcome (or the operator's override) and act on it."""
-    _in_progress(triage)
-    result = step(session, triage)
+def decide(session: Session, principal: Principal, call: Call, run: Run, *, urgency: str | None,
+           disposition: str | None, reason: str, settings: Settings) -> Run:
+    """Take the protocol's outcome (or the operator's override), record it once and act on it."""
+    draft = runs.draft_of(session, run)
+    result = step(session, draft)
     if isinstance(result, Question):
         raise Conflict(f"the protocol has not reached an outcome yet; next question: {result.question}",
                        field="answers", node=result.node)
@@ -130,17 +101,15 @@ def decide(session: Session, principal: Principal, call: Call, triage: Triage, *
     if final_disposition not in DISPOSITIONS_FOR[final_urgency]:
         raise Invalid(f"disposition {final_disposition} does not fit urgency {final_urgency} "
                       f"(allowed: {', '.join(DISPOSITIONS_FOR[final_urgency])})", field="disposition")
-    triage.computed = {**asdict(result), "trace": [asdict(t) for t in result.trace]}
-    triage.final_urgency, triage.final_disposition = final_urgency, final_disposition
-    triage.override_reason = reason.strip()
-    # The advice read to the caller belongs to what is done: another disposition than the protocol's has its own.
-    triage.advice_given = (result.advice if final_disposition == result.disposition
-                           else DISPOSITION_ADVICE[final_disposition])
-    triage.state, triage.decided_at, triage.decided_by = "decided", utcnow(), principal.username
-    session.add(triage)
+    triage = runs.decide(session, draft, computed={**asdict(result), "trace": [asdict(t) for t in result.trace]},
+                         final_urgency=final_urgency, final_disposition=final_disposition,
+                         override_reason=reason.strip(), decided_by=principal.username,
+                         # The advice read to the caller belongs to what is done: another disposition has its own.
+                         advice_given=(result.advice if final_disposition == result.disposition
+                                       else DISPOSITION_ADVICE[final_disposition]))
     _act(session, principal, call, triage, result, settings)
     session.flush()
-    return triage
+    return Run(triage, "decided")
 
 
 def _act(session: Session, principal: Principal, call: Call, triage: Triage, result: Result,
@@ -201,7 +170,8 @@ def _upsert_visit(session: Session, principal: Principal, call: Call, triage: Tr
     return visits.update_acute(session, principal, visit, reason="re-" + why)
 
 
-def view(session: Session, triage: Triage, settings: Settings) -> dict[str, Any]:
+def view(session: Session, run: Run, settings: Settings) -> dict[str, Any]:
+    triage, decided = run.record, run.decision
     protocol = protocol_of(session, triage)
     complaint = protocol.complaints[triage.complaint]
     current_step = step(session, triage)
@@ -217,18 +187,18 @@ def view(session: Session, triage: Triage, settings: Settings) -> dict[str, Any]
     signals = sorted(set(triage.signals) | {t.signal for t in trace if t.signal},
                      key=SIGNALS.index)
     return {
-        "id": triage.id, "call_id": triage.call_id, "state": triage.state,
+        "id": triage.id, "call_id": triage.call_id, "state": run.state,
         "protocol": {"id": protocol.id, "version": protocol.version, "title": protocol.title, "note": protocol.note},
         "complaint": {"id": complaint.id, "title": complaint.title},
         "answers": [{"node": t.node, "question": t.question, "answer": t.answer, "label": t.label} for t in trace],
         "signals": signals, "step": step_out,
-        "decision": None if triage.state == "in_progress" else {
-            "urgency": triage.final_urgency, "disposition": triage.final_disposition,
-            "override_reason": triage.override_reason, "advice_given": triage.advice_given,
-            "decided_at": triage.decided_at, "decided_by": triage.decided_by,
+        "decision": None if decided is None else {
+            "urgency": decided.final_urgency, "disposition": decided.final_disposition,
+            "override_reason": decided.override_reason, "advice_given": decided.advice_given,
+            "decided_at": decided.decided_at, "decided_by": decided.decided_by,
             "visit": None if visit is None else {
                 "id": visit.id, "deadline": visit.window_end, "state": visit.state, "skills": visit.skills,
-                "target_minutes": settings.target_minutes(triage.final_urgency or "")},
+                "target_minutes": settings.target_minutes(decided.final_urgency)},
         },
         "started_at": triage.started_at, "started_by": triage.started_by,
     }
