@@ -14,6 +14,7 @@ from dispatch.assignment.router import router as assignment_router
 from dispatch.assignment.service import replan
 from dispatch.audit.router import router as audit_router
 from dispatch.auth.router import router as auth_router
+from dispatch.auth.throttle import LoginGuard
 from dispatch.calls.router import router as calls_router
 from dispatch.clients.router import router as clients_router
 from dispatch.concurrency import RequestLimiter
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.replanner = Replanner(lambda triggers: _replan(app, triggers))
     app.state.hub = Hub()
     app.state.sms = sms or sms_sender(settings)
+    app.state.login_guard = LoginGuard(settings)
     if engine is not None:
         app.state.engine = engine
     install_error_handlers(app)
@@ -128,5 +130,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return {"status": "ok"}
 
     mount_web(app)
-    app.add_middleware(RequestLimiter, limit=settings.max_concurrent_requests, wait_s=settings.request_queue_wait_s)
+    app.add_middleware(RequestLimiter, limit=settings.max_concurrent_requests, wait_s=settings.request_queue_wait_s,
+                       exempt=("/api/auth/token",))
     return app
