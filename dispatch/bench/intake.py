@@ -54,7 +54,7 @@ async def _burst(url: str, headers: dict[str, str], *, calls: int, concurrency: 
 def _run_backend(name: str, database_url: str, workdir: Path, calls: int, workers: int) -> list[dict]:
     env = service_env(database_url)
     nightcare("db", "upgrade", env=env)
-    server, headers = start_with_user(env, workdir / f"{name}.log", username="bench", password="bench-password",
+    server, headers = start_with_user(env, workdir / f"{name}.log", username="bench", password="intake-load-runner",
                                       workers=workers)
     try:
         results = []
