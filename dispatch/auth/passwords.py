@@ -37,6 +37,11 @@ def _dummy_hash(memory_kib: int, time_cost: int) -> str:
     return PasswordHasher(memory_cost=memory_kib, time_cost=time_cost).hash(secrets.token_urlsafe(24))
 
 
+def warm_up(settings: Settings) -> None:
+    """Make the dummy hash ahead of the first login for an unknown user, which would otherwise take longer."""
+    _dummy_hash(settings.password_memory_kib, settings.password_time_cost)
+
+
 @dataclass(frozen=True)
 class Verdict:
     ok: bool

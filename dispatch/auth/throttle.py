@@ -1,11 +1,13 @@
 """What keeps a login flood from hurting the service: failed-login budgets and hashing slots.
 
-- `LoginThrottle` counts failed logins per username and per source address in tiers of moving windows
-  (e.g. 5 a minute, 20 an hour, 100 a day). Once a tier is spent, logins for that username or from that
-  address get a 429 whose Retry-After is when that tier frees a slot again: it grows from a minute to an
-  hour to a day as the failures go on. A throttled login spends no hash. Successful logins are not counted.
-  The counts live in a `limits` storage: in memory per worker process by default, or in a store the
-  workers share (Redis) when `NIGHTCARE_RATE_LIMIT_STORAGE` names one.
+- `LoginThrottle` counts failed logins per username and per source address in tiers of fixed windows,
+  each starting at its first failure (e.g. 5 a minute, 20 an hour, 100 a day). Once a tier is spent,
+  logins for that username or from that address get a 429 whose Retry-After is when that window ends: it
+  grows from a minute to an hour to a day as the failures go on. A throttled login spends no hash.
+  Successful logins are not counted. The counts live in a `limits` storage: in memory per worker process
+  by default, or in a store the workers share (Redis) when `NIGHTCARE_RATE_LIMIT_STORAGE` names one.
+  (Fixed windows, not moving ones: a counter per window is cheap to keep and to expire, where the memory
+  storage's moving windows keep every failure for a day and expire them key by key through a thread.)
 - `HashSlots` lets at most `max_concurrent_hashes` Argon2 checks run at once, on threads of their own at a
   lower CPU priority; a login that finds no slot within `hash_slot_wait_s` gets a 429 instead of queueing
   up threads.
@@ -23,9 +25,10 @@ from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from limits import RateLimitItem, parse_many
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 
+from dispatch.auth import passwords
 from dispatch.errors import TooManyRequests
 from dispatch.settings import Settings
 
@@ -47,7 +50,7 @@ class LoginThrottle:
     def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
         self.per_username: list[RateLimitItem] = parse_many(settings.login_limits_per_username)
         self.per_address: list[RateLimitItem] = parse_many(settings.login_limits_per_address)
-        self.limiter = MovingWindowRateLimiter(storage_from_string(_async_uri(settings.rate_limit_storage)))
+        self.limiter = FixedWindowRateLimiter(storage_from_string(_async_uri(settings.rate_limit_storage)))
         self.clock = clock  # the storage's clock too; tests replace both
 
     def _budgets(self, username: str, address: str) -> list[tuple[RateLimitItem, str, str]]:
@@ -127,3 +130,4 @@ class LoginGuard:
     def __init__(self, settings: Settings) -> None:
         self.throttle = LoginThrottle(settings)
         self.hashing = HashSlots(settings)
+        _executor.submit(passwords.warm_up, settings)
