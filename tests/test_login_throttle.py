@@ -73,6 +73,7 @@ def _throttled(response) -> int:  # noqa: ANN001
     assert body["error"] == "too_many_requests" and body["field"] is None and set(body) == {"error", "detail", "field"}
     retry_after = response.headers["retry-after"]
     assert retry_after.isdigit(), retry_after  # whole seconds
+    assert f"in {retry_after} seconds" in body["detail"] or "at once" in body["detail"], body
     return int(retry_after)
 
 

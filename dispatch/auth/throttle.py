@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import os
 import threading
 import time
@@ -65,9 +66,8 @@ class LoginThrottle:
                 stats = await self.limiter.get_window_stats(item, NAMESPACE, kind, key)
                 waits.append(stats.reset_time - self.clock())
         if waits:
-            retry_after = max(1.0, max(waits))
-            raise TooManyRequests(f"too many failed logins: try again in {retry_after:.0f} seconds",
-                                  retry_after=retry_after)
+            seconds = max(1, math.ceil(max(waits)))
+            raise TooManyRequests(f"too many failed logins: try again in {seconds} seconds", retry_after=seconds)
 
     async def failed(self, *, username: str, address: str) -> None:
         """Count a failed login against the username and the address."""
