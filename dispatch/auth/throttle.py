@@ -43,7 +43,7 @@ def _async_uri(uri: str) -> str:
 
 
 def _key(text: str) -> str:
-    """Counts are kept under a digest: what someone typed as a username (maybe a password) is not stored."""
+    """Counts are kept under a digest, not under what someone typed as a username (maybe a password)."""
     return hashlib.sha256(text.strip().casefold().encode()).hexdigest()[:32]
 
 
