@@ -15,6 +15,7 @@ from dispatch.assignment.router import router as assignment_router
 from dispatch.assignment.service import replan
 from dispatch.audit.router import router as audit_router
 from dispatch.auth.router import router as auth_router
+from dispatch.auth.throttle import LoginGuard
 from dispatch.calls.router import router as calls_router
 from dispatch.clients.router import router as clients_router
 from dispatch.concurrency import BodyLimit, RequestLimiter, SecurityHeaders
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.replanner = Replanner(lambda triggers: _replan(app, triggers))
     app.state.hub = Hub()
     app.state.sms = sms or sms_sender(settings)
+    app.state.login_guard = LoginGuard(settings)
     if engine is not None:
         app.state.engine = engine
     install_error_handlers(app)
@@ -133,7 +135,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     mount_web(app)
     app.add_middleware(RequestLimiter, limit=settings.max_concurrent_requests, wait_s=settings.request_queue_wait_s,
-                       prefixes=("/api", "/twilio"))
+                       prefixes=("/api", "/twilio"), exempt=("/api/auth/token",))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=settings.tls)
     return app

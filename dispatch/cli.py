@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from sqlmodel import Session
 
 from dispatch import migrate
 from dispatch.auth.models import Role
-from dispatch.auth.service import create_user
+from dispatch.auth.service import create_user, disable_user, enable_user
 from dispatch.db import make_engine
 from dispatch.errors import AppError
 from dispatch.settings import Settings
@@ -86,19 +87,62 @@ def _cmd_seed(args: argparse.Namespace) -> None:
     return report  # type: ignore[return-value]
 
 
-def _cmd_user_add(args: argparse.Namespace) -> None:
+def _read_password(args: argparse.Namespace) -> str:
+    """The new password: one line of standard input (--password-stdin), or typed twice at a prompt. Never
+    from the command line, where the process list and the shell history would show it."""
+    if args.password is not None:
+        sys.exit("nightcare: --password is not accepted (the process list and shell history would show it): "
+                 "type it at the prompt, or pipe it in with --password-stdin")
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        sys.exit("nightcare: no terminal to ask for the password on: pipe it in with --password-stdin")
+    password = getpass.getpass(f"Password for {args.username}: ")
+    if getpass.getpass("The same password again: ") != password:
+        sys.exit("nightcare: the two passwords differ; nothing was changed")
+    return password
+
+
+def _user_command(work) -> None:  # noqa: ANN001 - work(session, settings) -> message
+    """Run one user command in a transaction of its own; a domain error becomes one line naming the field."""
     settings = _settings()
     engine = make_engine(settings.database_url, pool_size=1)
-    with Session(engine) as session:
-        try:
-            create_user(session, settings=settings, username=args.username, password=args.password,
-                               role=Role(args.role), organisation_code=args.organisation, nurse_id=args.nurse_id)
+    try:
+        with Session(engine) as session:
+            message = work(session, settings)
             session.commit()
-        except AppError as exc:
-            sys.exit(f"nightcare: {exc.field + ': ' if exc.field else ''}{exc.detail}")
-        finally:
-            engine.dispose()
-    print(f"user {args.username} ({args.role}) created")
+    except AppError as exc:
+        sys.exit(f"nightcare: {exc.field + ': ' if exc.field else ''}{exc.detail}")
+    finally:
+        engine.dispose()
+    print(message)
+
+
+def _cmd_user_add(args: argparse.Namespace) -> None:
+    password = _read_password(args)
+
+    def add(session: Session, settings: Settings) -> str:
+        create_user(session, settings=settings, username=args.username, password=password,
+                    role=Role(args.role), organisation_code=args.organisation, nurse_id=args.nurse_id)
+        return f"user {args.username} ({args.role}) created"
+
+    _user_command(add)
+
+
+def _cmd_user_disable(args: argparse.Namespace) -> None:
+    def disable(session: Session, _: Settings) -> str:
+        revoked = disable_user(session, username=args.username)
+        return f"user {args.username} disabled; {revoked} valid token{'s' if revoked != 1 else ''} revoked"
+
+    _user_command(disable)
+
+
+def _cmd_user_enable(args: argparse.Namespace) -> None:
+    def enable(session: Session, _: Settings) -> str:
+        enable_user(session, username=args.username)
+        return f"user {args.username} enabled (they log in again: tokens revoked earlier stay revoked)"
+
+    _user_command(enable)
 
 
 def _serve(host: str, port: int, workers: int) -> None:
@@ -163,6 +207,17 @@ def _cmd_bench_intake(args: argparse.Namespace) -> None:
 
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     intake.print_table(intake.run(backends=backends, calls=args.calls, workers=args.workers))
+
+
+def _cmd_bench_login(args: argparse.Namespace) -> None:
+    from dispatch.bench import login
+
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    rows = login.run(backends=backends, duration=args.duration, clients=args.clients,
+                     intake_clients=args.intake_clients, interval=args.interval,
+                     distinct_addresses=args.distinct_addresses)
+    login.print_table(rows, duration=args.duration, interval=args.interval,
+                      distinct_addresses=args.distinct_addresses)
 
 
 def _cmd_bench_live(args: argparse.Namespace) -> None:
@@ -291,10 +346,20 @@ def build_parser() -> argparse.ArgumentParser:
     add = user_sub.add_parser("add", help="create a user")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--username", required=True)
-    add.add_argument("--password", required=True)
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from one line of standard input (default: ask for it twice)")
+    # Refused with a message (and never echoed): without it argparse would take --password for an
+    # abbreviation of --password-stdin and print the password in its error.
+    add.add_argument("--password", help=argparse.SUPPRESS)
     add.add_argument("--organisation", help="organisation code (required for partners)")
     add.add_argument("--nurse-id", type=int, help="the nurse this login belongs to (required for nurses)")
     add.set_defaults(func=_cmd_user_add)
+    disable = user_sub.add_parser("disable", help="stop a user logging in and revoke every token of theirs")
+    disable.add_argument("username")
+    disable.set_defaults(func=_cmd_user_disable)
+    enable = user_sub.add_parser("enable", help="let a disabled user log in again")
+    enable.add_argument("username")
+    enable.set_defaults(func=_cmd_user_enable)
 
     keygen = sub.add_parser("keygen", help="print a new key for NIGHTCARE_KEYSAFE_KEY")
     keygen.set_defaults(func=_cmd_keygen)
@@ -309,6 +374,19 @@ def build_parser() -> argparse.ArgumentParser:
     bench_intake.add_argument("--calls", type=POSITIVE, default=2000, help="calls per run at 50 clients")
     bench_intake.add_argument("--workers", type=POSITIVE, default=1, help="uvicorn workers (PostgreSQL only)")
     bench_intake.set_defaults(func=_cmd_bench_intake)
+    bench_login = bench_sub.add_parser("login", help="intake latency during a flood of wrong-password logins")
+    bench_login.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    bench_login.add_argument("--duration", type=_at_least(1, float, "a number of seconds", maximum=600),
+                             default=60.0, help="seconds of intake alone, then as long with the flood (default 60)")
+    bench_login.add_argument("--clients", type=_at_least(1, maximum=256), default=16,
+                             help="attackers sending wrong passwords (default 16)")
+    bench_login.add_argument("--intake-clients", type=_at_least(1, maximum=64), default=4)
+    bench_login.add_argument("--interval", type=_at_least(0.01, float, "a number of seconds", maximum=10),
+                             default=0.1, help="seconds between calls, all intake clients together (default 0.1)")
+    bench_login.add_argument("--distinct-addresses", action="store_true",
+                             help="the service trusts X-Forwarded-For and each attacker request claims its own "
+                                  "address (a distributed attack); by default all come from 127.0.0.1")
+    bench_login.set_defaults(func=_cmd_bench_login)
     bench_live = bench_sub.add_parser("live", help="websocket fan-out and reconnect storm of N phones")
     bench_live.add_argument("--phones", type=POSITIVE, default=200)
     bench_live.set_defaults(func=_cmd_bench_live)

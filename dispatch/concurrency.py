@@ -20,15 +20,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class RequestLimiter:
-    def __init__(self, app: ASGIApp, *, limit: int, wait_s: float, prefixes: tuple[str, ...] = ("/api",)) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int, wait_s: float, prefixes: tuple[str, ...] = ("/api",),
+                 exempt: tuple[str, ...] = ()) -> None:
         self.app = app
         self.limit = limit
         self.wait_s = wait_s
         self.prefixes = prefixes
+        # Paths that bound themselves and wait without holding a thread (the login: dispatch/auth/login.py),
+        # so that a flood of them cannot take the slots other requests need.
+        self.exempt = exempt
         self._semaphore: asyncio.Semaphore | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes) or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
         if self._semaphore is None:  # created on the serving loop

@@ -107,3 +107,19 @@ def get_session(request: Request) -> Iterator[Session]:
 # `scope="function"`: the commit runs when the handler returns, before the response is sent, so a
 # 2xx always means the data is committed (and a failing commit turns into an error response).
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+# async: FastAPI runs a sync dependency in the threadpool, a hop these do not need.
+async def _engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+async def _reader_engine(request: Request) -> Engine:
+    return request.app.state.reader_engine
+
+
+# For handlers that run their own short transactions instead of the request's session (e.g. the login,
+# which must hold no transaction while it checks a password). ReaderEngine: on SQLite its transactions
+# begin deferred, so reads run beside the writer; on PostgreSQL it is the one engine.
+WriterEngine = Annotated[Engine, Depends(_engine)]
+ReaderEngine = Annotated[Engine, Depends(_reader_engine)]

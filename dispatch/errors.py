@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,6 +26,8 @@ class AppError(Exception):
         # Records to keep although the request fails (e.g. the audit entry of a refused access).
         # The session dependency rolls the request back, then commits these on their own.
         self.keep: list[Any] = []
+        # Response headers that go with the error (e.g. Retry-After).
+        self.headers: dict[str, str] = {}
 
 
 class NotFound(AppError):
@@ -52,6 +55,18 @@ class Invalid(AppError):
     error = "invalid"
 
 
+class TooManyRequests(AppError):
+    """429 with Retry-After in whole seconds (at least 1)."""
+
+    status = 429
+    error = "too_many_requests"
+
+    def __init__(self, detail: str, *, retry_after: float, field: str | None = None) -> None:
+        super().__init__(detail, field=field)
+        self.retry_after = max(1, math.ceil(retry_after))
+        self.headers["Retry-After"] = str(self.retry_after)
+
+
 class ServiceUnavailable(AppError):
     status = 503
     error = "unavailable"
@@ -71,7 +86,8 @@ def _field_from_loc(loc: tuple[Any, ...] | list[Any]) -> str | None:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        headers.update(exc.headers)
         return JSONResponse(
             error_body(exc.error, exc.detail, exc.field, **exc.extra), status_code=exc.status, headers=headers
         )

@@ -45,6 +45,19 @@ class Settings(BaseSettings):
     # Argon2id cost; production keeps the library's defaults (64 MiB, 3 passes).
     password_memory_kib: int = Field(default=65536, ge=8192)
     password_time_cost: int = Field(default=3, ge=1)
+    # Login (dispatch/auth/throttle.py): Argon2 checks running at once per worker process, and how long a
+    # login waits for one of them before it gets a 429.
+    max_concurrent_hashes: int = Field(default=2, ge=1, le=16)
+    hash_slot_wait_s: float = Field(default=1.0, gt=0, le=30)
+    # Failed logins allowed per username and per source address, tier by tier ("N/period", ";" between
+    # tiers, as the `limits` package writes them): the Retry-After grows as the failures go on.
+    login_limits_per_username: str = "5/minute;20/hour;100/day"
+    login_limits_per_address: str = "30/minute;300/hour;1000/day"
+    # Where the counts are kept: memory:// (each worker process counts on its own) or a store the workers
+    # share, e.g. redis://host:6379 (install limits[async-redis]).
+    rate_limit_storage: str = "memory://"
+    # A throttled login is answered this late, so a flood that waits for its answers slows down.
+    throttled_login_delay_s: float = Field(default=1.0, ge=0, le=10)
     trust_forwarded_for: bool = False
     # The service is reached over HTTPS (directly or behind a proxy): answers carry Strict-Transport-Security.
     tls: bool = False
@@ -106,6 +119,17 @@ class Settings(BaseSettings):
             Fernet(value.encode())
         except Exception:  # noqa: BLE001 - translate to a settings error
             raise ValueError("NIGHTCARE_KEYSAFE_KEY must be a Fernet key (urlsafe base64 of 32 bytes)") from None
+        return value
+
+    @field_validator("login_limits_per_username", "login_limits_per_address")
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a list of limits such as '5/minute;20/hour'") from None
         return value
 
     @model_validator(mode="after")

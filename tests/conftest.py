@@ -83,6 +83,7 @@ def owner_database_url(database_url: str) -> str:
 
 
 def test_settings(database_url: str, **overrides: object) -> Settings:
+    overrides.setdefault("throttled_login_delay_s", 0)  # a throttled login is answered at once in tests
     return Settings(environment="test", database_url=database_url, keysafe_key=Fernet.generate_key().decode(),
                     password_memory_kib=8192, password_time_cost=1, **overrides)
 

@@ -5,11 +5,15 @@ operations itself and runs Hypothesis over each operation's strategy.)
 """
 from __future__ import annotations
 
+import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
+from dispatch.settings import Settings
+from tests.conftest import test_settings
 from tests.world import PASSWORD, World
 
 ROLES = ("coordinator", "partner_a", "nurse1", "operator")
@@ -20,6 +24,12 @@ TIMES = st.one_of(
     st.sampled_from(["0001-01-01T00:00:00+14:00", "9999-12-31T22:00:00-05:00", "2026-11-30T02:00:00",
                      "2026-11-30T02:00:00Z", "1899-12-31T23:59:59+00:00"]))
 schemathesis.openapi.format("date-time", TIMES)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """The fuzzed logins fail by the hundred from one address; the logout case still needs a fresh login."""
+    return test_settings(database_url, login_limits_per_address="100000/day")
 
 
 def test_no_server_errors_on_any_operation(app, world: World) -> None:  # noqa: ANN001
@@ -33,8 +43,8 @@ def test_no_server_errors_on_any_operation(app, world: World) -> None:  # noqa: 
                              operation.as_strategy(GenerationMode.NEGATIVE))
 
         @given(case=strategy)
-        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                  database=None)
+        @hypothesis_settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
+                             derandomize=True, database=None)
         def exercise(case) -> None:  # noqa: ANN001
             for role in ROLES:
                 headers = world.h(role)

@@ -18,7 +18,7 @@ KILL_AFTER = 70
 def test_every_acknowledged_call_survives_sigkill_and_restart(tmp_path: Path) -> None:
     env = service_env(f"sqlite:///{tmp_path / 'nightcare.db'}")
     nightcare("db", "upgrade", env=env)
-    server, headers = start_with_user(env, tmp_path / "server.log", username="op", password="operator-pass")
+    server, headers = start_with_user(env, tmp_path / "server.log", username="op", password="burst-and-crash-test")
     try:
         acknowledged: dict[str, int] = {}
         lock = threading.Lock()
@@ -67,7 +67,7 @@ def test_every_acknowledged_call_survives_sigkill_and_restart(tmp_path: Path) ->
 def test_a_burst_from_50_concurrent_sources_is_all_acknowledged(database_url: str, tmp_path: Path) -> None:
     """A calamity burst: no call gets a 5xx because threads or connections ran out."""
     server, headers = start_with_user(service_env(database_url), tmp_path / "server.log", username="op",
-                                      password="operator-pass")
+                                      password="burst-and-crash-test")
     try:
         with httpx.Client(headers=headers, timeout=60, limits=httpx.Limits(max_connections=50)) as http:
             def post(i: int) -> int:

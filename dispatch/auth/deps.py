@@ -8,6 +8,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from dispatch.auth.models import Role
 from dispatch.auth.service import Principal, principal_for_token
+from dispatch.auth.throttle import LoginGuard
 from dispatch.db import SessionDep
 from dispatch.errors import Forbidden, Unauthorized
 
@@ -21,6 +22,13 @@ def source_address(request: Request) -> str:
         if forwarded:
             return forwarded.split(",")[0].strip()[:64]
     return request.client.host if request.client else ""
+
+
+async def _login_guard(request: Request) -> LoginGuard:  # async: no threadpool hop
+    return request.app.state.login_guard
+
+
+LoginGuardDep = Annotated[LoginGuard, Depends(_login_guard)]
 
 
 def current_principal(

@@ -6,9 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from pydantic import BaseModel
 
-from dispatch.auth.deps import CurrentPrincipal, oauth2_scheme
 from dispatch.auth import service
-from dispatch.db import SessionDep
+from dispatch.auth.deps import CurrentPrincipal, LoginGuardDep, oauth2_scheme, source_address
+from dispatch.auth.login import login
+from dispatch.db import ReaderEngine, SessionDep, WriterEngine
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -27,18 +28,28 @@ class MeOut(BaseModel):
     nurse_id: int | None
 
 
-@router.post("/auth/token", response_model=TokenOut)
-def token(
+_LOGIN_ERRORS = {
+    401: {"description": "wrong username or password (the same answer for an unknown or disabled user)"},
+    429: {"description": "too many failed logins for this username or address, or too many logins at once; "
+                         "see Retry-After (seconds)"},
+}
+
+
+@router.post("/auth/token", response_model=TokenOut, responses=_LOGIN_ERRORS)
+async def token(
     request: Request,
-    session: SessionDep,
+    guard: LoginGuardDep,
+    engine: WriterEngine,
+    reader_engine: ReaderEngine,
     username: Annotated[str, Form(min_length=1, max_length=80)],
     password: Annotated[str, Form(min_length=1, max_length=200)],
 ) -> TokenOut:
-    """OAuth2 password flow: form fields `username` and `password`."""
-    settings = request.app.state.settings
-    access_token, record = service.login(session, settings=settings, username=username, password=password)
-    principal = service.principal_for_token(session, access_token)
-    return TokenOut(access_token=access_token, expires_at=record.expires_at, role=principal.role.value)
+    """OAuth2 password flow: form fields `username` and `password`. Failed logins are throttled per
+    username and per source address (429 with Retry-After, growing as the failures go on)."""
+    access_token, record, user = await login(
+        guard=guard, engine=engine, reader_engine=reader_engine, settings=request.app.state.settings,
+        username=username, password=password, address=source_address(request))
+    return TokenOut(access_token=access_token, expires_at=record.expires_at, role=user.role.value)
 
 
 @router.post("/auth/logout", status_code=204)

@@ -1,4 +1,6 @@
-"""Users, passwords (Argon2id, memory-hard) and opaque bearer tokens."""
+"""Users (password policy, disable/enable), opaque bearer tokens, and the database steps of a login.
+
+The login itself (throttling, checking the password off the write lock) is run by login.py."""
 from __future__ import annotations
 
 import hashlib
@@ -6,12 +8,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlmodel import Session, select, update
 
+from dispatch.auth import passwords
 from dispatch.auth.models import AuthToken, Role, User
-from dispatch.errors import Conflict, Invalid, Unauthorized
+from dispatch.errors import Conflict, Invalid, NotFound, Unauthorized
 from dispatch.organisations.models import Organisation
 from dispatch.nurses.models import Nurse
 from dispatch.settings import Settings
@@ -33,12 +34,11 @@ class Principal:
         return self.role in roles
 
 
+# One answer for an unknown user, a disabled user and a wrong password (same status, body and header).
+WRONG_CREDENTIALS = "wrong username or password"
+
 # The service acting on its own (assignment decisions): recorded as "dispatch" in call events.
 SYSTEM = Principal(user_id=None, username="dispatch", role=Role.coordinator, organisation_id=None, nurse_id=None)
-
-
-def password_hasher(settings: Settings) -> PasswordHasher:
-    return PasswordHasher(memory_cost=settings.password_memory_kib, time_cost=settings.password_time_cost)
 
 
 def _token_hash(token: str) -> str:
@@ -55,8 +55,7 @@ def create_user(
     organisation_code: str | None = None,
     nurse_id: int | None = None,
 ) -> User:
-    if len(password) < 8:
-        raise Invalid("password must be at least 8 characters", field="password")
+    passwords.check_policy(password, username=username)
     if session.exec(select(User).where(User.username == username)).first():
         raise Conflict(f"user {username!r} already exists", field="username")
     organisation_id = None
@@ -73,7 +72,7 @@ def create_user(
             raise Invalid("a nurse user is linked to an existing nurse", field="nurse_id")
     user = User(
         username=username,
-        password_hash=password_hasher(settings).hash(password),
+        password_hash=passwords.hash_password(settings, password),
         role=role.value,
         organisation_id=organisation_id,
         nurse_id=nurse_id if role == Role.nurse else None,
@@ -83,19 +82,62 @@ def create_user(
     return user
 
 
-def login(session: Session, *, settings: Settings, username: str, password: str) -> tuple[str, AuthToken]:
+def _user_named(session: Session, username: str) -> User:
     user = session.exec(select(User).where(User.username == username)).first()
-    hasher = password_hasher(settings)
-    if user is None or not user.active:
-        # Spend the same effort as a real check so timing does not reveal which usernames exist.
-        hasher.hash(password)
-        raise Unauthorized("wrong username or password", field="username")
-    try:
-        hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        raise Unauthorized("wrong username or password", field="password") from None
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
+    if user is None:
+        raise NotFound(f"no user {username!r}", field="username")
+    return user
+
+
+def disable_user(session: Session, *, username: str) -> int:
+    """Mark the user inactive and revoke every token of theirs still valid; returns how many."""
+    user = _user_named(session, username)
+    user.active = False
+    session.add(user)
+    revoked = session.exec(
+        update(AuthToken)
+        .where(AuthToken.user_id == user.id, AuthToken.revoked == False, AuthToken.expires_at > utcnow())  # noqa: E712
+        .values(revoked=True)
+    ).rowcount
+    session.flush()
+    return revoked
+
+
+def enable_user(session: Session, *, username: str) -> None:
+    """Let the user log in again (tokens revoked when they were disabled stay revoked)."""
+    user = _user_named(session, username)
+    user.active = True
+    session.add(user)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class LoginCandidate:
+    """What a login needs to know about a user, read before the password is checked (no session open then)."""
+
+    user_id: int
+    password_hash: str
+    active: bool
+    role: Role
+
+
+def login_candidate(session: Session, *, username: str) -> LoginCandidate | None:
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None or user.id is None:
+        return None
+    return LoginCandidate(user_id=user.id, password_hash=user.password_hash, active=user.active, role=Role(user.role))
+
+
+def issue_token(session: Session, *, settings: Settings, candidate: LoginCandidate,
+                new_hash: str | None = None) -> tuple[str, AuthToken]:
+    """Store a new token for a user whose password was checked against `candidate.password_hash`; also
+    store `new_hash` (the password under the current Argon2 cost) if given. Refused if the user was disabled
+    or their password changed since it was read."""
+    user = session.get(User, candidate.user_id)
+    if user is None or not user.active or user.password_hash != candidate.password_hash:
+        raise Unauthorized(WRONG_CREDENTIALS)
+    if new_hash:
+        user.password_hash = new_hash
         session.add(user)
     token = secrets.token_urlsafe(32)
     record = AuthToken(

@@ -59,7 +59,7 @@ def _run_backend(name: str, database_url: str, workdir: Path, calls: int, worker
     nightcare("db", "upgrade", env=env)
     if owner_url:
         nightcare("db", "grant", SERVICE, env=env)
-    server, headers = start_with_user(env, workdir / f"{name}.log", username="bench", password="bench-password",
+    server, headers = start_with_user(env, workdir / f"{name}.log", username="bench", password="intake-load-runner",
                                       workers=workers)
     try:
         results = []

@@ -13,9 +13,9 @@ import httpx
 from dispatch.devtools.postgres import free_port
 
 
-def nightcare(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+def nightcare(*args: str, env: dict[str, str], input: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "dispatch.cli", *args], env=env, check=True,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, input=input)
 
 
 class ServerProcess:
@@ -71,7 +71,7 @@ def service_env(database_url: str, **extra: str) -> dict[str, str]:
 def start_with_user(env: dict[str, str], log: Path, *, username: str, password: str, role: str = "operator",
                     workers: int = 1) -> tuple[ServerProcess, dict[str, str]]:
     """Create a user, start the service and log in: (server, authorization headers)."""
-    nightcare("user", "add", "--role", role, "--username", username, "--password", password, env=env)
+    nightcare("user", "add", "--role", role, "--username", username, "--password-stdin", env=env, input=password + "\n")
     server = ServerProcess(env, log, workers=workers)
     server.start()
     token = httpx.post(f"{server.url}/api/auth/token", data={"username": username, "password": password},
