@@ -3,6 +3,7 @@ that `nightcare db grant` lets read and write rows and nothing else. (Every Post
 the service as that role: see conftest.py.)"""
 from __future__ import annotations
 
+import io
 import itertools
 import os
 
@@ -72,8 +73,9 @@ def test_the_owner_migrates_and_grants_and_the_service_role_reads_and_writes_row
 
     code, out = _nightcare(monkeypatch, capsys, "db", "grant", SERVICE, **env)
     assert code == 0 and f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {SERVICE};" in out
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough passphrase for the night\n"))
     assert _nightcare(monkeypatch, capsys, "user", "add", "--role", "coordinator", "--username", "coord",
-                      "--password", "a long enough password", **env)[0] == 0
+                      "--password-stdin", **env)[0] == 0
     assert _run(service, "SELECT username FROM users")[0] == [("coord",)]
     # A table a later migration creates (as the owner) is the service's to read and write too.
     _run(owner, "CREATE TABLE later (id serial PRIMARY KEY, note text)")
