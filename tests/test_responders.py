@@ -405,3 +405,21 @@ def test_rotating_the_key_safe_key_keeps_every_code(tmp_path) -> None:  # noqa: 
         after = {c.id: only_new.decrypt(c.keysafe_code_encrypted) for c in s.exec(select(Client)) if c.keysafe_code_encrypted}
     engine.dispose()
     assert after == before
+
+
+def test_the_outbox_is_pruned_after_the_night(world: World, engine, app) -> None:  # noqa: ANN001
+    from dispatch.responders import outbox
+    from dispatch.responders.escalation import prune_outbox
+
+    nurse = world.nurses["n2"]
+    with Session(engine) as s:
+        outbox.publish(s, nurse, "job.updated", {"visit_id": -1, "night": "last"})
+        s.commit()
+    with Session(engine) as s:
+        written = s.exec(select(OutboxMessage).where(OutboxMessage.nurse_id == nurse)).all()[-1].created_at
+    keep = app.state.settings.outbox_keep_hours
+    assert prune_outbox(engine, app.state.settings, now=written + timedelta(hours=keep) - timedelta(minutes=1)) == 0
+    removed = prune_outbox(engine, app.state.settings, now=written + timedelta(hours=keep, minutes=1))
+    assert removed >= 1
+    with Session(engine) as s:
+        assert all(m.payload.get("night") != "last" for m in s.exec(select(OutboxMessage)))
