@@ -15,6 +15,9 @@ from dispatch.assignment.router import router as assignment_router
 from dispatch.assignment.service import replan
 from dispatch.audit.router import router as audit_router
 from dispatch.auth.router import router as auth_router
+from dispatch.board.night import router as night_router
+from dispatch.board.router import router as board_router, tile_origin
+from dispatch.calls.overflow import router as overflow_router
 from dispatch.auth.throttle import LoginGuard
 from dispatch.calls.router import router as calls_router
 from dispatch.clients.router import router as clients_router
@@ -126,7 +129,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_error_handlers(app)
     for router in (auth_router, organisations_router, clients_router, nurses_router, calls_router, triage_router,
                    protocols_router, visits_router, observations_router, keysafes_router, daytasks_router,
-                   assignment_router, alerts_router, audit_router, nightbag_router, live_router, twilio_router):
+                   assignment_router, alerts_router, audit_router, nightbag_router, board_router, night_router, overflow_router,
+                   live_router, twilio_router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["meta"])
@@ -137,5 +141,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(RequestLimiter, limit=settings.max_concurrent_requests, wait_s=settings.request_queue_wait_s,
                        prefixes=("/api", "/twilio"), exempt=("/api/auth/token",))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders, hsts=settings.tls)
+    app.add_middleware(SecurityHeaders, hsts=settings.tls, image_sources=(tile_origin(settings.map_tile_url),))
     return app

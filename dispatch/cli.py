@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from dispatch import migrate
-from dispatch.auth.models import Role
+from dispatch.auth.models import Role, Team
 from dispatch.auth.service import create_user, disable_user, enable_user
 from dispatch.db import make_engine
 from dispatch.errors import AppError
@@ -123,7 +123,8 @@ def _cmd_user_add(args: argparse.Namespace) -> None:
 
     def add(session: Session, settings: Settings) -> str:
         create_user(session, settings=settings, username=args.username, password=password,
-                    role=Role(args.role), organisation_code=args.organisation, nurse_id=args.nurse_id)
+                    role=Role(args.role), organisation_code=args.organisation, nurse_id=args.nurse_id,
+                    team=Team(args.team))
         return f"user {args.username} ({args.role}) created"
 
     _user_command(add)
@@ -353,6 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--password", help=argparse.SUPPRESS)
     add.add_argument("--organisation", help="organisation code (required for partners)")
     add.add_argument("--nurse-id", type=int, help="the nurse this login belongs to (required for nurses)")
+    add.add_argument("--team", choices=[t.value for t in Team], default=Team.regional.value,
+                     help="operators: the triage team (backup: a partner's team taking calls handed to it)")
     add.set_defaults(func=_cmd_user_add)
     disable = user_sub.add_parser("disable", help="stop a user logging in and revoke every token of theirs")
     disable.add_argument("username")

@@ -113,11 +113,14 @@ class SecurityHeaders:
     service's own scripts, styles and connections (pages load nothing from elsewhere); HSTS when served over
     TLS. API answers carry client data or tokens: `Cache-Control: no-store`."""
 
-    CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-           "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+    CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: {images}; "
+           "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+           "frame-ancestors 'none'")
 
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool, image_sources: tuple[str, ...] = ()) -> None:
+        """`image_sources`: origins pages may show images from (the map's tile server)."""
         self.app, self.hsts = app, hsts
+        self.csp = self.CSP.format(images=" ".join(s for s in image_sources if s)).replace("  ", " ")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -134,7 +137,7 @@ class SecurityHeaders:
                 headers.setdefault("Referrer-Policy", "no-referrer")
                 headers.setdefault("X-Frame-Options", "DENY")
                 if not docs:
-                    headers.setdefault("Content-Security-Policy", self.CSP)
+                    headers.setdefault("Content-Security-Policy", self.csp)
                 if path.startswith(("/api/", "/twilio/")) or path == "/api":
                     headers["Cache-Control"] = "no-store"
                 if self.hsts:

@@ -60,21 +60,20 @@ class VisitChanged:
 
 @dataclass(frozen=True)
 class NightChanged:
-    """Something the plan depends on changed: a shift, a nurse's position or availability."""
+    """Something the plan depends on changed: a shift, a nurse's position or availability (`nurse_id`: hers)."""
 
     reason: str
-
-
-@dataclass(frozen=True)
-class AlertRaised:
-    alert_id: int
-    kind: str
-    message: str
-    visit_id: int | None = None
     nurse_id: int | None = None
 
 
-Event = CallChanged | VisitChanged | NightChanged | AlertRaised
+@dataclass(frozen=True)
+class AlertChanged:
+    """An alert was raised, or acknowledged by an operator."""
+
+    alert_id: int
+
+
+Event = CallChanged | VisitChanged | NightChanged | AlertChanged
 During = Callable[[Session, Any], None]
 After = Callable[[Any], None]
 

@@ -2,7 +2,8 @@
 
     a call closed              → its visits end, in every state (the nurse is told by the next line)
     a visit changed            → the nurses' phones (outbox, in the same transaction), the board, a re-plan
-    a call changed, an alert   → the board
+    a call changed, an alert,
+    a nurse moved              → the board, with the rows it shows (dispatch/board/rows.py)
     the night changed          → a re-plan (a shift, a nurse's position or availability)
 
 The re-plan is asked for after the commit, and never by the planner's own changes.
@@ -15,13 +16,18 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dispatch import events
+from dispatch.alerts.models import Alert
+from dispatch.audit import service as audit
+from dispatch.auth.models import Team
 from dispatch.auth.service import SYSTEM
+from dispatch.board import rows
 from dispatch.calls.lifecycle import TERMINAL_STATES, CallState
 from dispatch.calls.models import Call
-from dispatch.events import AlertRaised, CallChanged, NightChanged, Reactions, VisitChanged
+from dispatch.events import AlertChanged, CallChanged, NightChanged, Reactions, VisitChanged
 from dispatch.responders import outbox
 from dispatch.responders.hub import board_after_commit
 from dispatch.visits import service as visits
+from dispatch.timeutil import utcnow
 from dispatch.visits.models import Visit
 
 
@@ -31,25 +37,45 @@ def _close_visits(session: Session, event: CallChanged) -> None:
         visits.close_for_call(session, event.by or SYSTEM, event.call_id, reason=why)
 
 
+def _audience(call: Call | None) -> str:
+    """Calls with the backup triage team are on its board too; everything else is the region's own."""
+    return "all" if call is not None and call.team == Team.backup.value else "regional"
+
+
+def _call_row(session: Session, call_id: int | None) -> tuple[Call | None, dict | None]:
+    call = session.get(Call, call_id) if call_id is not None else None
+    return call, (rows.call_rows(session, [call], utcnow())[0] if call is not None else None)
+
+
 def _board_call(session: Session, event: CallChanged) -> None:
-    call = session.get(Call, event.call_id)
+    call, row = _call_row(session, event.call_id)
     assert call is not None
-    board_after_commit(session, "call.changed", call_id=call.id, state=call.state, from_state=event.from_state,
-                       reason=event.reason, client_id=call.client_id, organisation_id=call.organisation_id)
+    board_after_commit(session, "call.changed", audience=_audience(call), call=row, from_state=event.from_state,
+                       reason=event.reason)
+    if call.client_id is not None:  # the client's name went to the operators' screens
+        audit.record(session, SYSTEM, action="push", data="board.call", client_ids=[call.client_id],
+                     reason=f"call {call.id} on the operators' board", on_behalf_of="operators")
 
 
 def _board_visit(session: Session, event: VisitChanged) -> None:
     visit = session.get(Visit, event.visit_id)
     assert visit is not None
-    board_after_commit(session, "visit.changed", visit_id=visit.id, call_id=visit.call_id, state=visit.state,
-                       action=event.action, nurse_id=visit.nurse_id, nurse_before=event.nurse_before,
-                       urgency=visit.urgency, locked=visit.locked,
-                       eta=visit.eta.isoformat() if visit.eta else None, reason=event.reason)
+    call, call_row = _call_row(session, visit.call_id)
+    board_after_commit(session, "visit.changed", audience="regional", action=event.action,
+                       nurse_before=event.nurse_before, reason=event.reason,
+                       visit=rows.visit_rows(session, [visit])[0], call=call_row)
 
 
-def _board_alert(session: Session, event: AlertRaised) -> None:
-    board_after_commit(session, "alert", alert_id=event.alert_id, kind_of_alert=event.kind, message=event.message,
-                       visit_id=event.visit_id, nurse_id=event.nurse_id)
+def _board_nurse(session: Session, event: NightChanged) -> None:
+    if event.nurse_id is not None:
+        board_after_commit(session, "nurse.changed", audience="regional",
+                           nurse=rows.nurse_rows(session, utcnow(), nurse_ids=[event.nurse_id])[0])
+
+
+def _board_alert(session: Session, event: AlertChanged) -> None:
+    alert = session.get(Alert, event.alert_id)
+    assert alert is not None
+    board_after_commit(session, "alert", audience="regional", alert=rows.alert_rows([alert])[0])
 
 
 def wire(engine: Engine, *, replan: Callable[[str], None] | None = None) -> Reactions:
@@ -58,7 +84,8 @@ def wire(engine: Engine, *, replan: Callable[[str], None] | None = None) -> Reac
     reactions.on(CallChanged, during=_board_call)
     reactions.on(VisitChanged, during=outbox.visit_changed)
     reactions.on(VisitChanged, during=_board_visit)
-    reactions.on(AlertRaised, during=_board_alert)
+    reactions.on(NightChanged, during=_board_nurse)
+    reactions.on(AlertChanged, during=_board_alert)
     if replan is not None:
         def visit_replan(event: VisitChanged) -> None:
             if not event.by_planner:

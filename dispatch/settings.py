@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     offer_sms_after_s: int = Field(default=60, ge=5, le=3600)
     offer_alert_after_s: int = Field(default=180, ge=10, le=7200)
     escalation_tick_s: float = Field(default=5.0, gt=0, le=60)
+    # The operators' console: the map's tiles (any XYZ tile server; with none reachable the map shows its markers
+    # on a plain background), and when the board offers to hand calls to the backup triage team.
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_attribution: str = "© OpenStreetMap contributors"
+    overflow_after_s: int = Field(default=120, ge=10, le=3600)  # a call waiting this long for triage
+    overflow_waiting_calls: int = Field(default=3, ge=1, le=100)  # or this many waiting at once
     # The nurse's phone asks for the night-bag check from this long before her shift starts.
     bag_check_lead_minutes: int = Field(default=120, ge=0, le=12 * 60)
     # Twilio (adapters/twilio.py). Without an account SID and token, SMS is not sent (operators are

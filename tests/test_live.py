@@ -248,8 +248,8 @@ async def test_bad_hello_wrong_role_and_other_nurses_jobs(tmp_path: Path) -> Non
         assert r.status_code == 201
         while True:
             event = json.loads(await asyncio.wait_for(board.recv(), 5))
-            if event["type"] == "event" and event["kind"] == "call.changed" and event["call_id"] == r.json()["id"]:
-                assert event["state"] == "received"
+            if event["type"] == "event" and event["kind"] == "call.changed" and event["call"]["id"] == r.json()["id"]:
+                assert event["call"]["state"] == "received" and event["call"]["waiting_for_triage"] is True
                 break
         await board.close()
         await one.close()

@@ -271,11 +271,13 @@ def test_a_manual_assignment_reaches_the_board(on_duty: World) -> None:  # noqa:
         assert _assign(world, world.visits["b1"], "n2").status_code == 200
         for _ in range(20):
             frame = ws.receive_json()
-            if frame.get("kind") == "visit.changed" and frame["visit_id"] == world.visits["b1"]:
+            if frame.get("kind") == "visit.changed" and frame["visit"]["id"] == world.visits["b1"]:
                 break
         else:
             raise AssertionError("no visit.changed event for the manual assignment")
-        assert frame["action"] == "assign" and frame["nurse_id"] == world.nurses["n2"] and frame["locked"] is True
+        visit = frame["visit"]  # the row the board draws: no fetch per event
+        assert frame["action"] == "assign" and visit["nurse_id"] == world.nurses["n2"] and visit["locked"] is True
+        assert visit["nurse"] == "Sanne" and visit["client"]["address"].startswith("Kerkstraat 1")
 
 
 

@@ -6,7 +6,7 @@ from sqlmodel import Session, col, select
 from dispatch.alerts.models import Alert
 from dispatch.auth.service import Principal
 from dispatch.errors import Conflict, NotFound
-from dispatch.events import AlertRaised, publish
+from dispatch.events import AlertChanged, publish
 from dispatch.timeutil import utcnow
 
 
@@ -16,8 +16,7 @@ def raise_alert(session: Session, *, kind: str, message: str, visit_id: int | No
     session.add(alert)
     session.flush()
     assert alert.id is not None
-    publish(session, AlertRaised(alert_id=alert.id, kind=kind, message=alert.message, visit_id=visit_id,
-                                 nurse_id=nurse_id))
+    publish(session, AlertChanged(alert_id=alert.id))
     return alert
 
 
@@ -37,4 +36,5 @@ def acknowledge(session: Session, principal: Principal, alert_id: int) -> Alert:
     alert.resolved_at, alert.resolved_by = utcnow(), principal.username
     session.add(alert)
     session.flush()
+    publish(session, AlertChanged(alert_id=alert_id))
     return alert

@@ -15,6 +15,14 @@ class Role(StrEnum):
     coordinator = "coordinator"
 
 
+class Team(StrEnum):
+    """The triage team an operator works in: the region's own, or a partner's backup team that takes calls
+    handed to it in peaks and calamities."""
+
+    regional = "regional"
+    backup = "backup"
+
+
 class User(SQLModel, table=True):
     __tablename__ = "users"
 
@@ -24,6 +32,7 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=20)
     organisation_id: int | None = Field(default=None, foreign_key="organisations.id")
     nurse_id: int | None = Field(default=None, foreign_key="nurses.id")
+    team: str = Field(default=Team.regional.value, max_length=20)  # operators: regional | backup
     active: bool = True
     created_at: datetime = utc_field(now=True)
 

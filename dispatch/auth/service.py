@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlmodel import Session, select, update
 
 from dispatch.auth import passwords
-from dispatch.auth.models import AuthToken, Role, User
+from dispatch.auth.models import AuthToken, Role, Team, User
 from dispatch.errors import Conflict, Invalid, NotFound, Unauthorized
 from dispatch.organisations.models import Organisation
 from dispatch.nurses.models import Nurse
@@ -29,6 +29,7 @@ class Principal:
     organisation_id: int | None
     nurse_id: int | None
     source_address: str = ""
+    team: Team = Team.regional  # operators: the triage team they work in
 
     def has(self, *roles: Role) -> bool:
         return self.role in roles
@@ -54,8 +55,11 @@ def create_user(
     role: Role,
     organisation_code: str | None = None,
     nurse_id: int | None = None,
+    team: Team = Team.regional,
 ) -> User:
     passwords.check_policy(password, username=username)
+    if team != Team.regional and role != Role.operator:
+        raise Invalid("only operators belong to a triage team", field="team")
     if session.exec(select(User).where(User.username == username)).first():
         raise Conflict(f"user {username!r} already exists", field="username")
     organisation_id = None
@@ -76,6 +80,7 @@ def create_user(
         role=role.value,
         organisation_id=organisation_id,
         nurse_id=nurse_id if role == Role.nurse else None,
+        team=team.value,
     )
     session.add(user)
     session.flush()
@@ -166,6 +171,7 @@ def principal_for_token(session: Session, token: str, *, source_address: str = "
         organisation_id=user.organisation_id,
         nurse_id=user.nurse_id,
         source_address=source_address,
+        team=Team(user.team),
     )
 
 

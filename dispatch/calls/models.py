@@ -28,6 +28,35 @@ class Call(SQLModel, table=True):
     received_at: datetime = utc_field(now=True, index=True)
     created_by_user_id: int | None = Field(default=None, foreign_key="users.id")
     phone_status: str | None = Field(default=None, max_length=20)  # Twilio's CallStatus, from status callbacks
+    # The triage team handling it: the region's own, or the backup team it was handed to (calls/overflow.py).
+    team: str = Field(default="regional", max_length=20, index=True)
+
+
+class CallEscalation(SQLModel, table=True):
+    """An operator called 112 or the GP out-of-hours post about the call: when, whom, what was agreed."""
+
+    __tablename__ = "call_escalations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="calls.id", index=True)
+    to: str = Field(max_length=20)  # call_112 | gp_post
+    called_at: datetime = utc_field()
+    contact: str = Field(max_length=200)  # who was spoken to (e.g. "112 dispatcher, ref 4711")
+    note: str = Field(default="", max_length=1000)
+    by: str = Field(max_length=80)
+    recorded_at: datetime = utc_field(now=True)
+
+
+class Overflow(SQLModel, table=True):
+    """The coordinator sends every new call to the backup triage team until a moment (a calamity, a peak)."""
+
+    __tablename__ = "overflow"
+
+    id: int | None = Field(default=None, primary_key=True)
+    backup_until: datetime | None = utc_field(nullable=True)
+    reason: str = Field(default="", max_length=200)
+    set_by: str = Field(max_length=80)
+    set_at: datetime = utc_field(now=True)
 
 
 class CallEvent(SQLModel, table=True):

@@ -12,7 +12,9 @@ from dispatch.auth.service import Principal
 from dispatch.calls import service
 from dispatch.calls.lifecycle import CallState, allowed_from
 from dispatch.calls.models import Call, CallEvent
-from dispatch.calls.schemas import CallEventOut, CallIn, CallOut, IdentifyIn, TransitionIn
+from dispatch.calls.schemas import (CallEventOut, CallIn, CallOut, EscalationIn, EscalationOut, HandoverIn, IdentifyIn,
+                                   TransitionIn)
+from dispatch.timeutil import utcnow
 from dispatch.clients.models import Client
 from dispatch.db import SessionDep
 from dispatch.errors import Forbidden, NotFound
@@ -87,6 +89,31 @@ def transition_call(call_id: CallId, body: TransitionIn, session: SessionDep, pr
     service.move_by_hand(session, principal, call, body.to, reason=body.reason)
     _audit_calls(session, principal, [call], "update")
     return call_out(call, service.events_of(session, [call.id])[call.id])
+
+
+@router.post("/{call_id}/handover", response_model=CallOut)
+def hand_over(call_id: CallId, body: HandoverIn, session: SessionDep, principal: Operators) -> CallOut:
+    """Hand a call to the backup triage team (peaks, calamities), or back; an event in the call's history."""
+    call = service.get_visible_call(session, principal, call_id)
+    service.hand_over(session, principal, call, body.to, reason=body.reason)
+    _audit_calls(session, principal, [call], "update")
+    return call_out(call, service.events_of(session, [call.id])[call.id])
+
+
+@router.post("/{call_id}/escalations", response_model=EscalationOut, status_code=201)
+def record_escalation(call_id: CallId, body: EscalationIn, session: SessionDep, principal: Operators) -> EscalationOut:
+    """Record a call to 112 or the GP out-of-hours post: when, whom, what was agreed."""
+    call = service.get_visible_call(session, principal, call_id)
+    escalation = service.record_escalation(session, principal, call, to=body.to, called_at=body.called_at or utcnow(),
+                                           contact=body.contact, note_text=body.note)
+    _audit_calls(session, principal, [call], "update")
+    return EscalationOut.model_validate(escalation, from_attributes=True)
+
+
+@router.get("/{call_id}/escalations", response_model=list[EscalationOut])
+def list_escalations(call_id: CallId, session: SessionDep, principal: CurrentPrincipal) -> list[EscalationOut]:
+    call = service.get_visible_call(session, principal, call_id)
+    return [EscalationOut.model_validate(e, from_attributes=True) for e in service.escalations_of(session, call.id)]
 
 
 @router.post("/{call_id}/client", response_model=CallOut)

@@ -3,10 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
+from dispatch.auth.models import Team
 from dispatch.calls.lifecycle import CallState
-from dispatch.validation import Code, ExternalValue, LongText, RawPhone, Ref, ShortText, SystemName
+from dispatch.validation import Code, ExternalValue, LongText, Moment, RawPhone, Ref, ShortText, SystemName
 
 
 class CallSource(StrEnum):
@@ -32,6 +35,38 @@ class CallIn(BaseModel):
 class TransitionIn(BaseModel):
     to: CallState
     reason: ShortText = ""
+
+
+class HandoverIn(BaseModel):
+    to: Team = Field(description="backup: to the backup triage team; regional: back to the region's own")
+    reason: ShortText = ""
+
+
+class EscalationIn(BaseModel):
+    to: Literal["call_112", "gp_post"]
+    called_at: Moment | None = Field(default=None, description="when the call was made (default: now)")
+    contact: ShortText = Field(min_length=2, description="who was spoken to, e.g. '112 dispatcher, ref 4711'")
+    note: LongText = Field(default="", description="what was agreed")
+
+
+class EscalationOut(BaseModel):
+    to: str
+    called_at: datetime
+    contact: str
+    note: str
+    by: str
+
+
+class OverflowIn(BaseModel):
+    backup_until: Moment | None = Field(description="new calls go to the backup team until then; null stops it")
+    reason: ShortText = ""
+
+
+class OverflowOut(BaseModel):
+    backup_until: datetime | None
+    reason: str
+    set_by: str | None
+    set_at: datetime | None
 
 
 class IdentifyIn(BaseModel):
@@ -60,5 +95,6 @@ class CallOut(BaseModel):
     text: str
     state: str
     received_at: datetime
+    team: str
     allowed_transitions: list[str]
     events: list[CallEventOut] = Field(default_factory=list)

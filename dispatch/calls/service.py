@@ -2,22 +2,25 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from dispatch.auth.models import Role
+from dispatch.alerts.service import raise_alert
+from dispatch.auth.models import Role, Team
 from dispatch.auth.service import Principal
 from dispatch.calls.lifecycle import OPEN_STATES, VISIT_DRIVEN, CallState, allowed_from, path
-from dispatch.calls.models import Call, CallEvent
+from dispatch.calls.models import Call, CallEscalation, CallEvent
+from dispatch.calls.overflow import team_for_new_call
 from dispatch.calls.schemas import CallIn, CallSource
 from dispatch.clients.models import Client, ClientExternalId, ClientPhone
 from dispatch.clients.service import organisation_by_code
 from dispatch.errors import Conflict, Forbidden, Invalid, NotFound
 from dispatch.events import CallChanged, publish
 from dispatch.organisations.models import Organisation
+from dispatch.triage.models import Triage
 from dispatch.validation import normalise_phone
 from dispatch.visits.models import Visit
 
@@ -67,6 +70,7 @@ def create_call(session: Session, principal: Principal, body: CallIn, *, phone_r
         text=body.text,
         state=CallState.received.value,
         created_by_user_id=principal.user_id,
+        team=team_for_new_call(session).value,
     )
     try:
         with session.begin_nested():
@@ -79,7 +83,25 @@ def create_call(session: Session, principal: Principal, body: CallIn, *, phone_r
             raise
         return existing, False
     _append_event(session, principal, call, None, CallState.received, reason=f"{body.source.value} intake")
+    _alert_if_called_again(session, call)
     return call, True
+
+
+URGENT = ("U0", "U1", "U2")
+AGAIN_WITHIN = timedelta(hours=24)
+
+
+def _alert_if_called_again(session: Session, call: Call) -> None:
+    """A second call about a client whose earlier call (within 24 h) was urgent: the operators must know at once."""
+    if call.client_id is None:
+        return
+    earlier = session.exec(select(Triage.call_id, Triage.final_urgency).join(Call, col(Call.id) == Triage.call_id).where(
+        Call.client_id == call.client_id, Call.id != call.id, Call.received_at >= call.received_at - AGAIN_WITHIN,
+        col(Triage.final_urgency).in_(URGENT)).order_by(col(Triage.id).desc())).first()
+    if earlier is not None:
+        raise_alert(session, kind="second_call_urgent", call_id=call.id,
+                    message=f"call {call.id}: the client called before, within 24 h (call {earlier[0]}, "
+                            f"{earlier[1]})")
 
 
 def _org_code(session: Session, organisation_id: int | None) -> str | None:
@@ -184,6 +206,43 @@ def note(session: Session, principal: Principal, call: Call, reason: str) -> Cal
     return _append_event(session, principal, call, state, state, reason=reason)
 
 
+def hand_over(session: Session, principal: Principal, call: Call, to: Team, *, reason: str = "") -> Call:
+    """Hand a call to the backup triage team, or back to the region's own (an event in the call's history)."""
+    _lock(session, call)
+    if call.state not in OPEN_STATES:
+        raise Conflict(f"call {call.id} is closed ({call.state})", field="to")
+    if call.team == to.value:
+        raise Conflict(f"call {call.id} is already with the {to.value} team", field="to")
+    if principal.role == Role.operator and principal.team == Team.backup and to == Team.backup:
+        raise Forbidden("the backup team hands calls back; the regional team hands them over", field="to")
+    call.team = to.value
+    session.add(call)
+    session.flush()
+    what = "handed to the backup triage team" if to == Team.backup else "handed back to the regional team"
+    note(session, principal, call, what + (f": {reason.strip()}" if reason.strip() else ""))
+    return call
+
+
+def record_escalation(session: Session, principal: Principal, call: Call, *, to: str, called_at: datetime,
+                      contact: str, note_text: str = "") -> CallEscalation:
+    """The operator called 112 or the GP post: when, whom, what was agreed (and an event in the call's history)."""
+    if call.state not in OPEN_STATES and call.state != CallState.completed.value:
+        raise Conflict(f"call {call.id} is {call.state}", field="call_id")
+    escalation = CallEscalation(call_id=call.id, to=to, called_at=called_at, contact=contact, note=note_text,
+                                by=principal.username)
+    session.add(escalation)
+    session.flush()
+    label = "112" if to == "call_112" else "the GP out-of-hours post"
+    note(session, principal, call, f"{label} called at {called_at.isoformat(timespec='minutes')}: {contact}"
+         + (f" ({note_text})" if note_text else ""))
+    return escalation
+
+
+def escalations_of(session: Session, call_id: int) -> list[CallEscalation]:
+    return list(session.exec(select(CallEscalation).where(CallEscalation.call_id == call_id)
+                             .order_by(col(CallEscalation.id))))
+
+
 def _check_may_transition(principal: Principal, call: Call, to: CallState) -> None:
     if principal.role in (Role.operator, Role.coordinator):
         return
@@ -193,11 +252,14 @@ def _check_may_transition(principal: Principal, call: Call, to: CallState) -> No
 
 
 def visible_calls_filter(principal: Principal):  # noqa: ANN201 - a SQL expression or None
-    """The WHERE clause limiting calls to the principal's scope (None: all calls)."""
+    """The WHERE clause limiting calls to the principal's scope (None: all calls). The backup triage team sees
+    the calls handed to it."""
     if principal.role == Role.partner:
         return Call.organisation_id == principal.organisation_id
     if principal.role == Role.nurse:
         return col(Call.id).in_(select(Visit.call_id).where(Visit.nurse_id == principal.nurse_id))
+    if principal.role == Role.operator and principal.team == Team.backup:
+        return Call.team == Team.backup.value
     return None
 
 
@@ -263,4 +325,5 @@ def identify_client(session: Session, principal: Principal, call: Call, client: 
     session.flush()
     what = f"client identified: {client.id}" if before is None else f"client corrected: {before} → {client.id}"
     note(session, principal, call, what + (f" ({reason.strip()})" if reason.strip() else ""))
+    _alert_if_called_again(session, call)
     return call

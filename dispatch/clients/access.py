@@ -19,6 +19,7 @@ from dispatch.auth.models import Role
 from dispatch.auth.service import Principal
 from dispatch.calls.lifecycle import OPEN_STATES as OPEN_CALL_STATES
 from dispatch.calls.models import Call
+from dispatch.calls.service import visible_calls_filter
 from dispatch.clients.models import Client
 from dispatch.errors import AppError, Forbidden, NotFound
 from dispatch.visits.lifecycle import OPEN_STATES as OPEN_VISIT_STATES
@@ -61,8 +62,8 @@ def visible_client(session: Session, principal: Principal, client_id: int, *,
                                    field="break_glass_reason"))
         return Access(client, break_glass_reason, break_glass=True)
     if call_id is not None:
-        call = session.get(Call, call_id)
-        ok = call is not None and call.state in OPEN_CALL_STATES and call.client_id == client.id
+        call = open_call_of(session, principal, call_id)
+        ok = call is not None and call.client_id == client.id
         if ok and principal.role == Role.nurse:
             ok = nurse_has_job(session, principal, client.id, call_id=call_id)
         if not ok:
@@ -75,6 +76,15 @@ def visible_client(session: Session, principal: Principal, client_id: int, *,
     raise refuse("no call, job or break-glass reason given",
                  Forbidden("night staff read a client for a call (call_id) or a job, or give a break_glass_reason",
                            field="call_id"))
+
+
+def open_call_of(session: Session, principal: Principal, call_id: int) -> Call | None:
+    """An open call in this person's scope (the backup triage team: the calls handed to it), or None."""
+    stmt = select(Call).where(Call.id == call_id, col(Call.state).in_(OPEN_CALL_STATES))
+    scope = visible_calls_filter(principal)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    return session.exec(stmt).first()
 
 
 def break_glass_ok(reason: str | None) -> bool:

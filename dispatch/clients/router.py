@@ -8,10 +8,8 @@ from fastapi import APIRouter, Path, Query, Request
 from dispatch.audit import service as audit
 from dispatch.auth.deps import CurrentPrincipal, require
 from dispatch.auth.models import Role
-from dispatch.calls.lifecycle import OPEN_STATES
-from dispatch.calls.models import Call
 from dispatch.clients import service
-from dispatch.clients.access import break_glass_ok, visible_client
+from dispatch.clients.access import break_glass_ok, open_call_of, visible_client
 from dispatch.clients.schemas import ClientIn, ClientListItem, ClientOut, ClientPatch
 from dispatch.db import SessionDep
 from dispatch.errors import Forbidden
@@ -54,8 +52,8 @@ def search_clients(
     reason, break_glass = "client search", False
     if principal.role == Role.operator:
         limit = min(limit, OPERATOR_SEARCH_LIMIT)
-        call = session.get(Call, call_id) if call_id else None
-        if call is not None and call.state in OPEN_STATES:
+        call = open_call_of(session, principal, call_id) if call_id else None
+        if call is not None:
             reason = f"identify client of call {call_id}"
         elif break_glass_ok(break_glass_reason):
             reason, break_glass = break_glass_reason, True

@@ -13,7 +13,8 @@ from dispatch.db import SessionDep
 from dispatch.errors import Conflict, Forbidden, NotFound
 from dispatch.nightbag.models import BagCheck, BagItem
 from dispatch.nightbag.service import check_flags, restock
-from dispatch.nurses.models import Shift
+from dispatch.alerts.service import raise_alert
+from dispatch.nurses.models import Nurse, Shift
 from dispatch.timeutil import utcnow
 from dispatch.validation import Moment, Name
 
@@ -105,6 +106,11 @@ def start_shift(shift_id: Id, body: CheckIn, session: SessionDep, principal: Nig
     session.add(check)
     session.add(shift)
     session.flush()
+    if flags:
+        nurse = session.get(Nurse, shift.nurse_id)
+        raise_alert(session, kind="bag_problem", nurse_id=shift.nurse_id,
+                    message=f"{nurse.name if nurse else 'nurse ' + str(shift.nurse_id)}'s night bag: "
+                            + "; ".join(f"{f['name']} {f['problem']}" for f in flags))
     return CheckOut(id=check.id, shift_id=shift.id, nurse_id=shift.nurse_id, at=check.at, flags=flags,
                     complete=not flags)
 

@@ -139,7 +139,7 @@ def report_position(nurse_id: NurseId, body: PositionIn, session: SessionDep, pr
     nurse = _nurse(session, nurse_id)
     nurse.lat, nurse.lon, nurse.position_at = body.lat, body.lon, utcnow()
     session.add(nurse)
-    publish(session, NightChanged(f"position nurse {nurse_id}"))
+    publish(session, NightChanged(f"position nurse {nurse_id}", nurse_id=nurse_id))
     return nurse
 
 
@@ -151,7 +151,7 @@ def set_availability(nurse_id: NurseId, body: AvailabilityIn, session: SessionDe
     nurse.available = body.available
     session.add(nurse)
     publish(session, NightChanged(f"nurse {nurse_id} {'available' if body.available else 'unavailable'}"
-                                  + (f": {body.reason}" if body.reason else "")))
+                                  + (f": {body.reason}" if body.reason else ""), nurse_id=nurse_id))
     return nurse
 
 
@@ -197,7 +197,7 @@ def create_shift(body: ShiftIn, session: SessionDep, principal: Coordinators) ->
     shift = Shift(nurse_id=body.nurse_id, starts_at=body.starts_at, ends_at=body.ends_at)
     session.add(shift)
     session.flush()
-    publish(session, NightChanged(f"shift {shift.id} of nurse {shift.nurse_id} planned"))
+    publish(session, NightChanged(f"shift {shift.id} of nurse {shift.nurse_id} planned", nurse_id=shift.nurse_id))
     return shift
 
 
@@ -220,5 +220,5 @@ def change_shift(shift_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: Shift
     shift.starts_at, shift.ends_at = starts_at, ends_at
     session.add(shift)
     session.flush()
-    publish(session, NightChanged(f"shift {shift.id} of nurse {shift.nurse_id} changed"))
+    publish(session, NightChanged(f"shift {shift.id} of nurse {shift.nurse_id} changed", nurse_id=shift.nurse_id))
     return shift

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from dispatch.alerts.models import Alert
 from dispatch.alerts.service import raise_alert
 from dispatch.auth.models import Role
 from dispatch.auth.service import Principal
@@ -119,6 +120,28 @@ def _sms_tried(session: Session, visit_id: int, now: datetime) -> None:
         session.add(visit)
 
 
+def past_target(engine: Engine, *, now: datetime | None = None) -> list[int]:
+    """Alert the operators, once per call, when a call's nurse has not arrived by its target."""
+    now = now or utcnow()
+    raised = []
+    with Session(engine) as session:
+        late = session.exec(select(Visit).where(Visit.kind == "acute", col(Visit.call_id).is_not(None),
+                                                col(Visit.state).in_(("open", "assigned", "accepted", "en_route")),
+                                                Visit.window_end < now)).all()
+        known = set(session.exec(select(Alert.call_id).where(Alert.kind == "call_past_target")).all()) if late else set()
+        for visit in late:
+            if visit.call_id in known:
+                continue
+            minutes = round((now - visit.window_end).total_seconds() / 60)
+            who = f"nurse {visit.nurse_id} {visit.state.replace('_', ' ')}" if visit.nurse_id else "no nurse yet"
+            raise_alert(session, kind="call_past_target", call_id=visit.call_id, visit_id=visit.id,
+                        nurse_id=visit.nurse_id,
+                        message=f"call {visit.call_id} ({visit.urgency}): past its target by {minutes} min; {who}")
+            raised.append(visit.call_id)
+        session.commit()
+    return raised
+
+
 def prune_outbox(engine: Engine, settings: Settings, *, now: datetime | None = None) -> int:
     """Forget the nurses' messages of nights gone by (`outbox_keep_hours`)."""
     with Session(engine) as session:
@@ -154,6 +177,7 @@ class Escalator:
                 except Exception:  # noqa: BLE001 - pruning is housekeeping; the next round tries again
                     log.exception("pruning the outbox failed")
             try:
+                await asyncio.to_thread(past_target, self.engine)
                 result = await asyncio.to_thread(tick, self.engine, self.settings, self.sms)
             except Exception:  # noqa: BLE001 - the next tick tries again; never end escalation
                 log.exception("escalation pass failed")

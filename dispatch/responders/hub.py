@@ -28,10 +28,12 @@ CHANNEL = "nightcare_live"
 
 
 class Connection:
-    """One socket: its nurse (None for an operator's board) and the event that wakes its sender."""
+    """One socket: its nurse (None for an operator's board) and the event that wakes its sender. An operator of
+    the backup triage team (`team="backup"`) hears only of the calls handed to it."""
 
-    def __init__(self, nurse_id: int | None) -> None:
+    def __init__(self, nurse_id: int | None, *, team: str = "regional") -> None:
         self.nurse_id = nurse_id
+        self.team = team
         self.wake = asyncio.Event()
         self.board: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
 
@@ -67,7 +69,10 @@ class Hub:
             for conn in self.nurses.get(nurse_id, ()):
                 conn.wake.set()
         if "board" in note:
+            regional_only = note["board"].get("audience", "regional") == "regional"
             for conn in self.operators:
+                if regional_only and conn.team != "regional":
+                    continue
                 if conn.board.full():  # a console that stopped reading reloads the board when it comes back
                     conn.board.get_nowait()
                 conn.board.put_nowait(note["board"])
@@ -99,9 +104,16 @@ def wake_after_commit(session: Session, nurse_id: int) -> None:
     _note_after_commit(session, {"nurses": [nurse_id]})
 
 
+# PostgreSQL's NOTIFY carries at most 8000 bytes: a larger board event goes as a note to reload the board.
+MAX_NOTE_BYTES = 7000
+
+
 def board_after_commit(session: Session, kind: str, **data: Any) -> None:
     """An event for the operators' live board (call or visit changed, alert), sent once committed."""
-    _note_after_commit(session, {"board": {"kind": kind, **data}})
+    note = {"board": {"kind": kind, **data}}
+    if len(json.dumps(note, default=str)) > MAX_NOTE_BYTES:
+        note = {"board": {"kind": "board.reload", "audience": data.get("audience", "regional"), "cause": kind}}
+    _note_after_commit(session, note)
 
 
 class PostgresListener:

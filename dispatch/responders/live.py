@@ -188,7 +188,7 @@ async def operator_socket(ws: WebSocket) -> None:
         return
     hub: Hub = ws.app.state.hub
     token = hello[2]
-    conn = Connection(None)
+    conn = Connection(None, team=hello[0].team.value)
     hub.add(conn)
     async def send() -> None:
         while True:

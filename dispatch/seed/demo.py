@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 import dispatch.models  # noqa: F401 - every table known to the ORM (foreign keys across domains)
-from dispatch.auth.models import Role, User
+from dispatch.auth.models import Role, Team, User
 from dispatch.auth.service import create_user
 from dispatch.clients.models import Client, ClientExternalId, ClientPhone
 from dispatch.keysafes.crypto import KeysafeCipher
@@ -184,6 +184,8 @@ def _seed_users(session: Session, settings: Settings, orgs: list[Organisation],
                 nurses: list[Nurse]) -> list[tuple[str, str, str]]:
     wanted: list[tuple[str, Role, str | None, int | None, str]] = [
         ("operator", Role.operator, None, None, "triage call centre"),
+        ("operator2", Role.operator, None, None, "triage call centre"),
+        ("backup-operator", Role.operator, None, None, "backup triage team (Zorggroep Drentsche Aa)"),
         ("coordinator", Role.coordinator, None, None, "regional coordinator"),
     ]
     for i, nurse in enumerate(nurses, start=1):
@@ -194,7 +196,8 @@ def _seed_users(session: Session, settings: Settings, orgs: list[Organisation],
     for username, role, org_code, nurse_id, scope in wanted:
         if session.exec(select(User).where(User.username == username)).first() is None:
             create_user(session, settings=settings, username=username, password=DEMO_PASSWORD, role=role,
-                        organisation_code=org_code, nurse_id=nurse_id)
+                        organisation_code=org_code, nurse_id=nurse_id,
+                        team=Team.backup if username.startswith("backup-") else Team.regional)
         users.append((username, role.value, scope))
     return users
 
