@@ -14,7 +14,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The pages' browser assets (Leaflet; axe-core for the tests) from the npm registry, as the lock file says.
+WEB_STAMP := web/node_modules/.installed
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_STAMP)
+
+install: $(STAMP) $(WEB_STAMP)
 
 ## Run the service on its embedded default (SQLite, demo region) at http://127.0.0.1:8000
 run: install

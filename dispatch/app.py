@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             await asyncio.to_thread(listener.start)
         escalator = Escalator(app.state.engine, settings, app.state.sms)
         await app.state.replanner.start()
+        app.state.replanner.request("service started")  # the night as it stands gets a plan at once
         await escalator.start()
         if settings.environment != "test":
             freeze_startup_objects()

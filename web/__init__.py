@@ -1,4 +1,10 @@
-"""Pages served by the service. They talk to it only through its public HTTP and websocket API."""
+"""Pages served by the service. They talk to it only through its public HTTP and websocket API.
+
+    /            the home page: what is where
+    /nurse/      the night nurse's phone app (installable, works offline)
+    /console/    the operators' console: the live board, taking and triaging calls, following the night
+    /vendor/     browser libraries installed from the npm registry by `make` (web/package.json): never a CDN
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +14,9 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 STATIC = Path(__file__).parent / "static"
+NODE_MODULES = Path(__file__).parent / "node_modules"
+# What the pages load from npm packages: URL path → folder in node_modules.
+VENDOR = {"leaflet": "leaflet/dist"}
 
 
 def mount_web(app: FastAPI) -> None:
@@ -24,5 +33,15 @@ def mount_web(app: FastAPI) -> None:
     def nurse_app() -> FileResponse:
         return FileResponse(STATIC / "nurse" / "index.html")
 
+    @app.get("/console", include_in_schema=False)
+    @app.get("/console/", include_in_schema=False)
+    def console() -> FileResponse:
+        return FileResponse(STATIC / "console" / "index.html")
+
     # The nurse app's files; the service worker is served from /nurse/ so that its scope covers the app.
     app.mount("/nurse", StaticFiles(directory=STATIC / "nurse"), name="nurse")
+    app.mount("/console", StaticFiles(directory=STATIC / "console"), name="console")
+    for name, folder in VENDOR.items():
+        # Absent until `make` has run npm: the console then works without its map (and says so).
+        app.mount(f"/vendor/{name}", StaticFiles(directory=NODE_MODULES / folder, check_dir=False),
+                  name=f"vendor-{name}")

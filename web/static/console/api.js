@@ -1,0 +1,27 @@
+// The service's public HTTP API, with the operator's token. A refusal carries the service's {error, detail,
+// field}; no connection is its own error, so that what the operator typed is kept and can be sent again.
+const TOKEN = "nc.console.token";
+export class Offline extends Error {}
+export class Refused extends Error {
+  constructor(status, body) { super(body?.detail || `HTTP ${status}`); this.status = status; this.body = body || {}; }
+}
+export const token = { get: () => localStorage.getItem(TOKEN), set: (t) => localStorage.setItem(TOKEN, t), del: () => localStorage.removeItem(TOKEN) };
+let onUnauthorized = () => {};
+export function whenUnauthorized(fn) { onUnauthorized = fn; }
+
+export async function api(method, path, body, { form = false } = {}) {
+  const headers = {};
+  const t = token.get();
+  if (t) headers.Authorization = "Bearer " + t;
+  let payload;
+  if (form) payload = new URLSearchParams(body);
+  else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
+  let r;
+  try { r = await fetch(path, { method, headers, body: payload, cache: "no-store" }); }
+  catch { throw new Offline("no connection to the service"); }
+  const data = r.status === 204 ? null : await r.json().catch(() => ({}));
+  if (r.status === 401 && t && !path.startsWith("/api/auth/token")) { onUnauthorized(); }
+  if (!r.ok) throw new Refused(r.status, data);
+  return data;
+}
+export const message = (e) => e?.body?.detail || e?.message || String(e);

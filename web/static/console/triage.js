@@ -1,0 +1,197 @@
+// Triage, keyboard first: the entry complaint (type to narrow, a number or Enter to choose), then the protocol
+// question by question in the same place (number keys answer, Backspace goes back), then the outcome with the
+// advice to read to the caller written out in full; D accepts it, O overrides it with a reason.
+import { api, message } from "./api.js";
+import { $, esc, hhmm, label } from "./util.js";
+import { ask } from "./dialog.js";
+
+const SIGNALS = {
+  second_call_24h: "second call within 24 h", severe_pain_or_anxiety: "severe pain or anxiety",
+  rapid_deterioration: "rapid deterioration", operator_concern: "something is wrong (operator's concern)",
+};
+const URGENCIES = ["U0", "U1", "U2", "U3", "U4", "U5"];
+const DISPOSITIONS = { U0: ["call_112"], U1: ["call_112"], U2: ["nurse_visit", "gp_post"], U3: ["nurse_visit", "gp_post"],
+  U4: ["defer_to_day", "gp_post"], U5: ["advice"] };
+const DISPOSITION_LABEL = { call_112: "call 112", gp_post: "GP out-of-hours post", nurse_visit: "nurse visit",
+  defer_to_day: "the client's day team", advice: "advice by phone" };
+
+let protocol = null;
+export async function complaints() {
+  protocol = protocol || await api("GET", "/api/protocols/current");
+  return protocol;
+}
+
+// The triage panel of one call. `box` is its section; `refresh` is called after every change it makes.
+export class Triage {
+  constructor(box, call, refresh) {
+    this.box = box; this.call = call; this.refresh = refresh;
+    this.run = null; this.picking = false; this.filter = ""; this.highlight = 0; this.busy = false;
+  }
+
+  async load() {
+    try { this.run = await api("GET", `/api/calls/${this.call.id}/triage`); }
+    catch (e) { if (e.status !== 404) throw e; this.run = null; }
+    this.render();
+  }
+
+  get question() { return this.run && this.run.state === "in_progress" && this.run.step.type === "question" ? this.run.step : null; }
+  get outcome() { return this.run && this.run.state === "in_progress" && this.run.step.type === "outcome" ? this.run.step : null; }
+  get active() { return this.picking || Boolean(this.question || this.outcome); }
+
+  async start() {  // T
+    if (this.run?.state === "in_progress") return;
+    await complaints();
+    this.picking = true; this.filter = ""; this.highlight = 0;
+    this.render();
+    this.box.querySelector(".complaint-filter")?.focus();
+  }
+
+  visibleComplaints() {
+    const f = this.filter.trim().toLowerCase();
+    return (protocol?.complaints || []).filter((c) => !f || c.title.toLowerCase().includes(f) || c.id.includes(f));
+  }
+
+  async pick(complaint) {
+    await this.act(() => api("POST", `/api/calls/${this.call.id}/triage`, { complaint: complaint.id }));
+    this.picking = false;
+    this.render();
+    this.box.closest("#call")?.focus();
+  }
+
+  async answer(n) {  // number keys
+    if (this.picking) { const c = this.visibleComplaints()[n - 1]; if (c) await this.pick(c); return true; }
+    const q = this.question;
+    if (!q || !q.answers[n - 1]) return false;
+    await this.act(() => api("POST", `/api/calls/${this.call.id}/triage/answers`, { node: q.node, answer: q.answers[n - 1].id }));
+    return true;
+  }
+
+  async back() {  // Backspace
+    if (!this.run || this.run.state !== "in_progress" || !this.run.answers.length) return false;
+    await this.act(() => api("POST", `/api/calls/${this.call.id}/triage/back`));
+    return true;
+  }
+
+  async toggleSignal(signal) {
+    const now = new Set(this.run.signals);
+    if (now.has(signal)) now.delete(signal); else now.add(signal);
+    await this.act(() => api("PUT", `/api/calls/${this.call.id}/triage/signals`, { signals: [...now] }));
+  }
+
+  async decide(override = null) {  // D, or O with an override
+    if (!this.outcome) return false;
+    await this.act(() => api("POST", `/api/calls/${this.call.id}/triage/decision`, override || {}));
+    return true;
+  }
+
+  async override() {  // O
+    const o = this.outcome;
+    if (!o) return false;
+    const values = await ask("Override the outcome", `
+      <p>The protocol says <strong>${esc(o.urgency)}</strong>, ${esc(DISPOSITION_LABEL[o.disposition] || o.disposition)}.</p>
+      <label>Urgency <select name="urgency">${URGENCIES.map((u) => `<option ${u === o.urgency ? "selected" : ""}>${u}</option>`).join("")}</select></label>
+      <label>Disposition <select name="disposition"></select></label>
+      <label>Reason (needed when lowering the urgency) <textarea name="reason" rows="2"></textarea></label>`, {
+      draftKey: `override.${this.call.id}`,
+      setup(form) {
+        const urgency = form.querySelector("[name=urgency]"), disposition = form.querySelector("[name=disposition]");
+        const fillDispositions = () => {
+          disposition.innerHTML = DISPOSITIONS[urgency.value].map((d) => `<option value="${d}">${esc(DISPOSITION_LABEL[d])}</option>`).join("");
+        };
+        urgency.addEventListener("change", fillDispositions); fillDispositions();
+      },
+      async submit(v) {
+        await api("POST", `/api/calls/${this.call.id}/triage/decision`, { urgency: v.urgency, disposition: v.disposition, reason: v.reason });
+      },
+    });
+    if (values) await this.load().then(() => this.refresh());
+    return true;
+  }
+
+  async act(request) {
+    if (this.busy) return;
+    this.busy = true;
+    const err = this.box.querySelector(".triage-error");
+    try { this.run = await request(); if (err) err.textContent = ""; }
+    catch (e) { if (err) err.textContent = message(e); else throw e; }
+    finally { this.busy = false; }
+    this.render();
+    this.refresh();
+  }
+
+  render() {
+    const r = this.run, box = this.box;
+    if (this.picking) {
+      const list = this.visibleComplaints();
+      this.highlight = Math.min(this.highlight, Math.max(0, list.length - 1));
+      if (!box.querySelector(".complaint-filter")) {
+        box.innerHTML = `<h2>Triage: what is the call about?</h2>
+          <label>Entry complaint <input class="complaint-filter" placeholder="type to narrow, Enter or a number to choose" autocomplete="off"></label>
+          <ol class="results complaints" aria-label="Entry complaints"></ol><p class="error triage-error" role="alert"></p>`;
+        const input = box.querySelector(".complaint-filter");
+        input.addEventListener("input", () => { this.filter = input.value; this.highlight = 0; this.render(); });
+        input.addEventListener("keydown", (ev) => {
+          const shown = this.visibleComplaints();
+          if (ev.key === "ArrowDown") { this.highlight = Math.min(shown.length - 1, this.highlight + 1); this.render(); ev.preventDefault(); }
+          else if (ev.key === "ArrowUp") { this.highlight = Math.max(0, this.highlight - 1); this.render(); ev.preventDefault(); }
+          else if (ev.key === "Enter") { ev.preventDefault(); if (shown[this.highlight]) this.pick(shown[this.highlight]); }
+          else if (/^[1-9]$/.test(ev.key) && !input.value) { ev.preventDefault(); const c = shown[Number(ev.key) - 1]; if (c) this.pick(c); }
+          else if (ev.key === "Escape") { this.picking = false; this.render(); }
+        });
+      }
+      box.querySelector(".complaints").innerHTML = list.map((c, i) =>
+        `<li class="${i === this.highlight ? "active" : ""}" data-i="${i}">${i < 9 ? `<kbd>${i + 1}</kbd> ` : ""}${esc(c.title)}</li>`).join("");
+      for (const li of box.querySelectorAll(".complaints li")) li.onclick = () => this.pick(list[Number(li.dataset.i)]);
+      return;
+    }
+    if (!r) {
+      box.innerHTML = `<h2>Triage</h2><p class="muted">Not triaged yet.</p>
+        <button type="button" class="start-triage">Start triage <kbd>T</kbd></button><p class="error triage-error" role="alert"></p>`;
+      box.querySelector(".start-triage").onclick = () => this.start();
+      return;
+    }
+    const trail = r.answers.length
+      ? `<ol class="trail">${r.answers.map((a) => `<li>${esc(a.question)} — <strong>${esc(a.label)}</strong></li>`).join("")}</ol>` : "";
+    const head = `<h2>Triage: ${esc(r.complaint.title)} <span class="muted small">(${esc(r.protocol.id)} v${r.protocol.version}${r.state !== "in_progress" ? ", " + esc(r.state) : ""})</span></h2>`;
+    if (this.question) {
+      const q = this.question;
+      box.innerHTML = `${head}<div class="step" aria-live="polite">
+        ${q.abcd ? '<p class="muted small">Safety first (ABCD)</p>' : ""}
+        <p class="question">${esc(q.question)}</p>
+        <ol class="answers">${q.answers.map((a, i) => `<li><button type="button" data-n="${i + 1}"><kbd>${i + 1}</kbd>${esc(a.label)}</button></li>`).join("")}</ol>
+        </div>${r.answers.length ? '<p class="muted small"><kbd>Backspace</kbd> takes the last answer back</p>' : ""}
+        <p class="error triage-error" role="alert"></p>${trail}`;
+      for (const b of box.querySelectorAll(".answers button")) b.onclick = () => this.answer(Number(b.dataset.n));
+      return;
+    }
+    if (this.outcome) {
+      const o = this.outcome;
+      box.innerHTML = `${head}<div class="outcome" aria-live="polite">
+        <p class="big"><span class="urgency ${esc(o.urgency)}">${esc(o.urgency)}</span> ${esc(DISPOSITION_LABEL[o.disposition] || o.disposition)}
+          ${o.also_send_nurse ? " and a nurse" : ""}</p>
+        <p class="muted">${o.skills?.length ? "Skills: " + esc(o.skills.join(", ")) + " · " : ""}${o.service_minutes} min at the client</p>
+        <h3>Read to the caller</h3><p class="advice">${esc(o.advice)}</p>
+        <div class="signals" role="group" aria-label="Alarm signals">${Object.entries(SIGNALS).map(([s, text]) =>
+          `<label><input type="checkbox" data-signal="${s}" ${r.signals.includes(s) ? "checked" : ""}> ${esc(text)}</label>`).join("")}</div>
+        <div class="actions"><button type="button" class="decide">Accept outcome <kbd>D</kbd></button>
+          <button type="button" class="override ghost">Override… <kbd>O</kbd></button></div>
+        </div><p class="error triage-error" role="alert"></p>${trail}`;
+      box.querySelector(".decide").onclick = () => this.decide();
+      box.querySelector(".override").onclick = () => this.override();
+      for (const cb of box.querySelectorAll("[data-signal]")) cb.onchange = () => this.toggleSignal(cb.dataset.signal);
+      return;
+    }
+    const d = r.decision;
+    box.innerHTML = `${head}${d ? `<div class="outcome">
+        <p class="big"><span class="urgency ${esc(d.urgency)}">${esc(d.urgency)}</span> ${esc(DISPOSITION_LABEL[d.disposition] || d.disposition)}
+          <span class="muted small">decided ${hhmm(d.decided_at)} by ${esc(d.decided_by)}</span></p>
+        ${d.override_reason ? `<p>Override: ${esc(d.override_reason)}</p>` : ""}
+        <h3>Told to the caller</h3><p class="advice">${esc(d.advice_given)}</p>
+        ${d.visit ? `<p>Visit ${d.visit.id}: ${esc(label(d.visit.state))}, target ${hhmm(d.visit.deadline)}</p>` : ""}
+      </div>` : '<p class="muted">Superseded by a later run.</p>'}
+      ${["triaged", "queued"].includes(this.call.state) ? '<button type="button" class="start-triage ghost">Triage again <kbd>T</kbd></button>' : ""}
+      <p class="error triage-error" role="alert"></p>${trail}`;
+    const again = box.querySelector(".start-triage");
+    if (again) again.onclick = () => { this.run = null; this.start(); };
+  }
+}
