@@ -40,6 +40,7 @@ class CallChanged:
     to_state: str
     reason: str = ""
     by: Principal | None = None
+    team_changed: bool = False  # handed to the backup team or back: both teams' boards hear of it
 
 
 @dataclass(frozen=True)

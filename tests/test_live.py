@@ -39,9 +39,10 @@ AFTERNOON = "2026-01-14T13:00:00+01:00"
 class Region:
     """The demo region served by a real `nightcare serve`, on a clock started at `clock_start`."""
 
-    def __init__(self, database_url: str, tmp_path: Path, *, workers: int = 1, clock_start: str = AFTERNOON) -> None:
+    def __init__(self, database_url: str, tmp_path: Path, *, workers: int = 1, clock_start: str = AFTERNOON,
+                 **env: str) -> None:
         self.env = service_env(database_url, NIGHTCARE_LIVE_HEARTBEAT_S="2", NIGHTCARE_LIVE_TOKEN_CHECK_S="0.5",
-                               NIGHTCARE_CLOCK_START=clock_start)
+                               NIGHTCARE_CLOCK_START=clock_start, **env)
         self.log = tmp_path / "server.log"
         nightcare("db", "upgrade", env=self.env)
         nightcare("seed", env=self.env)

@@ -140,7 +140,7 @@ def _match_client(session: Session, principal: Principal, body: CallIn, caller: 
 
 
 def _append_event(session: Session, principal: Principal, call: Call, from_state: CallState | None,
-                  to_state: CallState, *, reason: str) -> CallEvent:
+                  to_state: CallState, *, reason: str, team_changed: bool = False) -> CallEvent:
     last = session.exec(select(func.max(CallEvent.seq)).where(CallEvent.call_id == call.id)).one()
     event = CallEvent(call_id=call.id, seq=(last or 0) + 1, actor_user_id=principal.user_id,
                       actor=principal.username, actor_role=principal.role.value,
@@ -151,7 +151,7 @@ def _append_event(session: Session, principal: Principal, call: Call, from_state
     session.flush()
     assert call.id is not None
     publish(session, CallChanged(call_id=call.id, from_state=event.from_state, to_state=event.to_state,
-                                 reason=reason, by=principal))
+                                 reason=reason, by=principal, team_changed=team_changed))
     return event
 
 
@@ -198,12 +198,12 @@ def follow(session: Session, principal: Principal, call: Call, goal: CallState, 
             for step in path(CallState(call.state), goal)]
 
 
-def note(session: Session, principal: Principal, call: Call, reason: str) -> CallEvent:
-    """Something happened to the call that is not a move (a manual reassignment): an event in its history with
-    the state unchanged."""
+def note(session: Session, principal: Principal, call: Call, reason: str, *, team_changed: bool = False) -> CallEvent:
+    """Something happened to the call that is not a move (a manual reassignment, a hand-over): an event in its
+    history with the state unchanged."""
     _lock(session, call)
     state = CallState(call.state)
-    return _append_event(session, principal, call, state, state, reason=reason)
+    return _append_event(session, principal, call, state, state, reason=reason, team_changed=team_changed)
 
 
 def hand_over(session: Session, principal: Principal, call: Call, to: Team, *, reason: str = "") -> Call:
@@ -219,7 +219,7 @@ def hand_over(session: Session, principal: Principal, call: Call, to: Team, *, r
     session.add(call)
     session.flush()
     what = "handed to the backup triage team" if to == Team.backup else "handed back to the regional team"
-    note(session, principal, call, what + (f": {reason.strip()}" if reason.strip() else ""))
+    note(session, principal, call, what + (f": {reason.strip()}" if reason.strip() else ""), team_changed=True)
     return call
 
 

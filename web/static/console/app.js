@@ -42,6 +42,7 @@ $("#login-form").addEventListener("submit", async (ev) => {
 async function start() {
   show(true);  // on screen before the board is drawn: the map measures its box
   await loadBoard();
+  tickClock();
   night.shown();
   const me = state.me;
   $("#who").textContent = `${me.username}${me.team === "backup" ? " · backup team" : ""}`;
@@ -67,6 +68,7 @@ function connect() {
       }
       return;
     }
+    if (f.type === "heartbeat") socket.send(JSON.stringify({ type: "ping" }));  // still here (a silent console is dropped)
     if (f.type === "event") applyEvent(f);
   };
   socket.onclose = (ev) => {
@@ -162,7 +164,8 @@ document.addEventListener("keydown", (ev) => {
 });
 
 // -- the clock and the ticking board -------------------------------------------------------------------------
-setInterval(() => { $("#clock").textContent = hhmmss(now()); board.tick(); }, 1000);
+const tickClock = () => { $("#clock").textContent = hhmmss(now()); };
+setInterval(() => { tickClock(); board.tick(); }, 1000);
 
 board.init((id) => openCall(id));
 calls.init();

@@ -30,6 +30,7 @@ function drawMap() {
   setUpMap();
   if (!map) return;
   const L = window.L;
+  map.invalidateSize({ pan: false });  // its box may have changed since (a banner, a wider screen)
   for (const layer of Object.values(layers)) layer.clearLayers();
   const where = new Map();
   for (const v of state.visits.values()) {

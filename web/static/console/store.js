@@ -30,8 +30,11 @@ export async function loadBoard() {
 function putCall(row) {
   if (!row) return;
   if (row.organisation) state.organisations.set(row.organisation.id, row.organisation);
-  const isNew = !state.calls.has(row.id) && row.state === "received";
-  if (CLOSED.has(row.state)) state.calls.delete(row.id); else state.calls.set(row.id, row);
+  // Closed calls leave the board; so do calls handed back to the region, on the backup team's board.
+  const gone = CLOSED.has(row.state) || (state.me?.team === "backup" && row.team !== "backup");
+  // New to this board: a call just in, or (for the backup team) one just handed to it.
+  const isNew = !gone && !state.calls.has(row.id) && (row.state === "received" || state.me?.team === "backup");
+  if (gone) state.calls.delete(row.id); else state.calls.set(row.id, row);
   return isNew;
 }
 

@@ -127,7 +127,7 @@ export class Triage {
       if (!box.querySelector(".complaint-filter")) {
         box.innerHTML = `<h2>Triage: what is the call about?</h2>
           <label>Entry complaint <input class="complaint-filter" placeholder="type to narrow, Enter or a number to choose" autocomplete="off"></label>
-          <ol class="results complaints" aria-label="Entry complaints"></ol><p class="error triage-error" role="alert"></p>`;
+          <ol class="results complaints" aria-label="Entry complaints" tabindex="0"></ol><p class="error triage-error" role="alert"></p>`;
         const input = box.querySelector(".complaint-filter");
         input.addEventListener("input", () => { this.filter = input.value; this.highlight = 0; this.render(); });
         input.addEventListener("keydown", (ev) => {

@@ -182,6 +182,7 @@ function connect() {
   socket.onmessage = async (ev) => {
     const f = JSON.parse(ev.data);
     if (f.type === "welcome") { line(true); retry = 1; replay(); return; }
+    if (f.type === "heartbeat") { socket.send(JSON.stringify({ type: "ping" })); return; }  // a silent phone is dropped
     if (f.type === "caught_up") {  // what she no longer needs was passed over: she is up to date to here
       store.set("lastSeq", f.last_seq); socket.send(JSON.stringify({ type: "ack", seq: f.last_seq })); return;
     }
