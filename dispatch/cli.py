@@ -170,9 +170,11 @@ def _cmd_run(args: argparse.Namespace) -> None:
     report = _cmd_seed(args)
     base = f"http://{args.host}:{args.port}"
     print(f"\nnightcare is starting on {base}  (database: {settings.database_url})")
-    print(f"  service home   {base}/")
-    print(f"  API reference  {base}/docs   (Authorize with a login below)")
-    print(f"  health         {base}/healthz")
+    print(f"  service home      {base}/")
+    print(f"  operator console  {base}/console/   (operator, operator2, backup-operator, coordinator)")
+    print(f"  nurse app         {base}/nurse/     (nurse1, nurse2, nurse3; the demo's shifts are tonight's, 23:00-07:15)")
+    print(f"  API reference     {base}/docs       (Authorize with a login below)")
+    print(f"  health            {base}/healthz")
     print(f"\ndemo logins (password for all: {DEMO_PASSWORD}):")
     for username, role, scope in report.users:
         print(f"  {username:<24} {role:<12} {scope}")
