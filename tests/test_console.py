@@ -13,6 +13,7 @@ Screenshots are kept in test-artifacts/ (CI keeps them)."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -337,3 +338,50 @@ def test_after_a_lost_connection_the_board_says_so_reloads_and_nothing_typed_is_
     page.wait_for_selector("dialog[open]", state="detached")
     page.locator("#call-body .call-head:has-text('lights on all night')").wait_for(timeout=5000)
     page.context.close()
+
+
+def test_a_call_to_112_is_recorded_and_the_coordinator_sends_new_calls_to_backup(region: Region, chromium) -> None:  # noqa: ANN001
+    page = _console(chromium, region)
+    client = _client_named(region)
+    call = httpx.post(f"{region.url}/api/calls", json={"source": "alarm", "source_ref": "console-112",
+                                                       "client_id": client["id"]}, headers=region.op, timeout=30).json()
+    _row(page, call["id"]).click()
+    page.locator("#call-body .start-triage").wait_for()
+    page.locator("#call").focus()
+    page.keyboard.press("t")
+    page.locator(".complaint-filter").wait_for()
+    page.keyboard.press("1")  # Fall
+    page.locator(".question").wait_for()
+    _keys(page, ["1", "1", "1", "1"])  # ABCD as usual; a serious injury
+    assert "call 112" in page.inner_text(".outcome .big")
+    page.keyboard.press("d")
+    page.locator("#call-body .escalate").wait_for()
+    page.click("#call-body .escalate")
+    page.wait_for_selector("dialog[open]")
+    assert re.fullmatch(r"0[23]:\d\d", page.input_value("dialog [name=called_at]"))  # now, 24-hour, region time
+    page.fill("dialog [name=contact]", "112 dispatcher Anna, ref 4711")
+    page.fill("dialog [name=note]", "ambulance on its way, ETA 12 min")
+    page.click("#dialog-ok")
+    page.locator("#call-body .escalations:has-text('112 dispatcher Anna, ref 4711')").wait_for(timeout=5000)
+    listed = httpx.get(f"{region.url}/api/calls/{call['id']}/escalations", headers=region.op, timeout=30).json()
+    assert listed[0]["to"] == "call_112" and listed[0]["contact"] == "112 dispatcher Anna, ref 4711"
+    _shot(page, "10-112-recorded")
+    page.context.close()
+
+    # A calamity: the coordinator sends every new call to the backup team for a while.
+    coordinator = _console(chromium, region, "coordinator")
+    coordinator.click("#overflow-state")
+    coordinator.wait_for_selector("dialog[open]")
+    coordinator.fill("dialog [name=until]", "04:00")
+    coordinator.fill("dialog [name=reason]", "fire in the care home: many alarms")
+    coordinator.click("#dialog-ok")
+    coordinator.locator("#overflow-state:has-text('until 04:00')").wait_for(timeout=5000)
+    backup = _console(chromium, region, "backup-operator")
+    made = httpx.post(f"{region.url}/api/calls", json={"source": "alarm", "source_ref": "console-calamity"},
+                      headers=region.op, timeout=30).json()
+    assert made["team"] == "backup"
+    _row(backup, made["id"]).wait_for(timeout=5000)
+    assert httpx.put(f"{region.url}/api/overflow", json={"backup_until": None},
+                     headers={"Authorization": f"Bearer {region.token('coordinator')}"}, timeout=30).status_code == 200
+    backup.context.close()
+    coordinator.context.close()
