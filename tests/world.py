@@ -79,8 +79,10 @@ def build_world(engine: Engine, settings: Settings, http: TestClient) -> World:
         session.add_all([n1, n2])
         session.flush()
         start = datetime.now(timezone.utc) + timedelta(hours=1)
+        # Given to Anouk by an operator (locked: the re-plan at start-up, with nobody on duty, leaves it with her).
         visit_a1 = Visit(kind="planned", client_id=clients["a1"].id, organisation_id=org_a.id, window_start=start,
-                         window_end=start + timedelta(hours=1), service_minutes=20, nurse_id=n1.id, state="assigned")
+                         window_end=start + timedelta(hours=1), service_minutes=20, nurse_id=n1.id, state="assigned",
+                         locked=True, offered_at=datetime.now(timezone.utc))
         visit_b1 = Visit(kind="planned", client_id=clients["b1"].id, organisation_id=org_b.id, window_start=start,
                          window_end=start + timedelta(hours=1), service_minutes=20)
         session.add_all([visit_a1, visit_b1])
