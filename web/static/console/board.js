@@ -92,7 +92,7 @@ function offerOverflow() {
   const longest = waiting.reduce((m, c) => Math.max(m, seconds(c.received_at)), 0);
   const offer = waiting.length >= o.offer_when_waiting || longest >= o.offer_after_s;
   box.hidden = !offer;
-  if (offer) box.innerHTML = `${waiting.length} call${waiting.length === 1 ? "" : "s"} waiting for triage (longest ${waited(new Date(Date.now() - longest * 1000).toISOString())}):
+  if (offer) box.innerHTML = `${waiting.length} call${waiting.length === 1 ? "" : "s"} waiting for triage (longest ${waited(new Date(now().getTime() - longest * 1000).toISOString())}):
     hand the selected call to the backup team with <kbd>H</kbd>.`;
 }
 
