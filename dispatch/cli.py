@@ -229,6 +229,16 @@ def _cmd_bench_live(args: argparse.Namespace) -> None:
     live.run(phones=args.phones)
 
 
+def _cmd_bench_console(args: argparse.Namespace) -> None:
+    from dispatch.bench import console
+
+    result = console.run(backend=args.backend, calls=args.calls, seconds=args.seconds, consoles=args.consoles,
+                         clients=args.clients, settle=args.settle, profile=Path(args.profile) if args.profile else None)
+    console.print_table(result, seconds=args.seconds, clients=args.clients)
+    if console.failed(result):
+        sys.exit(1)
+
+
 def _cmd_bench_routing(args: argparse.Namespace) -> None:
     from dispatch.bench import routing as bench
 
@@ -395,6 +405,22 @@ def build_parser() -> argparse.ArgumentParser:
     bench_live = bench_sub.add_parser("live", help="websocket fan-out and reconnect storm of N phones")
     bench_live.add_argument("--phones", type=POSITIVE, default=200)
     bench_live.set_defaults(func=_cmd_bench_live)
+    bench_console = bench_sub.add_parser("console", help="intake → row on each open console's board; long tasks")
+    bench_console.add_argument("--calls", type=_at_least(1, maximum=1000), default=300,
+                               help="calls in the burst (default 300; the board loads at most 1000 open calls)")
+    bench_console.add_argument("--seconds", type=_at_least(1, float, "a number of seconds", maximum=600),
+                               default=120.0, help="the calls are spread evenly over this long (default 120)")
+    bench_console.add_argument("--consoles", type=_at_least(1, maximum=8), default=3,
+                               help="operator consoles open in headless Chromium (default 3)")
+    bench_console.add_argument("--clients", type=_at_least(1, maximum=32), default=4,
+                               help="HTTP clients sending the calls (default 4)")
+    bench_console.add_argument("--settle", type=_at_least(0, float, "a number of seconds", maximum=120),
+                               default=10.0, help="after the last call, wait at most this long for the boards")
+    bench_console.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    bench_console.add_argument("--profile", metavar="FILE.cpuprofile",
+                               help="also write a CPU profile of the first console during the burst (DevTools can "
+                                    "open it) and print its heaviest functions")
+    bench_console.set_defaults(func=_cmd_bench_console)
     bench_routing = bench_sub.add_parser("routing", help="Solomon instances: gap to best known, with VROOM")
     bench_routing.add_argument("directory", help="a folder of .vrptw files (e.g. ../shared/benchmarks/solomon/25)")
     bench_routing.add_argument("--time-limit", type=SECONDS, default=1.0, help="seconds per instance")

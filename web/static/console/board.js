@@ -14,27 +14,32 @@ export function isLate(call) {
   return Boolean(v && v.deadline && NOT_THERE_YET.has(v.state) && new Date(v.deadline) < now());
 }
 
-function matches(call) {
-  const state_ = $("#filter-state").value, org = $("#filter-org").value, urg = $("#filter-urgency").value;
-  if (state_ === "waiting" && !call.waiting_for_triage) return false;
-  if (state_ === "past_target" && !isLate(call)) return false;
-  if (state_ && !["waiting", "past_target"].includes(state_) && call.state !== state_) return false;
-  if (org && String(call.organisation?.id ?? "") !== org) return false;
-  if (urg === "none" && call.urgency) return false;
-  if (urg && urg !== "none" && call.urgency !== urg) return false;
+function filters() {  // read once per redraw, not once per call
+  return { state: $("#filter-state").value, org: $("#filter-org").value, urgency: $("#filter-urgency").value };
+}
+
+function matches(call, f) {
+  if (f.state === "waiting" && !call.waiting_for_triage) return false;
+  if (f.state === "past_target" && !isLate(call)) return false;
+  if (f.state && !["waiting", "past_target"].includes(f.state) && call.state !== f.state) return false;
+  if (f.org && String(call.organisation?.id ?? "") !== f.org) return false;
+  if (f.urgency === "none" && call.urgency) return false;
+  if (f.urgency && f.urgency !== "none" && call.urgency !== f.urgency) return false;
   return true;
 }
 
+const receivedMs = (c) => Date.parse(c.received_at);
 function order(a, b) {  // waiting for triage first (longest first), then by urgency, then oldest first
   if (a.waiting_for_triage !== b.waiting_for_triage) return a.waiting_for_triage ? -1 : 1;
   const ua = RANK[a.urgency] ?? 9, ub = RANK[b.urgency] ?? 9;
   if (!a.waiting_for_triage && ua !== ub) return ua - ub;
-  return new Date(a.received_at) - new Date(b.received_at);
+  return receivedMs(a) - receivedMs(b);
 }
 
-export function visibleCalls() { return [...state.calls.values()].filter(matches).sort(order); }
+export function visibleCalls() { const f = filters(); return [...state.calls.values()].filter((c) => matches(c, f)).sort(order); }
 
 function fill(li, c) {
+  li._row = c; li._selected = state.selected === c.id;
   li.className = "row" + (c.waiting_for_triage ? " waiting" : "") + (isLate(c) ? " late" : "")
     + (state.selected === c.id ? " selected" : "") + (c.team === "backup" ? " backup" : "") + (li._new ? " new" : "");
   li.setAttribute("aria-selected", String(state.selected === c.id));
@@ -47,10 +52,15 @@ function fill(li, c) {
     <span class="what">${esc(c.triage?.complaint || c.text || c.source)}${esc(org)}${esc(nurse)}</span>`;
 }
 
+// A redraw touches only the rows that changed: the store replaces a call's row object when an event brings news of
+// it, so a row still holding the same object (and the same selection) is up to date; the waiting times and the
+// past-target colour are tick()'s. (Rewriting every row on every event made each new call cost a long task once
+// the board held a few hundred calls.)
 export function render() {
   const list = $("#calls");
   const shown = visibleCalls();
-  for (const [id, li] of rows) if (!state.calls.has(id) || !shown.some((c) => c.id === id)) { li.remove(); rows.delete(id); }
+  const ids = new Set(shown.map((c) => c.id));
+  for (const [id, li] of rows) if (!ids.has(id)) { li.remove(); rows.delete(id); }
   shown.forEach((c, i) => {
     let li = rows.get(c.id);
     if (!li) {
@@ -58,7 +68,7 @@ export function render() {
       li.addEventListener("click", () => onOpen(c.id));
       rows.set(c.id, li);
     }
-    fill(li, c);
+    if (li._row !== c || li._selected !== (state.selected === c.id)) fill(li, c);
     if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
   });
   $("#no-calls").hidden = shown.length > 0;
@@ -82,7 +92,7 @@ function offerOverflow() {
   const longest = waiting.reduce((m, c) => Math.max(m, seconds(c.received_at)), 0);
   const offer = waiting.length >= o.offer_when_waiting || longest >= o.offer_after_s;
   box.hidden = !offer;
-  if (offer) box.innerHTML = `${waiting.length} call${waiting.length === 1 ? "" : "s"} waiting for triage (longest ${waited(new Date(Date.now() - longest * 1000).toISOString())}):
+  if (offer) box.innerHTML = `${waiting.length} call${waiting.length === 1 ? "" : "s"} waiting for triage (longest ${waited(new Date(now().getTime() - longest * 1000).toISOString())}):
     hand the selected call to the backup team with <kbd>H</kbd>.`;
 }
 
