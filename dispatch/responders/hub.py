@@ -73,8 +73,12 @@ class Hub:
             for conn in self.operators:
                 if regional_only and conn.team != "regional":
                     continue
-                if conn.board.full():  # a console that stopped reading reloads the board when it comes back
-                    conn.board.get_nowait()
+                if conn.board.full():  # a console that stopped reading is told to load the board afresh
+                    while not conn.board.empty():
+                        conn.board.get_nowait()
+                    conn.board.put_nowait({"kind": "board.reload", "cause": "events were dropped for this console"})
+                    conn.wake.set()
+                    continue
                 conn.board.put_nowait(note["board"])
                 conn.wake.set()
 

@@ -8,7 +8,15 @@ import * as night from "./night.js";
 import { $, esc, hhmm, hhmmss, now, waited, drafts } from "./util.js";
 import { ask } from "./dialog.js";
 
-let socket = null, retry = 1, offlineSince = null;
+let socket = null, retry = 1, offlineSince = null, pinged = 0;
+
+// The service drops a socket that says nothing for three heartbeats; while events pour in it sends no heartbeat,
+// so the console answers whatever arrives with a ping — at most one every few seconds.
+function keepAlive() {
+  if (Date.now() - pinged < 5000 || socket?.readyState !== 1) return;
+  pinged = Date.now();
+  socket.send(JSON.stringify({ type: "ping" }));
+}
 
 function show(logged) { $("#login").hidden = logged; $("#console").hidden = !logged; }
 function line(up, text) { const el = $("#line"); el.textContent = text || (up ? "live" : "offline"); el.classList.toggle("off", !up); }
@@ -61,21 +69,21 @@ function connect() {
     if (f.type === "welcome") {
       retry = 1; line(true);
       if (offlineSince) {  // what happened meanwhile: the whole board again, and say so
-        const away = waited(new Date(offlineSince).toISOString());
+        const away = waited(offlineSince.toISOString());
         await loadBoard().catch(() => {});
         banner(`Back online: the connection was lost for ${away}; the board has been reloaded.`, true);
         offlineSince = null;
       }
       return;
     }
-    if (f.type === "heartbeat") socket.send(JSON.stringify({ type: "ping" }));  // still here (a silent console is dropped)
+    keepAlive();
     if (f.type === "event") applyEvent(f);
   };
   socket.onclose = (ev) => {
     if (ev.code === 4401) { logout(); $("#login-error").textContent = "Your session ended: log in again."; return; }
-    if (!offlineSince) offlineSince = Date.now();
+    if (!offlineSince) offlineSince = now();  // the service's time, as every time on the console
     line(false, "offline");
-    banner(`Offline since ${hhmm(new Date(offlineSince).toISOString())}: reconnecting… What you type is kept.`);
+    banner(`Offline since ${hhmm(offlineSince.toISOString())}: reconnecting… What you type is kept.`);
     setTimeout(connect, retry * 1000); retry = Math.min(retry * 2, 10);
   };
 }

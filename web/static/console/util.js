@@ -8,8 +8,15 @@ let skewMs = 0, zone = "Europe/Amsterdam";
 export function setServerTime(iso, timezone) { skewMs = new Date(iso).getTime() - Date.now(); zone = timezone || zone; }
 export const now = () => new Date(Date.now() + skewMs);
 // 24-hour times in the region's zone, whatever this computer's settings.
-export const hhmm = (iso) => iso ? new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone }) : "—";
-export const hhmmss = (d) => d.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZone: zone });
+// Formatters are made once per zone (making one per call was most of a board redraw's time).
+const formats = new Map();
+function format(kind, options) {
+  const key = kind + zone;
+  if (!formats.has(key)) formats.set(key, new Intl.DateTimeFormat("en-GB", { ...options, hourCycle: "h23", timeZone: zone }));
+  return formats.get(key);
+}
+export const hhmm = (iso) => iso ? format("hm", { hour: "2-digit", minute: "2-digit" }).format(new Date(iso)) : "—";
+export const hhmmss = (d) => format("hms", { hour: "2-digit", minute: "2-digit", second: "2-digit" }).format(d);
 export const dayTime = (iso) => iso ? new Date(iso).toLocaleString("en-GB", { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone }) : "—";
 export function waited(iso) {  // "4:07" or "1:02:33" since then
   const s = Math.max(0, Math.floor((now() - new Date(iso)) / 1000));
