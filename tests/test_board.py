@@ -62,10 +62,15 @@ def settle(world: World, app) -> None:  # noqa: ANN001
 
 @contextmanager
 def board_socket(world: World, who: str = "operator") -> Iterator[Any]:
+    """A console on /ws/operators. It leaves as a browser does: it says goodbye and the service closes the socket
+    (the test client would otherwise cancel the socket's task while the service is still ending it)."""
     with world.client.websocket_connect("/ws/operators") as ws:
         ws.send_json({"type": "hello", "token": world.tokens[who]})
         assert ws.receive_json()["type"] == "welcome"
         yield ws
+        ws.close(1000)
+        while ws.receive()["type"] != "websocket.close":
+            pass
 
 
 def next_event(ws, wanted: Callable[[dict[str, Any]], bool], seen: list[dict[str, Any]] | None = None) -> dict:  # noqa: ANN001
