@@ -40,6 +40,7 @@ class CallChanged:
     to_state: str
     reason: str = ""
     by: Principal | None = None
+    left_team: str | None = None  # handed to another triage team: the one it left, whose board must hear it went
 
 
 @dataclass(frozen=True)

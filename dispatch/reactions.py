@@ -37,9 +37,11 @@ def _close_visits(session: Session, event: CallChanged) -> None:
         visits.close_for_call(session, event.by or SYSTEM, event.call_id, reason=why)
 
 
-def _audience(call: Call | None) -> str:
-    """Calls with the backup triage team are on its board too; everything else is the region's own."""
-    return "all" if call is not None and call.team == Team.backup.value else "regional"
+def _audience(call: Call | None, left_team: str | None = None) -> str:
+    """Calls with the backup triage team are on its board too, and so is the news that a call left it (handed
+    back); everything else is the region's own."""
+    with_backup = call is not None and call.team == Team.backup.value
+    return "all" if with_backup or left_team == Team.backup.value else "regional"
 
 
 def _call_row(session: Session, call_id: int | None) -> tuple[Call | None, dict | None]:
@@ -50,8 +52,8 @@ def _call_row(session: Session, call_id: int | None) -> tuple[Call | None, dict 
 def _board_call(session: Session, event: CallChanged) -> None:
     call, row = _call_row(session, event.call_id)
     assert call is not None
-    board_after_commit(session, "call.changed", audience=_audience(call), call=row, from_state=event.from_state,
-                       reason=event.reason)
+    board_after_commit(session, "call.changed", audience=_audience(call, event.left_team), call=row,
+                       from_state=event.from_state, reason=event.reason)
     if call.client_id is not None:  # the client's name went to the operators' screens
         audit.record(session, SYSTEM, action="push", data="board.call", client_ids=[call.client_id],
                      reason=f"call {call.id} on the operators' board", on_behalf_of="operators")

@@ -210,3 +210,13 @@ def test_overflow_is_set_until_a_moment_within_the_next_24_hours(backup: World, 
     assert naive.status_code == 422 and naive.json()["field"] == "backup_until"
     assert world.client.get("/api/overflow", headers=world.h("operator")).json()["backup_until"] is None
     assert new_call(world, "of-refused")["team"] == "regional"
+
+
+def test_a_call_handed_back_leaves_the_backup_teams_live_board(backup: World) -> None:
+    world = backup
+    call = new_call(world, "ws-back")
+    assert hand(world, call["id"], "backup").status_code == 200
+    with board_socket(world, "backup") as theirs:
+        assert hand(world, call["id"], "regional", who="backup", reason="back to you").status_code == 200
+        gone = next_event(theirs, call_event(call["id"]))
+        assert gone["call"]["team"] == "regional" and "handed back" in gone["reason"]

@@ -140,7 +140,7 @@ def _match_client(session: Session, principal: Principal, body: CallIn, caller: 
 
 
 def _append_event(session: Session, principal: Principal, call: Call, from_state: CallState | None,
-                  to_state: CallState, *, reason: str) -> CallEvent:
+                  to_state: CallState, *, reason: str, left_team: str | None = None) -> CallEvent:
     last = session.exec(select(func.max(CallEvent.seq)).where(CallEvent.call_id == call.id)).one()
     event = CallEvent(call_id=call.id, seq=(last or 0) + 1, actor_user_id=principal.user_id,
                       actor=principal.username, actor_role=principal.role.value,
@@ -151,7 +151,7 @@ def _append_event(session: Session, principal: Principal, call: Call, from_state
     session.flush()
     assert call.id is not None
     publish(session, CallChanged(call_id=call.id, from_state=event.from_state, to_state=event.to_state,
-                                 reason=reason, by=principal))
+                                 reason=reason, by=principal, left_team=left_team))
     return event
 
 
@@ -198,12 +198,12 @@ def follow(session: Session, principal: Principal, call: Call, goal: CallState, 
             for step in path(CallState(call.state), goal)]
 
 
-def note(session: Session, principal: Principal, call: Call, reason: str) -> CallEvent:
-    """Something happened to the call that is not a move (a manual reassignment): an event in its history with
-    the state unchanged."""
+def note(session: Session, principal: Principal, call: Call, reason: str, *, left_team: str | None = None) -> CallEvent:
+    """Something happened to the call that is not a move (a manual reassignment, a hand-over): an event in its
+    history with the state unchanged."""
     _lock(session, call)
     state = CallState(call.state)
-    return _append_event(session, principal, call, state, state, reason=reason)
+    return _append_event(session, principal, call, state, state, reason=reason, left_team=left_team)
 
 
 def hand_over(session: Session, principal: Principal, call: Call, to: Team, *, reason: str = "") -> Call:
@@ -215,11 +215,12 @@ def hand_over(session: Session, principal: Principal, call: Call, to: Team, *, r
         raise Conflict(f"call {call.id} is already with the {to.value} team", field="to")
     if principal.role == Role.operator and principal.team == Team.backup and to == Team.backup:
         raise Forbidden("the backup team hands calls back; the regional team hands them over", field="to")
+    left = call.team
     call.team = to.value
     session.add(call)
     session.flush()
     what = "handed to the backup triage team" if to == Team.backup else "handed back to the regional team"
-    note(session, principal, call, what + (f": {reason.strip()}" if reason.strip() else ""))
+    note(session, principal, call, what + (f": {reason.strip()}" if reason.strip() else ""), left_team=left)
     return call
 
 

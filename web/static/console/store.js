@@ -30,8 +30,10 @@ export async function loadBoard() {
 function putCall(row) {
   if (!row) return;
   if (row.organisation) state.organisations.set(row.organisation.id, row.organisation);
-  const isNew = !state.calls.has(row.id) && row.state === "received";
-  if (CLOSED.has(row.state)) state.calls.delete(row.id); else state.calls.set(row.id, row);
+  // Closed, or handed back by the backup team: off this board.
+  const gone = CLOSED.has(row.state) || (state.me?.team === "backup" && row.team !== "backup");
+  const isNew = !gone && !state.calls.has(row.id) && row.state === "received";
+  if (gone) state.calls.delete(row.id); else state.calls.set(row.id, row);
   return isNew;
 }
 
