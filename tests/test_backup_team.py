@@ -156,6 +156,26 @@ def test_the_backup_teams_board_hears_of_the_calls_handed_to_it_and_of_nothing_e
                          (handed["id"], "received", "backup"), (handed["id"], "triaging", "backup")]
 
 
+
+def test_a_backup_operator_reads_only_the_visits_of_the_calls_handed_to_it(backup: World) -> None:
+    world = backup
+    theirs = new_call(world, "hv-theirs")
+    assert hand(world, theirs["id"], "backup").status_code == 200
+    run_triage(world, theirs["id"], "fall", FALL_U2, who="backup")
+    their_visit = world.client.post(f"/api/calls/{theirs['id']}/triage/decision", json={},
+                                    headers=world.h("backup")).json()["decision"]["visit"]["id"]
+    ours = new_call(world, "hv-ours", phone="+31592222222")
+    run_triage(world, ours["id"], "fall", FALL_U2)
+    our_visit = decide(world, ours["id"]).json()["decision"]["visit"]["id"]
+    seen = world.client.get("/api/visits", headers=world.h("backup"))
+    assert seen.status_code == 200 and [v["id"] for v in seen.json()] == [their_visit]
+    assert world.client.get(f"/api/visits/{their_visit}", headers=world.h("backup")).status_code == 200
+    for hidden in (our_visit, world.visits["a1"]):  # a regional call's visit, a planned night visit
+        assert world.client.get(f"/api/visits/{hidden}", headers=world.h("backup")).status_code == 404
+        assert world.client.get(f"/api/visits/{hidden}/observations", headers=world.h("backup")).status_code == 404
+    everything = {v["id"] for v in world.client.get("/api/visits", headers=world.h("operator")).json()}
+    assert {their_visit, our_visit, world.visits["a1"], world.visits["b1"]} <= everything
+
 # -- overflow: every new call to the backup team for a while ------------------------------------------------
 
 def test_overflow_sends_new_calls_to_the_backup_team_until_it_is_stopped(backup: World) -> None:
