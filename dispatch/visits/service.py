@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from dispatch.audit import service as audit
-from dispatch.auth.models import Role
+from dispatch.auth.models import Role, Team
 from dispatch.auth.service import SYSTEM, Principal
 from dispatch.calls import service as calls
 from dispatch.calls.lifecycle import OPEN_STATES as CALL_OPEN
@@ -34,12 +34,15 @@ ETA_NEWS_S = 60  # a planned arrival that moves less than this is not news
 
 
 def readable(principal: Principal):  # noqa: ANN201 - a select statement
-    """The visits this person may see: a partner her organisation's, a nurse her own, night staff all."""
+    """The visits this person may see: a partner her organisation's, a nurse her own, the backup triage team
+    those of the calls handed to it, the region's night staff all."""
     stmt = select(Visit)
     if principal.role == Role.partner:
         stmt = stmt.where(Visit.organisation_id == principal.organisation_id)
     elif principal.role == Role.nurse:
         stmt = stmt.where(Visit.nurse_id == principal.nurse_id)
+    elif principal.role == Role.operator and principal.team == Team.backup:
+        stmt = stmt.where(col(Visit.call_id).in_(select(Call.id).where(calls.visible_calls_filter(principal))))
     return stmt
 
 
