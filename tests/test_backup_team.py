@@ -240,3 +240,17 @@ def test_a_call_handed_back_leaves_the_backup_teams_live_board(backup: World) ->
         assert hand(world, call["id"], "regional", who="backup", reason="back to you").status_code == 200
         gone = next_event(theirs, call_event(call["id"]))
         assert gone["call"]["team"] == "regional" and "handed back" in gone["reason"]
+
+
+def test_following_the_whole_night_is_the_regional_teams(backup: World) -> None:
+    """Decisions and explanations hold every planned client's home; the nurses and the alerts are the regional
+    team's to follow: the backup team is refused them, the regional operators are not."""
+    replan = backup.client.post("/api/assignment/replan", headers=backup.h("operator"))
+    assert replan.status_code == 200
+    decision = replan.json()["id"]
+    for path in (f"/api/assignment/decisions/{decision}", "/api/assignment/decisions",
+                 f"/api/visits/{backup.visits['b1']}/explanation", "/api/alerts", "/api/board/routes", "/api/nurses"):
+        refused = backup.client.get(path, headers=backup.h("backup"))
+        assert refused.status_code == 403, f"{path}: {refused.status_code}"
+        assert backup.client.get(path, headers=backup.h("operator")).status_code == 200, path
+    assert backup.client.post("/api/assignment/replan", headers=backup.h("backup")).status_code == 403

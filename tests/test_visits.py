@@ -264,10 +264,10 @@ def test_allowed_actions_follow_the_state_and_the_person(on_duty: World) -> None
 
 
 def test_a_manual_assignment_reaches_the_board(on_duty: World) -> None:  # noqa: F811
+    from tests.test_board import board_socket
+
     world = on_duty
-    with world.client.websocket_connect("/ws/operators") as ws:
-        ws.send_json({"type": "hello", "token": world.tokens["operator"]})
-        assert ws.receive_json()["type"] == "welcome"
+    with board_socket(world) as ws:
         assert _assign(world, world.visits["b1"], "n2").status_code == 200
         for _ in range(20):
             frame = ws.receive_json()

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from dispatch.alerts import service
 from dispatch.alerts.models import Alert
-from dispatch.auth.deps import Operators
+from dispatch.auth.deps import RegionalOperators
 from dispatch.db import SessionDep
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
@@ -27,7 +27,7 @@ class AlertOut(BaseModel):
 
 
 @router.get("", response_model=list[AlertOut])
-def list_alerts(session: SessionDep, principal: Operators,
+def list_alerts(session: SessionDep, principal: RegionalOperators,
                 open: Annotated[bool, Query(description="only alerts not yet acknowledged")] = True,  # noqa: A002
                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[Alert]:
     """What the operators must see: unaccepted offers, failed SMS, … newest first."""
@@ -36,5 +36,5 @@ def list_alerts(session: SessionDep, principal: Operators,
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertOut)
 def acknowledge(alert_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep,
-                principal: Operators) -> Alert:
+                principal: RegionalOperators) -> Alert:
     return service.acknowledge(session, principal, alert_id)

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from dispatch.assignment import service
 from dispatch.assignment.models import Decision
 from dispatch.audit import service as audit
-from dispatch.auth.deps import Operators
+from dispatch.auth.deps import RegionalOperators
 from dispatch.auth.service import Principal
 from dispatch.db import SessionDep
 from dispatch.errors import NotFound
@@ -41,7 +41,7 @@ def _summary(d: Decision) -> dict[str, Any]:
 
 
 @router.post("/assignment/replan", response_model=DecisionSummary)
-def replan_now(request: Request, session: SessionDep, principal: Operators) -> dict[str, Any]:
+def replan_now(request: Request, session: SessionDep, principal: RegionalOperators) -> dict[str, Any]:
     """Re-plan now and return the decision (re-plans also run by themselves on every change)."""
     # End this request's own transaction first: the re-plan reads and writes in transactions of its own,
     # and on SQLite this one would otherwise hold the write lock they wait for.
@@ -52,14 +52,14 @@ def replan_now(request: Request, session: SessionDep, principal: Operators) -> d
 
 
 @router.get("/assignment/decisions", response_model=list[DecisionSummary])
-def list_decisions(session: SessionDep, principal: Operators,
+def list_decisions(session: SessionDep, principal: RegionalOperators,
                    limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
     rows = session.exec(select(Decision).order_by(col(Decision.id).desc()).limit(limit))
     return [_summary(d) for d in rows]
 
 
 @router.get("/assignment/decisions/{decision_id}")
-def read_decision(decision_id: Id, session: SessionDep, principal: Operators) -> dict[str, Any]:
+def read_decision(decision_id: Id, session: SessionDep, principal: RegionalOperators) -> dict[str, Any]:
     """The decision with its routing problem and plan, as `nightcare solve` reads and writes them."""
     d = session.get(Decision, decision_id)
     if d is None:
@@ -82,7 +82,7 @@ def _plan(raw: dict[str, Any]) -> Plan:
 
 
 @router.get("/visits/{visit_id}/explanation")
-def explain_visit(visit_id: Id, request: Request, session: SessionDep, principal: Operators) -> dict[str, Any]:
+def explain_visit(visit_id: Id, request: Request, session: SessionDep, principal: RegionalOperators) -> dict[str, Any]:
     """Why this nurse: the decision behind the assignment and every nurse's ETA for this visit."""
     visit = session.get(Visit, visit_id)
     if visit is None:

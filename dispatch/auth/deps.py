@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from dispatch.auth.models import Role
+from dispatch.auth.models import Role, Team
 from dispatch.auth.service import Principal, principal_for_token
 from dispatch.auth.throttle import LoginGuard
 from dispatch.db import SessionDep
@@ -55,3 +55,15 @@ def require(*roles: Role):  # noqa: ANN201 - returns a dependency
 
 Operators = require(Role.operator, Role.coordinator)
 Coordinators = require(Role.coordinator)
+
+
+def _regional(principal: Operators) -> Principal:  # type: ignore[valid-type]
+    if principal.team != Team.regional:
+        raise Forbidden("the backup triage team takes the calls handed to it; following the night (plans, "
+                        "nurses, alerts) is the regional team's")
+    return principal
+
+
+# Operators of the region's own team, and coordinators: who follow the whole night (decisions with every client's
+# home, the nurses, the alerts). The backup triage team sees the calls handed to it.
+RegionalOperators = Annotated[Principal, Depends(_regional, scope="function")]

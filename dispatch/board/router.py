@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from dispatch.alerts import service as alerts
 from dispatch.audit import service as audit
-from dispatch.auth.deps import Operators
+from dispatch.auth.deps import Operators, RegionalOperators
 from dispatch.auth.models import Role, Team
 from dispatch.board import rows
 from dispatch.calls import overflow
@@ -72,6 +72,6 @@ def board(request: Request, session: SessionDep, principal: Operators) -> dict[s
 
 
 @router.get("/routes")
-def planned_routes(session: SessionDep, principal: Operators) -> dict[str, Any]:
+def planned_routes(session: SessionDep, principal: RegionalOperators) -> dict[str, Any]:
     """Each nurse's planned route in order (visit ids and ETAs), from the newest decision."""
     return rows.routes(session)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlmodel import select
 
 from dispatch.auth.deps import Coordinators, require
-from dispatch.auth.models import Role
+from dispatch.auth.models import Role, Team
 from dispatch.db import SessionDep
 from dispatch.errors import Conflict, Forbidden, Invalid, NotFound
 from dispatch.events import NightChanged, publish
@@ -18,7 +18,7 @@ from dispatch.nurses.service import bag_check_due, current_or_next_shift
 from dispatch.validation import Moment, Name, Phone, ShortText, Skill
 
 router = APIRouter(prefix="/api", tags=["nurses"])
-NightStaff = require(Role.operator, Role.coordinator, Role.nurse)
+NightStaff = require(Role.operator, Role.coordinator, Role.nurse)  # (the backup team: see _not_backup)
 Nurses = require(Role.nurse)
 NurseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
@@ -113,6 +113,7 @@ def my_day(request: Request, session: SessionDep, principal: Nurses) -> MeNurseO
 
 @router.get("/nurses", response_model=list[NurseOut])
 def list_nurses(session: SessionDep, principal: NightStaff) -> list[Nurse]:
+    _not_backup(principal)
     stmt = select(Nurse).order_by(Nurse.name)
     if principal.role == Role.nurse:
         stmt = stmt.where(Nurse.id == principal.nurse_id)
@@ -127,7 +128,13 @@ def create_nurse(body: NurseIn, session: SessionDep, principal: Coordinators) ->
     return nurse
 
 
+def _not_backup(principal) -> None:  # noqa: ANN001
+    if principal.team == Team.backup:
+        raise Forbidden("the nurses are the regional team's to follow", field=None)
+
+
 def _own_or_operator(principal, nurse_id: int) -> None:  # noqa: ANN001
+    _not_backup(principal)
     if principal.role == Role.nurse and principal.nurse_id != nurse_id:
         raise Forbidden("a nurse reports only her own position and availability", field="nurse_id")
 
