@@ -143,19 +143,26 @@ def test_a_phone_call_is_taken_triaged_and_followed_until_the_nurse_accepts(regi
     _shot(page, "2-call-arrives")
 
     keys = 0
-    page.keyboard.press("Enter"); keys += 1  # the new call is selected: open it
+
+    def press(key: str) -> None:
+        nonlocal keys
+        page.keyboard.press(key)
+        keys += 1
+
+    press("Enter")  # the new call is selected: open it
     search = page.locator(".client-search")
     search.wait_for()
     assert search.evaluate("e => e === document.activeElement")  # the cursor waits in the search box
-    page.keyboard.type(client["family_name"]); keys += len(client["family_name"])
+    page.keyboard.type(client["family_name"])
+    keys += len(client["family_name"])
     page.locator(".results li.active").wait_for()
     _axe(page, "identifying the caller")
-    page.keyboard.press("Enter"); keys += 1
+    press("Enter")
     page.locator(f".client .title:has-text('{client['family_name']}')").wait_for()
-    page.keyboard.press("t"); keys += 1
+    press("t")
     page.locator(".complaint-filter").wait_for()
     _axe(page, "choosing the complaint")
-    page.keyboard.press("1"); keys += 1  # Fall
+    press("1")  # Fall
     page.locator(".question").wait_for()
     _axe(page, "a question")
     keys += _keys(page, ["1", "1", "1"])  # ABCD: breathing, colour, awake — all as usual
@@ -166,7 +173,7 @@ def test_a_phone_call_is_taken_triaged_and_followed_until_the_nurse_accepts(regi
     assert "blanket" in advice and len(advice) > 60  # the advice is written out in full, to read to the caller
     _axe(page, "the outcome")
     _shot(page, "3-outcome")
-    page.keyboard.press("d"); keys += 1
+    press("d")
     page.locator(".outcome .big:has-text('decided')").wait_for()
     assert keys <= 12 + len(client["family_name"])  # few keys, no clicks, no double entry
 
