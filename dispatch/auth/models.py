@@ -33,6 +33,10 @@ class User(SQLModel, table=True):
     organisation_id: int | None = Field(default=None, foreign_key="organisations.id")
     nurse_id: int | None = Field(default=None, foreign_key="nurses.id")
     team: str = Field(default=Team.regional.value, max_length=20)  # operators: regional | backup
+    # A clinician may draft protocol versions and sign them off for publication (any role may carry the flag).
+    clinician: bool = False
+    profession: str = Field(default="", max_length=80)  # e.g. "GP", "nurse practitioner": recorded on sign-offs
+    full_name: str = Field(default="", max_length=120)  # the name recorded on sign-offs (else the username)
     active: bool = True
     created_at: datetime = utc_field(now=True)
 
