@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             app.state.engine = make_engine(settings.database_url, pool_size=settings.max_concurrent_requests + 8)
         app.state.reader_engine = (make_engine(settings.database_url, pool_size=4, reader=True)
                                    if settings.is_sqlite else app.state.engine)
-        register_shipped(app.state.engine)
+        register_shipped(app.state.engine, settings)
         app.state.hub.attach(asyncio.get_running_loop())
         register(app.state.engine, app.state.hub)
         wire(app.state.engine, replan=app.state.replanner.request)

@@ -9,7 +9,11 @@ from dispatch.daytasks.models import DayTask
 from dispatch.nightbag.models import BagCheck, BagItem, MaterialUse
 from dispatch.nurses.models import Nurse, Shift
 from dispatch.organisations.models import Organisation
-from dispatch.protocol_versions.models import ProtocolDraft, ProtocolSignoff, ProtocolVersion
+from dispatch.protocol_versions.models import (
+           ProtocolDraft,
+           ProtocolSignoff,
+           ProtocolVersion,
+)
 from dispatch.responders.models import InboundSms, NurseChannel, OutboxMessage
 from dispatch.triage.models import GpNotification, Triage, TriageDraft
 from dispatch.visits.models import Observation, Visit, VisitDecline, VisitEvent

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     tls: bool = False
     # Region settings for triage: the protocol in use and the response targets per urgency.
     protocol_id: str = "nightcare-regional-night"
+    # New triages use this published version of it (NIGHTCARE_PROTOCOL_VERSION), e.g. to keep v1 in use while v2 is
+    # reviewed; unset: the newest published version.
+    protocol_version: int | None = Field(default=None, ge=1, le=100_000)
     target_u2_minutes: int = Field(default=30, ge=1, le=24 * 60)
     target_u3_minutes: int = Field(default=120, ge=1, le=24 * 60)
     # Assignment: travel model, where a nurse without a known position is assumed to be, solver budget.

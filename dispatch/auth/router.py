@@ -3,11 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from pydantic import BaseModel
 
 from dispatch.auth import service
 from dispatch.auth.deps import (
+    Coordinators,
     CurrentPrincipal,
     LoginGuardDep,
     oauth2_scheme,
@@ -15,6 +16,7 @@ from dispatch.auth.deps import (
 )
 from dispatch.auth.login import login
 from dispatch.db import ReaderEngine, SessionDep, WriterEngine
+from dispatch.validation import text
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -31,6 +33,21 @@ class MeOut(BaseModel):
     role: str
     organisation_id: int | None
     nurse_id: int | None
+    clinician: bool = False
+
+
+class ClinicianIn(BaseModel):
+    clinician: bool
+    profession: text(80) | None = None  # type: ignore[valid-type]  # kept when not given
+    full_name: text(120) | None = None  # type: ignore[valid-type]
+
+
+class ClinicianOut(BaseModel):
+    username: str
+    role: str
+    clinician: bool
+    profession: str
+    full_name: str
 
 
 _LOGIN_ERRORS = {
@@ -67,4 +84,15 @@ def logout(session: SessionDep, principal: CurrentPrincipal,
 @router.get("/me", response_model=MeOut)
 def me(principal: CurrentPrincipal) -> MeOut:
     return MeOut(username=principal.username, role=principal.role.value,
-                 organisation_id=principal.organisation_id, nurse_id=principal.nurse_id)
+                 organisation_id=principal.organisation_id, nurse_id=principal.nurse_id, clinician=principal.clinician)
+
+
+@router.put("/users/{username}/clinician", response_model=ClinicianOut)
+def set_clinician(username: Annotated[str, Path(min_length=1, max_length=80)], body: ClinicianIn,
+                  session: SessionDep, principal: Coordinators) -> ClinicianOut:
+    """Coordinators: whether a user is a clinician (who may draft protocol versions and sign them off), with the
+    profession and full name recorded on their sign-offs."""
+    user = service.set_clinician(session, username=username, clinician=body.clinician, profession=body.profession,
+                                 full_name=body.full_name)
+    return ClinicianOut(username=user.username, role=user.role, clinician=user.clinician,
+                        profession=user.profession, full_name=user.full_name)

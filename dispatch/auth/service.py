@@ -30,6 +30,7 @@ class Principal:
     nurse_id: int | None
     source_address: str = ""
     team: Team = Team.regional  # operators: the triage team they work in
+    clinician: bool = False  # may draft protocol versions and sign them off (protocol_versions/drafts.py)
 
     def has(self, *roles: Role) -> bool:
         return self.role in roles
@@ -56,24 +57,26 @@ def create_user(
     organisation_code: str | None = None,
     nurse_id: int | None = None,
     team: Team = Team.regional,
+    clinician: bool = False,
+    profession: str = "",
+    full_name: str = "",
 ) -> User:
     passwords.check_policy(password, username=username)
     if team != Team.regional and role != Role.operator:
         raise Invalid("only operators belong to a triage team", field="team")
+    _check_clinician(clinician, profession)
     if session.exec(select(User).where(User.username == username)).first():
         raise Conflict(f"user {username!r} already exists", field="username")
     organisation_id = None
-    if role == Role.partner:
-        if not organisation_code:
-            raise Invalid("a partner user belongs to one organisation", field="organisation")
+    if role == Role.partner and not organisation_code:
+        raise Invalid("a partner user belongs to one organisation", field="organisation")
     if organisation_code:
         org = session.exec(select(Organisation).where(Organisation.code == organisation_code)).first()
         if org is None:
             raise Invalid(f"no organisation with code {organisation_code!r}", field="organisation")
         organisation_id = org.id
-    if role == Role.nurse:
-        if nurse_id is None or session.get(Nurse, nurse_id) is None:
-            raise Invalid("a nurse user is linked to an existing nurse", field="nurse_id")
+    if role == Role.nurse and (nurse_id is None or session.get(Nurse, nurse_id) is None):
+        raise Invalid("a nurse user is linked to an existing nurse", field="nurse_id")
     user = User(
         username=username,
         password_hash=passwords.hash_password(settings, password),
@@ -81,7 +84,30 @@ def create_user(
         organisation_id=organisation_id,
         nurse_id=nurse_id if role == Role.nurse else None,
         team=team.value,
+        clinician=clinician,
+        profession=profession.strip(),
+        full_name=full_name.strip(),
     )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _check_clinician(clinician: bool, profession: str) -> None:
+    if clinician and not profession.strip():
+        raise Invalid("a clinician's profession is recorded on every sign-off (e.g. GP, nurse practitioner)",
+                      field="profession")
+
+
+def set_clinician(session: Session, *, username: str, clinician: bool, profession: str | None = None,
+                  full_name: str | None = None) -> User:
+    """Give a user the clinician flag (with their profession and full name, recorded on sign-offs), or take it."""
+    user = _user_named(session, username)
+    profession = user.profession if profession is None else profession.strip()
+    _check_clinician(clinician, profession)
+    user.clinician, user.profession = clinician, profession
+    if full_name is not None:
+        user.full_name = full_name.strip()
     session.add(user)
     session.flush()
     return user
@@ -172,6 +198,7 @@ def principal_for_token(session: Session, token: str, *, source_address: str = "
         nurse_id=user.nurse_id,
         source_address=source_address,
         team=Team(user.team),
+        clinician=user.clinician,
     )
 
 

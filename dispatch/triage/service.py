@@ -71,7 +71,7 @@ def step(session: Session, triage: Triage | TriageDraft, call: Call | None = Non
 
 def start(session: Session, principal: Principal, call: Call, *, complaint: str, settings: Settings) -> Run:
     """Start (or restart) triage. A re-triage of a waiting call supersedes the previous run."""
-    version = versions.latest(session, settings.protocol_id)
+    version = versions.in_use(session, protocol_id=settings.protocol_id, pin=settings.protocol_version)
     protocol = versions.as_protocol(version)
     if complaint not in protocol.complaints:
         options = ", ".join(protocol.complaints)
