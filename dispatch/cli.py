@@ -16,6 +16,7 @@ from dispatch.auth.models import Role, Team
 from dispatch.auth.service import create_user, disable_user, enable_user
 from dispatch.db import make_engine
 from dispatch.errors import AppError
+from dispatch.protocol_versions.cli import add_commands
 from dispatch.settings import Settings
 from dispatch.timeutil import utcnow
 
@@ -124,7 +125,8 @@ def _cmd_user_add(args: argparse.Namespace) -> None:
     def add(session: Session, settings: Settings) -> str:
         create_user(session, settings=settings, username=args.username, password=password,
                     role=Role(args.role), organisation_code=args.organisation, nurse_id=args.nurse_id,
-                    team=Team(args.team))
+                    team=Team(args.team), clinician=args.clinician, profession=args.profession or "",
+                    full_name=args.full_name or "")
         return f"user {args.username} ({args.role}) created"
 
     _user_command(add)
@@ -368,6 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--nurse-id", type=int, help="the nurse this login belongs to (required for nurses)")
     add.add_argument("--team", choices=[t.value for t in Team], default=Team.regional.value,
                      help="operators: the triage team (backup: a partner's team taking calls handed to it)")
+    add.add_argument("--clinician", action="store_true", help="may draft protocol versions and sign them off")
+    add.add_argument("--profession", help="a clinician's profession, recorded on sign-offs (e.g. GP)")
+    add.add_argument("--full-name", help="the name recorded on sign-offs (default: the username)")
     add.set_defaults(func=_cmd_user_add)
     disable = user_sub.add_parser("disable", help="stop a user logging in and revoke every token of theirs")
     disable.add_argument("username")
@@ -375,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     enable = user_sub.add_parser("enable", help="let a disabled user log in again")
     enable.add_argument("username")
     enable.set_defaults(func=_cmd_user_enable)
+    add_commands(sub, user_sub, user_command=_user_command)
 
     keygen = sub.add_parser("keygen", help="print a new key for NIGHTCARE_KEYSAFE_KEY")
     keygen.set_defaults(func=_cmd_keygen)

@@ -18,6 +18,9 @@ from dispatch.auth.login import login
 from dispatch.db import ReaderEngine, SessionDep, WriterEngine
 from dispatch.validation import text
 
+Profession = text(80)
+FullName = text(120)
+
 router = APIRouter(prefix="/api", tags=["auth"])
 
 
@@ -38,8 +41,8 @@ class MeOut(BaseModel):
 
 class ClinicianIn(BaseModel):
     clinician: bool
-    profession: text(80) | None = None  # type: ignore[valid-type]  # kept when not given
-    full_name: text(120) | None = None  # type: ignore[valid-type]
+    profession: Profession | None = None  # type: ignore[valid-type]  # kept when not given
+    full_name: FullName | None = None  # type: ignore[valid-type]
 
 
 class ClinicianOut(BaseModel):

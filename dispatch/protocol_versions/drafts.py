@@ -203,3 +203,14 @@ def publish(session: Session, principal: Principal, *, protocol_id: str, version
     session.add(draft)
     session.flush()
     return record
+
+
+def draft_governance(session: Session, draft: ProtocolDraft, tz: str) -> dict[str, Any]:
+    """A draft's governance so far (its book shows it): who drafted it, the sign-offs of its current document."""
+    current = current_signoffs(session, draft)
+    state = ("published" if draft.state == DraftState.published else
+             f"draft: {len({s.user_id for s in current})} of {SIGNOFFS_NEEDED} clinicians' sign-offs of this document")
+    return {"shipped": False, "signed_off": False, "statement": state, "drafted_by": dict(draft.drafted_by),
+            "reviewed_by": [{"name": s.name, "profession": s.profession, "date": versions.local_date(s.signed_at, tz),
+                             "comment": s.comment} for s in current],
+            "sha256": draft.sha256}

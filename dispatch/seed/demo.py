@@ -38,6 +38,10 @@ NURSES = (
     ("Sanne Dijkstra", "+31612340002", ["wound", "diabetes", "catheter"]),
     ("Ilse Huizing", "+31612340003", ["palliative", "stoma", "pump"]),
 )
+CLINICIANS = (
+    ("clinician1", "Marieke Oosting", "nurse practitioner"),
+    ("clinician2", "Dr. Jeroen Lanting", "GP"),
+)
 PLANNED_KINDS = (
     ("Turning and positioning", [], 20),
     ("Insulin and glucose check", ["diabetes"], 15),
@@ -192,12 +196,18 @@ def _seed_users(session: Session, settings: Settings, orgs: list[Organisation],
         wanted.append((f"nurse{i}", Role.nurse, None, nurse.id, nurse.name))
     for (code, name, _), org in zip(ORGANISATIONS, orgs):
         wanted.append((f"partner-{code}", Role.partner, code, None, name))
+    # The region's clinicians, who sign off protocol versions (operators: senior triage staff, as in NTS centres).
+    for username, full_name, profession in CLINICIANS:
+        wanted.append((username, Role.operator, None, None, f"clinician: {profession}, {full_name}"))
+    clinicians = {username: (full_name, profession) for username, full_name, profession in CLINICIANS}
     users = []
     for username, role, org_code, nurse_id, scope in wanted:
         if session.exec(select(User).where(User.username == username)).first() is None:
+            full_name, profession = clinicians.get(username, ("", ""))
             create_user(session, settings=settings, username=username, password=DEMO_PASSWORD, role=role,
                         organisation_code=org_code, nurse_id=nurse_id,
-                        team=Team.backup if username.startswith("backup-") else Team.regional)
+                        team=Team.backup if username.startswith("backup-") else Team.regional,
+                        clinician=username in clinicians, profession=profession, full_name=full_name)
         users.append((username, role.value, scope))
     return users
 
