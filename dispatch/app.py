@@ -37,6 +37,7 @@ from dispatch.ports import NoSms, SmsSender
 from dispatch.protocol_versions.router import router as protocols_router
 from dispatch.protocol_versions.service import register_shipped
 from dispatch.reactions import wire
+from dispatch.reports.router import router as reports_router
 from dispatch.responders.escalation import Escalator
 from dispatch.responders.hub import Hub, PostgresListener, register
 from dispatch.responders.live import router as live_router
@@ -132,7 +133,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for router in (auth_router, organisations_router, clients_router, nurses_router, calls_router, triage_router,
                    protocols_router, visits_router, observations_router, keysafes_router, daytasks_router,
                    assignment_router, alerts_router, audit_router, nightbag_router, board_router, night_router, overflow_router,
-                   live_router, twilio_router):
+                   reports_router, live_router, twilio_router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["meta"])
