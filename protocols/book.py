@@ -180,7 +180,7 @@ class Book:
 
     def complaint_html(self, c: Complaint, level: int = 2) -> str:
         h, sub = f"h{level}", f"h{level + 1}"
-        risks = "every risk flag" if c.risks is None else names_html(c.risks)
+        risks = names_html(c.risks)
         about = fields([
             ("Id", f"<span class=\"ref\">{e(c.id)}</span>"),
             ("ABCD first", "no: skipped for this complaint" if c.skip_abcd else "yes"),

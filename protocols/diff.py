@@ -85,8 +85,7 @@ def diff(old: Protocol, new: Protocol) -> dict[str, Any]:
             "start": _before_after(a.start, b.start),
             "skip_abcd_changed": a.skip_abcd != b.skip_abcd,
             "first_aid": _before_after([asdict(s) for s in a.first_aid], [asdict(s) for s in b.first_aid]),
-            "risks": _before_after(None if a.risks is None else list(a.risks),
-                                   None if b.risks is None else list(b.risks)),
+            "risks": _before_after(list(a.risks), list(b.risks)),
             **_graph(a.nodes, b.nodes),
             "outcomes_changed": _changed_outcomes(a.outcomes, b.outcomes),
         }

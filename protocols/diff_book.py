@@ -143,9 +143,8 @@ class DiffBook:
             rows.append(("First aid", _value("first_aid", ch["first_aid"]["from"]),
                          _value("first_aid", ch["first_aid"]["to"])))
         if ch["risks"]:
-            rows.append(("Risk flags that raise it", _value("risks", ch["risks"]["from"]) if ch["risks"]["from"]
-                         is not None else "every risk flag", _value("risks", ch["risks"]["to"])
-                         if ch["risks"]["to"] is not None else "every risk flag"))
+            rows.append(("Risk flags that raise it", _value("risks", ch["risks"]["from"]),
+                         _value("risks", ch["risks"]["to"])))
         where = anchor("c", b.id)
         return (f"<section class=\"complaint-changed\" id=\"{e(anchor('changed', b.id))}\"><h3>{e(b.title)} "
                 f"<span class=\"ref\">({e(b.id)})</span></h3>{self.table(rows) if rows else ''}"
