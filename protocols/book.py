@@ -92,7 +92,7 @@ def fields(rows: Iterable[tuple[str, str]]) -> str:
 
 def steps_html(steps: tuple[Step, ...]) -> str:
     if not steps:
-        return "<p>none</p>"
+        return "none"
     items = []
     for s in steps:
         marks = ([" <span class=\"cpr\">[CPR step: left out when the client has a do-not-resuscitate wish]</span>"]
