@@ -153,8 +153,8 @@ def draft_book(protocol_id: ProtocolId, version: VersionNo, request: Request, se
                principal: Readers) -> HTMLResponse:
     """The draft as a printable book (HTML): what its reviewers sign (its sha256 is in the governance block)."""
     d = drafts.get_draft(session, protocol_id, version)
-    return _html(render_book(service.as_protocol(d), governance=drafts.draft_governance(session, d, request.app.state
-                                                                                         .settings.region_timezone)))
+    governance = drafts.draft_governance(session, d, request.app.state.settings.region_timezone)
+    return _html(render_book(service.as_protocol(d), governance=governance))
 
 
 def _either(session: Session, protocol_id: str, version: int) -> tuple[Any, dict[str, Any]]:
