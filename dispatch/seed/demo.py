@@ -65,7 +65,7 @@ def tonight(now: datetime, tz: ZoneInfo) -> date:
     return (local - timedelta(hours=7)).date()
 
 
-def _get_or_create(session: Session, model, lookup: dict, **values):  # noqa: ANN001, ANN202
+def _get_or_create(session: Session, model, lookup: dict, **values):
     stmt = select(model)
     for key, value in lookup.items():
         stmt = stmt.where(getattr(model, key) == value)
