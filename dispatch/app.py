@@ -9,40 +9,41 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from adapters.twilio_webhooks import router as twilio_router
 from dispatch.alerts.router import router as alerts_router
 from dispatch.assignment.replanner import Replanner
 from dispatch.assignment.router import router as assignment_router
 from dispatch.assignment.service import replan
 from dispatch.audit.router import router as audit_router
 from dispatch.auth.router import router as auth_router
-from dispatch.board.night import router as night_router
-from dispatch.board.router import router as board_router, tile_origin
-from dispatch.calls.overflow import router as overflow_router
 from dispatch.auth.throttle import LoginGuard
+from dispatch.board.night import router as night_router
+from dispatch.board.router import router as board_router
+from dispatch.board.router import tile_origin
+from dispatch.calls.overflow import router as overflow_router
 from dispatch.calls.router import router as calls_router
 from dispatch.clients.router import router as clients_router
 from dispatch.concurrency import BodyLimit, RequestLimiter, SecurityHeaders
-from dispatch.heap import freeze_startup_objects
 from dispatch.daytasks.router import router as daytasks_router
 from dispatch.db import make_engine
 from dispatch.errors import install_error_handlers
+from dispatch.heap import freeze_startup_objects
 from dispatch.keysafes.crypto import KeysafeCipher
 from dispatch.keysafes.router import router as keysafes_router
-from dispatch.reactions import wire
+from dispatch.nightbag.router import router as nightbag_router
 from dispatch.nurses.router import router as nurses_router
 from dispatch.organisations.router import router as organisations_router
+from dispatch.ports import NoSms, SmsSender
 from dispatch.protocol_versions.router import router as protocols_router
 from dispatch.protocol_versions.service import register_shipped
-from dispatch.settings import Settings
-from dispatch.nightbag.router import router as nightbag_router
-from dispatch.ports import NoSms, SmsSender
+from dispatch.reactions import wire
 from dispatch.responders.escalation import Escalator
 from dispatch.responders.hub import Hub, PostgresListener, register
 from dispatch.responders.live import router as live_router
+from dispatch.settings import Settings
 from dispatch.triage.router import router as triage_router
 from dispatch.visits.observations import router as observations_router
 from dispatch.visits.router import router as visits_router
-from adapters.twilio_webhooks import router as twilio_router
 from web import mount_web
 
 log = logging.getLogger("nightcare")
@@ -53,7 +54,7 @@ class TravelCache(dict):
 
     LIMIT = 500_000
 
-    def __setitem__(self, key, value) -> None:  # noqa: ANN001
+    def __setitem__(self, key, value) -> None:
         if len(self) >= self.LIMIT:
             self.clear()
         super().__setitem__(key, value)

@@ -103,7 +103,7 @@ def _read_password(args: argparse.Namespace) -> str:
     return password
 
 
-def _user_command(work) -> None:  # noqa: ANN001 - work(session, settings) -> message
+def _user_command(work) -> None:
     """Run one user command in a transaction of its own; a domain error becomes one line naming the field."""
     settings = _settings()
     engine = make_engine(settings.database_url, pool_size=1)
@@ -287,7 +287,7 @@ def _cmd_scenario(args: argparse.Namespace) -> None:
     print(json.dumps(generate(seed=args.seed, calls=args.calls, planned=args.planned, nurses=args.nurses), indent=2))
 
 
-def _at_least(minimum: float, kind: type = int, what: str = "a whole number", maximum: float | None = None):  # noqa: ANN202
+def _at_least(minimum: float, kind: type = int, what: str = "a whole number", maximum: float | None = None):
     """An argparse type: a number of this kind, at least `minimum` (and at most `maximum`), or a message
     naming the reason."""
     def parse(text: str) -> float:

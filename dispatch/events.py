@@ -124,7 +124,7 @@ def _run(session: Session) -> None:
     for callback in session.info.pop("after_commit", []):
         try:
             callback()
-        except Exception:  # noqa: BLE001 - the change is committed; a failed reaction must not undo the answer
+        except Exception:
             log.exception("a reaction after commit failed")
 
 

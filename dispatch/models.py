@@ -6,15 +6,15 @@ from dispatch.auth.models import AuthToken, User
 from dispatch.calls.models import Call, CallEvent
 from dispatch.clients.models import Client, ClientExternalId, ClientPhone
 from dispatch.daytasks.models import DayTask
-from dispatch.nurses.models import Nurse, Shift
 from dispatch.nightbag.models import BagCheck, BagItem, MaterialUse
+from dispatch.nurses.models import Nurse, Shift
 from dispatch.organisations.models import Organisation
 from dispatch.protocol_versions.models import ProtocolVersion
 from dispatch.responders.models import InboundSms, NurseChannel, OutboxMessage
-from dispatch.triage.models import Triage, TriageDraft
+from dispatch.triage.models import GpNotification, Triage, TriageDraft
 from dispatch.visits.models import Observation, Visit, VisitDecline, VisitEvent
 
 __all__ = ["Alert", "AuditEntry", "AuthToken", "BagCheck", "BagItem", "Call", "CallEvent", "Client",
-           "ClientExternalId", "ClientPhone", "DayTask", "Decision", "InboundSms", "MaterialUse", "Nurse",
+           "ClientExternalId", "ClientPhone", "DayTask", "Decision", "GpNotification", "InboundSms", "MaterialUse", "Nurse",
            "NurseChannel", "Observation", "Organisation", "OutboxMessage", "ProtocolVersion", "Shift", "Triage",
            "TriageDraft", "User", "Visit", "VisitDecline", "VisitEvent"]

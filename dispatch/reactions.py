@@ -23,11 +23,17 @@ from dispatch.auth.service import SYSTEM
 from dispatch.board import rows
 from dispatch.calls.lifecycle import TERMINAL_STATES, CallState
 from dispatch.calls.models import Call
-from dispatch.events import AlertChanged, CallChanged, NightChanged, Reactions, VisitChanged
+from dispatch.events import (
+    AlertChanged,
+    CallChanged,
+    NightChanged,
+    Reactions,
+    VisitChanged,
+)
 from dispatch.responders import outbox
 from dispatch.responders.hub import board_after_commit
-from dispatch.visits import service as visits
 from dispatch.timeutil import utcnow
+from dispatch.visits import service as visits
 from dispatch.visits.models import Visit
 
 

@@ -5,7 +5,14 @@ from pathlib import Path
 from typing import Literal
 
 from cryptography.fernet import Fernet
-from pydantic import AliasChoices, AwareDatetime, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    AwareDatetime,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispatch.timeutil import Clock, current_clock, use_clock
@@ -139,13 +146,13 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _escalation_order(self) -> "Settings":
+    def _escalation_order(self) -> Settings:
         if self.offer_alert_after_s <= self.offer_sms_after_s:
             raise ValueError("NIGHTCARE_OFFER_ALERT_AFTER_S must be longer than NIGHTCARE_OFFER_SMS_AFTER_S")
         return self
 
     @model_validator(mode="after")
-    def _no_placeholders_in_production(self) -> "Settings":
+    def _no_placeholders_in_production(self) -> Settings:
         if self.environment == "production":
             if self.keysafe_key == DEVELOPMENT_KEYSAFE_KEY:
                 raise ValueError(

@@ -7,16 +7,16 @@ the plan) can be tried at any hour of the day.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 class Clock:
     def __init__(self, start: datetime | None = None) -> None:
         self.start = start
-        self.offset = (start - datetime.now(timezone.utc)) if start is not None else timedelta(0)
+        self.offset = (start - datetime.now(UTC)) if start is not None else timedelta(0)
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
+        return datetime.now(UTC) + self.offset
 
 
 _clock = Clock()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 import phonenumbers
@@ -19,7 +19,7 @@ def _printable(value: str) -> str:
     return value
 
 
-def text(max_length: int, min_length: int = 0):  # noqa: ANN201 - returns a type
+def text(max_length: int, min_length: int = 0):
     return Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
@@ -68,12 +68,12 @@ RawPhone = text(40)
 StateName = text(20, 1)
 
 
-EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=timezone.utc), datetime(2200, 1, 1, tzinfo=timezone.utc)
+EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def _moment(value: datetime) -> datetime:
     try:
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 lies before the first representable moment in UTC
         raise ValueError("is out of range") from None
     if not EARLIEST <= value < LATEST:

@@ -19,6 +19,12 @@ Document shape (YAML or JSON, one file per version)::
 An outcome: {urgency: U0..U5, disposition, skills: [], service_minutes, advice, also_send_nurse}.
 An answer leads to a next node (`next`) or an outcome (`outcome`); in the ABCD list, an answer with
 neither continues with the next ABCD question, and after the last, with the complaint.
+
+Format 2 (version 2 on; docs/protocol-format.md): `sources`, the ABCD as a graph (`{start, nodes}`, answers
+`continue: true` to the complaint), answers with `source`, `finding` and `dont_know`, outcomes with `steps`,
+`safety_net`, `follow_up` and `despite_dnh`, complaints with `first_aid` and `risks`. From version 2 on the
+loader also requires what makes an outcome safe to read out: a source for every red flag, steps for every
+U0/U1 outcome and a safety net for every outcome without a visit tonight.
 """
 from __future__ import annotations
 
@@ -36,26 +42,28 @@ DISPOSITIONS_FOR = {
     "U4": ("defer_to_day", "gp_post"),
     "U5": ("advice",),
 }
-# What the caller is told when the operator's decision lands on another disposition than the protocol's outcome
-# (the outcome's own advice belongs to its own disposition, and must not contradict what is done).
-DISPOSITION_ADVICE = {
-    "call_112": "An ambulance is on its way (112). Stay with the client, keep the front door open and the lights "
-                "on, and call 112 again if anything changes.",
-    "gp_post": "The GP out-of-hours post (huisartsenpost) takes over and will call you back. If the client gets "
-               "worse before they call (difficulty breathing, not responding, severe pain), call 112.",
-    "nurse_visit": "A night nurse is coming to the client tonight. Call us back if anything changes before she "
-                   "arrives; call 112 if the client has difficulty breathing or stops responding.",
-    "defer_to_day": "No night visit is needed: the client's own home-care team will come in the morning. Call us "
-                    "back at any time tonight if anything changes; call 112 if the client has difficulty breathing "
-                    "or stops responding.",
-    "advice": "Call us back at any time tonight if it does not get better or anything changes; call 112 if the "
-              "client has difficulty breathing or stops responding.",
-}
-SIGNALS = ("second_call_24h", "severe_pain_or_anxiety", "rapid_deterioration", "operator_concern")
+SIGNALS = ("second_call_24h", "severe_pain_or_anxiety", "rapid_deterioration", "operator_concern", "known_high_risk")
+# What a client's record may hold that takes part in the walk (docs/protocol-format.md, "Vocabulary").
+RISK_FLAGS = ("anticoagulated", "chemotherapy", "immunocompromised", "diabetes_insulin", "lives_alone", "palliative",
+              "heart_failure", "copd", "epilepsy", "dementia", "falls_risk")
+WISHES = ("do_not_hospitalise", "do_not_resuscitate")
+FINDINGS = ("unresponsive", "not_breathing_normally", "breathing")
+FOLLOW_UPS = ("day_task", "gp_notification")
+DONT_KNOW = "dont_know"
+NO_VISIT_TONIGHT = ("advice", "defer_to_day", "gp_post")
 
 
 class ProtocolError(ValueError):
     """A protocol document is not sound; the message names the place."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One instruction read to the caller before help arrives."""
+
+    text: str
+    cpr: bool = False  # a resuscitation step: left out (replaced) when the client has a do-not-resuscitate wish
+    unresponsive: bool = False  # a complaint's first aid that also holds when she does not respond
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,10 @@ class Outcome:
     service_minutes: int = 20
     advice: str = ""
     also_send_nurse: bool = False
+    steps: tuple[Step, ...] = ()
+    safety_net: str = ""
+    follow_up: tuple[str, ...] = ()
+    despite_dnh: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,9 @@ class Answer:
     next: str | None = None
     outcome: str | None = None
     signal: str | None = None
+    cont: bool = False  # ABCD only: on to the complaint's questions
+    source: tuple[str, ...] = ()
+    finding: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,11 @@ class Complaint:
     nodes: dict[str, Node]
     outcomes: dict[str, Outcome]
     skip_abcd: bool = False
+    first_aid: tuple[Step, ...] = ()
+    risks: tuple[str, ...] = ()  # the client risk flags that raise its urgency (known_high_risk)
+
+    def raised_by(self, risks: frozenset[str] | set[str]) -> tuple[str, ...]:
+        return tuple(r for r in self.risks if r in risks)
 
 
 @dataclass(frozen=True)
@@ -104,9 +124,11 @@ class Protocol:
     version: int
     title: str
     note: str
-    abcd: tuple[Node, ...]
+    abcd: dict[str, Node]  # the ABCD graph (a version 1 list becomes a chain)
     outcomes: dict[str, Outcome]
     complaints: dict[str, Complaint] = field(default_factory=dict)
+    abcd_start: str | None = None
+    sources: dict[str, str] = field(default_factory=dict)
 
     def outcome(self, complaint: Complaint, outcome_id: str) -> Outcome:
         return complaint.outcomes.get(outcome_id) or self.outcomes[outcome_id]
@@ -119,6 +141,40 @@ def _require(doc: dict, key: str, where: str, kind: type | tuple[type, ...]) -> 
     if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
         raise ProtocolError(f"{where}: '{key}' must be {getattr(kind, '__name__', kind)}")
     return value
+
+
+def _steps(raw: Any, where: str) -> tuple[Step, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ProtocolError(f"{where}: must be a list of instructions")
+    steps = []
+    for i, item in enumerate(raw):
+        at = f"{where} {i + 1}"
+        if isinstance(item, str):
+            item = {"text": item}
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip():
+            raise ProtocolError(f"{at}: an instruction needs its text")
+        unknown = sorted(set(item) - {"text", "cpr", "unresponsive"})
+        if unknown:
+            raise ProtocolError(f"{at}: unknown field '{unknown[0]}'")
+        steps.append(Step(text=" ".join(item["text"].split()), cpr=bool(item.get("cpr", False)),
+                          unresponsive=bool(item.get("unresponsive", False))))
+    return tuple(steps)
+
+
+def _names(raw: Any, where: str, known: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise ProtocolError(f"{where}: must be a list of names")
+    if known is not None:
+        for x in raw:
+            if x not in known:
+                raise ProtocolError(f"{where}: unknown '{x}' (known: {', '.join(known)})")
+    return tuple(raw)
 
 
 def _outcome(oid: str, raw: Any, where: str) -> Outcome:
@@ -139,10 +195,14 @@ def _outcome(oid: str, raw: Any, where: str) -> Outcome:
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 480:
         raise ProtocolError(f"{where}: service_minutes must be a whole number from 1 to 480")
     also = raw.get("also_send_nurse", False)
-    if also and urgency not in ("U0", "U1"):
-        raise ProtocolError(f"{where}: also_send_nurse is only for 112 outcomes (U0/U1)")
+    if also and disposition not in ("call_112", "gp_post"):
+        raise ProtocolError(f"{where}: also_send_nurse is only for 112 and GP-post outcomes")
     return Outcome(id=oid, urgency=urgency, disposition=disposition, skills=tuple(skills),
-                   service_minutes=minutes, advice=str(raw.get("advice", "")).strip(), also_send_nurse=bool(also))
+                   service_minutes=minutes, advice=" ".join(str(raw.get("advice", "")).split()),
+                   also_send_nurse=bool(also), steps=_steps(raw.get("steps"), f"{where} step"),
+                   safety_net=" ".join(str(raw.get("safety_net") or "").split()),
+                   follow_up=_names(raw.get("follow_up"), f"{where} follow_up", FOLLOW_UPS),
+                   despite_dnh=bool(raw.get("despite_dnh", False)))
 
 
 def _node(nid: str, raw: Any, where: str) -> Node:
@@ -158,17 +218,47 @@ def _node(nid: str, raw: Any, where: str) -> Node:
         if not isinstance(a, dict):
             raise ProtocolError(f"{where}: answer {i + 1} must be a mapping")
         aid = str(_require(a, "id", f"{where} answer {i + 1}", (str, int, bool))).lower()
-        if a.get("next") and a.get("outcome"):
-            raise ProtocolError(f"{where} answer '{aid}': give either next or outcome, not both")
+        at = f"{where} answer '{aid}'"
+        if sum(bool(a.get(k)) for k in ("next", "outcome", "continue")) > 1:
+            raise ProtocolError(f"{at}: give one of next, outcome or continue")
         signal = a.get("signal")
         if signal is not None and signal not in SIGNALS:
-            raise ProtocolError(f"{where} answer '{aid}': unknown signal '{signal}' (known: {', '.join(SIGNALS)})")
+            raise ProtocolError(f"{at}: unknown signal '{signal}' (known: {', '.join(SIGNALS)})")
+        finding = a.get("finding")
+        if finding is not None and finding not in FINDINGS:
+            raise ProtocolError(f"{at}: unknown finding '{finding}' (known: {', '.join(FINDINGS)})")
         answers.append(Answer(id=aid, label=str(a.get("label", aid)), next=a.get("next"), outcome=a.get("outcome"),
-                              signal=signal))
+                              signal=signal, cont=bool(a.get("continue", False)),
+                              source=_names(a.get("source"), f"{at} source"), finding=finding))
     ids = [a.id for a in answers]
     if len(set(ids)) != len(ids):
         raise ProtocolError(f"{where}: answer ids must be distinct")
-    return Node(id=nid, question=question.strip(), answers=tuple(answers))
+    return Node(id=nid, question=" ".join(question.split()), answers=tuple(answers))
+
+
+def _abcd(raw: Any) -> tuple[dict[str, Node], str | None]:
+    """The ABCD graph. Version 1's list becomes a chain: an answer with neither next nor outcome goes on to the
+    next question, after the last to the complaint."""
+    if raw is None or raw == []:
+        return {}, None
+    if isinstance(raw, dict):
+        start = _require(raw, "start", "abcd", str)
+        nodes = {nid: _node(nid, n, "abcd") for nid, n in _require(raw, "nodes", "abcd", dict).items()}
+        return nodes, start
+    if not isinstance(raw, list):
+        raise ProtocolError("abcd: must be a list of questions or a graph {start, nodes}")
+    chain = [_node(str(n.get("id")) if isinstance(n, dict) else "?", n, "abcd") for n in raw]
+    nodes = {}
+    for i, node in enumerate(chain):
+        for a in node.answers:
+            if a.next:
+                raise ProtocolError(f"abcd node '{node.id}' answer '{a.id}': ABCD answers continue or end in an "
+                                    "outcome; they do not jump")
+        after = chain[i + 1].id if i + 1 < len(chain) else None
+        answers = tuple(a if a.outcome else Answer(**{**a.__dict__, "next": after, "cont": after is None})
+                        for a in node.answers)
+        nodes[node.id] = Node(id=node.id, question=node.question, answers=answers)
+    return nodes, chain[0].id
 
 
 def load(doc: Any) -> Protocol:
@@ -179,8 +269,11 @@ def load(doc: Any) -> Protocol:
     version = _require(doc, "version", "protocol", int)
     if version < 1:
         raise ProtocolError("protocol: version must be 1 or more")
+    sources = doc.get("sources") or {}
+    if not isinstance(sources, dict) or not all(isinstance(v, str) and v.strip() for v in sources.values()):
+        raise ProtocolError("protocol: sources must map an id to its citation")
     shared = {oid: _outcome(oid, raw, "protocol") for oid, raw in (doc.get("outcomes") or {}).items()}
-    abcd = tuple(_node(str(n.get("id")) if isinstance(n, dict) else "?", n, "abcd") for n in doc.get("abcd") or [])
+    abcd, abcd_start = _abcd(doc.get("abcd"))
     complaints: dict[str, Complaint] = {}
     for raw in _require(doc, "complaints", "protocol", list):
         if not isinstance(raw, dict):
@@ -191,41 +284,77 @@ def load(doc: Any) -> Protocol:
             raise ProtocolError(f"{where}: defined twice")
         nodes = {nid: _node(nid, n, where) for nid, n in (_require(raw, "nodes", where, dict)).items()}
         outcomes = {oid: _outcome(oid, o, where) for oid, o in (raw.get("outcomes") or {}).items()}
+        risks = _names(raw.get("risks"), f"{where} risks", RISK_FLAGS)
         complaints[cid] = Complaint(id=cid, title=_require(raw, "title", where, str), start=_require(raw, "start", where, str),
-                                    nodes=nodes, outcomes=outcomes, skip_abcd=bool(raw.get("skip_abcd", False)))
+                                    nodes=nodes, outcomes=outcomes, skip_abcd=bool(raw.get("skip_abcd", False)),
+                                    first_aid=_steps(raw.get("first_aid"), f"{where} first_aid"), risks=risks)
     protocol = Protocol(id=pid, version=version, title=str(doc.get("title", pid)), note=str(doc.get("note", "")).strip(),
-                        abcd=abcd, outcomes=shared, complaints=complaints)
+                        abcd=abcd, outcomes=shared, complaints=complaints, abcd_start=abcd_start,
+                        sources={str(k): " ".join(v.split()) for k, v in sources.items()})
     _check_graph(protocol)
+    if version >= 2:
+        _check_safe_to_read(protocol)
     return protocol
+
+
+def _check_answers(protocol: Protocol, nodes: dict[str, Node], outcomes: dict[str, Outcome], where: str,
+                   *, abcd: bool) -> None:
+    for node in nodes.values():
+        for a in node.answers:
+            at = f"{where} node '{node.id}' answer '{a.id}'"
+            if a.cont and not abcd:
+                raise ProtocolError(f"{at}: continue is for ABCD questions; a complaint's answer leads to a question "
+                                    "or an outcome")
+            if a.next is None and a.outcome is None and not a.cont:
+                raise ProtocolError(f"{at}: leads nowhere (a path without an outcome)")
+            if a.next is not None and a.next not in nodes:
+                raise ProtocolError(f"{at}: unknown next node '{a.next}'")
+            if a.outcome is not None and a.outcome not in outcomes and a.outcome not in protocol.outcomes:
+                raise ProtocolError(f"{at}: unknown outcome '{a.outcome}'")
+            for source in a.source:
+                if source not in protocol.sources:
+                    raise ProtocolError(f"{at}: unknown source '{source}'")
 
 
 def _check_graph(protocol: Protocol) -> None:
     if not protocol.complaints:
         raise ProtocolError("protocol: no complaints")
-    for node in protocol.abcd:
-        for a in node.answers:
-            if a.next:
-                raise ProtocolError(f"abcd node '{node.id}' answer '{a.id}': ABCD answers continue or end in an "
-                                    "outcome; they do not jump")
-            if a.outcome and a.outcome not in protocol.outcomes:
-                raise ProtocolError(f"abcd node '{node.id}' answer '{a.id}': unknown outcome '{a.outcome}'")
+    if protocol.abcd:
+        if protocol.abcd_start not in protocol.abcd:
+            raise ProtocolError(f"abcd: start '{protocol.abcd_start}' is not one of its nodes")
+        _check_answers(protocol, protocol.abcd, {}, "abcd", abcd=True)
+        _check_acyclic_and_reachable(protocol.abcd, protocol.abcd_start, "abcd")
     for complaint in protocol.complaints.values():
         where = f"complaint '{complaint.id}'"
         if complaint.start not in complaint.nodes:
             raise ProtocolError(f"{where}: start '{complaint.start}' is not one of its nodes")
-        for node in complaint.nodes.values():
+        _check_answers(protocol, complaint.nodes, complaint.outcomes, where, abcd=False)
+        _check_acyclic_and_reachable(complaint.nodes, complaint.start, where)
+
+
+def _check_safe_to_read(protocol: Protocol) -> None:
+    """Version 2 on: a red flag names its source, a 112 outcome has steps, no visit tonight has a safety net."""
+    graphs = [("abcd", protocol.abcd, {})] + [(f"complaint '{c.id}'", c.nodes, c.outcomes)
+                                              for c in protocol.complaints.values()]
+    for where, nodes, outcomes in graphs:
+        for node in nodes.values():
             for a in node.answers:
-                at = f"{where} node '{node.id}' answer '{a.id}'"
-                if a.next is None and a.outcome is None:
-                    raise ProtocolError(f"{at}: leads nowhere (a path without an outcome)")
-                if a.next is not None and a.next not in complaint.nodes:
-                    raise ProtocolError(f"{at}: unknown next node '{a.next}'")
-                if a.outcome is not None and a.outcome not in complaint.outcomes and a.outcome not in protocol.outcomes:
-                    raise ProtocolError(f"{at}: unknown outcome '{a.outcome}'")
-        _check_acyclic_and_reachable(complaint, where)
+                if a.outcome is None:
+                    continue
+                outcome = outcomes.get(a.outcome) or protocol.outcomes[a.outcome]
+                if URGENCIES.index(outcome.urgency) <= URGENCIES.index("U2") and not a.source:
+                    raise ProtocolError(f"{where} node '{node.id}' answer '{a.id}': leads to {outcome.urgency} "
+                                        "and must name the source its red flag rests on")
+    every = [("protocol", o) for o in protocol.outcomes.values()] + [
+        (f"complaint '{c.id}'", o) for c in protocol.complaints.values() for o in c.outcomes.values()]
+    for where, o in every:
+        if o.urgency in ("U0", "U1") and not o.steps:
+            raise ProtocolError(f"{where} outcome '{o.id}': a {o.urgency} outcome needs pre-arrival steps")
+        if o.disposition in NO_VISIT_TONIGHT and not o.safety_net:
+            raise ProtocolError(f"{where} outcome '{o.id}': an outcome without a visit tonight needs a safety net")
 
 
-def _check_acyclic_and_reachable(complaint: Complaint, where: str) -> None:
+def _check_acyclic_and_reachable(nodes: dict[str, Node], start: str, where: str) -> None:
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
 
     def visit(nid: str, path: list[str]) -> None:
@@ -235,12 +364,12 @@ def _check_acyclic_and_reachable(complaint: Complaint, where: str) -> None:
         if state.get(nid) == 2:
             return
         state[nid] = 1
-        for a in complaint.nodes[nid].answers:
+        for a in nodes[nid].answers:
             if a.next:
                 visit(a.next, [*path, nid])
         state[nid] = 2
 
-    visit(complaint.start, [])
-    unreachable = sorted(set(complaint.nodes) - set(state))
+    visit(start, [])
+    unreachable = sorted(set(nodes) - set(state))
     if unreachable:
-        raise ProtocolError(f"{where}: node '{unreachable[0]}' cannot be reached from '{complaint.start}'")
+        raise ProtocolError(f"{where}: node '{unreachable[0]}' cannot be reached from '{start}'")

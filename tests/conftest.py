@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine
 from dispatch import migrate
 from dispatch.app import create_app
 from dispatch.db import make_engine
-from dispatch.settings import Settings
 from dispatch.devtools.postgres import OWNER, SERVICE, Cluster
+from dispatch.settings import Settings
 from tests.world import World, build_world
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -104,12 +104,12 @@ def engine(settings: Settings) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def app(settings: Settings, engine: Engine):  # noqa: ANN201
+def app(settings: Settings, engine: Engine):
     return create_app(settings, engine=engine)
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # noqa: ANN001
+def client(app) -> Iterator[TestClient]:
     with TestClient(app) as c:
         yield c
 

@@ -51,7 +51,7 @@ class Phone:
                 got.append(frame)
         return got
 
-    async def wait_for(self, predicate, timeout: float = 10) -> dict[str, Any]:  # noqa: ANN001
+    async def wait_for(self, predicate, timeout: float = 10) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             message = await self.next_message(max(0.01, deadline - time.monotonic()))

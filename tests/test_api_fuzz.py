@@ -32,7 +32,7 @@ def settings(database_url: str) -> Settings:
     return test_settings(database_url, login_limits_per_address="100000/day")
 
 
-def test_no_server_errors_on_any_operation(app, world: World) -> None:  # noqa: ANN001
+def test_no_server_errors_on_any_operation(app, world: World) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 20
@@ -45,7 +45,7 @@ def test_no_server_errors_on_any_operation(app, world: World) -> None:  # noqa: 
         @given(case=strategy)
         @hypothesis_settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
                              derandomize=True, database=None)
-        def exercise(case) -> None:  # noqa: ANN001
+        def exercise(case) -> None:
             for role in ROLES:
                 headers = world.h(role)
                 if case.path == "/api/auth/logout":  # a throwaway token, so the others stay valid

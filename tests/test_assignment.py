@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session
@@ -23,8 +23,8 @@ BEILEN = (52.8625, 6.5125)
 
 
 @pytest.fixture
-def on_duty(world: World, engine) -> World:  # noqa: ANN001
-    now = datetime.now(timezone.utc)
+def on_duty(world: World, engine) -> World:
+    now = datetime.now(UTC)
     with Session(engine) as s:
         for nurse_id in world.nurses.values():
             s.add(Shift(nurse_id=nurse_id, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=8)))
@@ -49,7 +49,7 @@ def acute_visit(world: World, ref: str, answers: list[str], complaint: str = "fa
     return {"call": call, "visit_id": decision["visit"]["id"]}
 
 
-def wait_for(predicate, timeout: float = 15) -> None:  # noqa: ANN001
+def wait_for(predicate, timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -101,7 +101,7 @@ def test_skills_are_respected(on_duty: World) -> None:
     assert visit(world, made["visit_id"])["nurse_id"] == world.nurses["n1"]  # only Anouk has palliative
 
 
-def test_accepted_work_stays_and_the_rest_moves_when_a_nurse_drops_out(on_duty: World, engine) -> None:  # noqa: ANN001
+def test_accepted_work_stays_and_the_rest_moves_when_a_nurse_drops_out(on_duty: World, engine) -> None:
     world = on_duty
     accepted = acute_visit(world, "as-5", [*SAFE, "no", "no", "no"])
     waiting = acute_visit(world, "as-6", [*SAFE, "no", "no", "no"], phone="+31592111112")

@@ -1,7 +1,7 @@
 """Every access to client data leaves an audit entry: who, role, organisation, when, which client, what, why, from where."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -19,14 +19,14 @@ def _log(world: World, **params: object) -> list[dict]:
 
 
 def test_reading_a_client_is_audited_with_every_field(world: World) -> None:
-    before = datetime.now(timezone.utc) - timedelta(seconds=1)
+    before = datetime.now(UTC) - timedelta(seconds=1)
     r = world.client.get(f"/api/clients/{world.clients['a1']}", headers=world.h("partner_a"))
     assert r.status_code == 200
     entry = _log(world, client_id=world.clients["a1"], username="partner_a")[0]
     assert entry["action"] == "read" and entry["data"] == "client.record"
     assert entry["role"] == "partner" and entry["organisation_id"] == world.orgs["a"]
     assert entry["outcome"] == "allowed" and entry["reason"] and entry["source_address"]
-    assert before <= datetime.fromisoformat(entry["at"]) <= datetime.now(timezone.utc)
+    assert before <= datetime.fromisoformat(entry["at"]) <= datetime.now(UTC)
 
 
 def test_operator_reads_a_client_for_a_call_and_the_call_is_the_reason(world: World) -> None:
@@ -72,7 +72,7 @@ def test_lists_audit_each_client_shown(world: World) -> None:
     assert listed == {world.clients["a1"], world.clients["b1"]}
 
 
-def test_audit_log_is_append_only_in_the_database(world: World, engine) -> None:  # noqa: ANN001
+def test_audit_log_is_append_only_in_the_database(world: World, engine) -> None:
     world.client.get(f"/api/clients/{world.clients['a1']}", headers=world.h("coordinator"))
     for statement in ("UPDATE audit_entries SET username = 'nobody'", "DELETE FROM audit_entries"):
         with Session(engine) as session, pytest.raises(DatabaseError, match="append-only"):

@@ -20,13 +20,13 @@ from dispatch.timeutil import utcnow
 from tests.world import PASSWORD, World
 
 
-def test_password_is_stored_as_argon2id(world: World, engine) -> None:  # noqa: ANN001
+def test_password_is_stored_as_argon2id(world: World, engine) -> None:
     with Session(engine) as s:
         stored = s.exec(select(User.password_hash).where(User.username == "operator")).one()
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
 
 
-def test_expired_token_is_refused(world: World, engine) -> None:  # noqa: ANN001
+def test_expired_token_is_refused(world: World, engine) -> None:
     assert world.client.get("/api/me", headers=world.h("operator")).status_code == 200
     with Session(engine) as s:
         for token in s.exec(select(AuthToken)):
@@ -43,7 +43,7 @@ def test_logout_revokes_the_token(world: World) -> None:
     assert world.client.get("/api/me", headers=world.h("nurse2")).status_code == 200
 
 
-def test_token_is_not_stored_in_clear(world: World, engine) -> None:  # noqa: ANN001
+def test_token_is_not_stored_in_clear(world: World, engine) -> None:
     with Session(engine) as s:
         hashes = set(s.exec(select(AuthToken.token_hash)))
     assert not hashes & set(world.tokens.values())
@@ -127,7 +127,7 @@ def test_the_password_policy_names_the_field_and_the_reason(cli_env: None, world
         main(["user", "add", "--role", "operator", "--username", username, "--password-stdin"])
 
 
-def test_the_password_policy_holds_for_every_caller_of_create_user(engine, settings) -> None:  # noqa: ANN001
+def test_the_password_policy_holds_for_every_caller_of_create_user(engine, settings) -> None:
     with Session(engine) as s, pytest.raises(Invalid) as exc:
         create_user(s, settings=settings, username="Mary", password="MARY-the-nurse-99", role=Role.operator)
     assert exc.value.field == "password" and exc.value.status == 422

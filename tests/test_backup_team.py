@@ -3,7 +3,7 @@
 while."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,13 +12,21 @@ from sqlmodel import Session, select
 from dispatch.auth.models import Role, Team
 from dispatch.auth.service import create_user
 from dispatch.calls.models import Overflow
-from tests.test_board import FALL_U2, UNKNOWN_PHONE, board, board_socket, call_event, next_event, row_of
+from tests.test_board import (
+    FALL_U2,
+    UNKNOWN_PHONE,
+    board,
+    board_socket,
+    call_event,
+    next_event,
+    row_of,
+)
 from tests.test_triage import decide, new_call, run_triage
 from tests.world import PASSWORD, World
 
 
 @pytest.fixture
-def backup(world: World, engine, settings) -> World:  # noqa: ANN001
+def backup(world: World, engine, settings) -> World:
     """The world with an operator of the backup team, logged in as `backup`."""
     with Session(engine) as s:
         create_user(s, settings=settings, username="backup", password=PASSWORD, role=Role.operator, team=Team.backup)
@@ -29,7 +37,7 @@ def backup(world: World, engine, settings) -> World:  # noqa: ANN001
     return world
 
 
-def hand(world: World, call_id: int, to: str, who: str = "operator", reason: str = ""):  # noqa: ANN201
+def hand(world: World, call_id: int, to: str, who: str = "operator", reason: str = ""):
     return world.client.post(f"/api/calls/{call_id}/handover", json={"to": to, "reason": reason},
                              headers=world.h(who))
 
@@ -180,7 +188,7 @@ def test_a_backup_operator_reads_only_the_visits_of_the_calls_handed_to_it(backu
 
 def test_overflow_sends_new_calls_to_the_backup_team_until_it_is_stopped(backup: World) -> None:
     world = backup
-    until = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=1)
+    until = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
     body = {"backup_until": until.isoformat(), "reason": "calamity: fire in a care home"}
     assert world.client.put("/api/overflow", json=body, headers=world.h("operator")).status_code == 403
     assert world.client.put("/api/overflow", json=body, headers=world.h("backup")).status_code == 403
@@ -203,15 +211,15 @@ def test_overflow_sends_new_calls_to_the_backup_team_until_it_is_stopped(backup:
     assert listed(world, "backup") == [during["id"]]  # what was handed over stays with them
 
 
-def test_overflow_ends_by_itself_at_its_moment(backup: World, engine) -> None:  # noqa: ANN001
+def test_overflow_ends_by_itself_at_its_moment(backup: World, engine) -> None:
     world = backup
-    until = datetime.now(timezone.utc) + timedelta(hours=2)
+    until = datetime.now(UTC) + timedelta(hours=2)
     assert world.client.put("/api/overflow", json={"backup_until": until.isoformat()},
                             headers=world.h("coordinator")).status_code == 200
     assert new_call(world, "of-on")["team"] == "backup"
     with Session(engine) as s:  # two hours later: the moment has passed
         state = s.exec(select(Overflow)).one()
-        state.backup_until = datetime.now(timezone.utc) - timedelta(seconds=1)
+        state.backup_until = datetime.now(UTC) - timedelta(seconds=1)
         s.add(state)
         s.commit()
     assert world.client.get("/api/overflow", headers=world.h("operator")).json()["backup_until"] is None
@@ -221,7 +229,7 @@ def test_overflow_ends_by_itself_at_its_moment(backup: World, engine) -> None:  
 @pytest.mark.parametrize("offset", [timedelta(minutes=-1), timedelta(hours=24, minutes=1)])
 def test_overflow_is_set_until_a_moment_within_the_next_24_hours(backup: World, offset: timedelta) -> None:
     world = backup
-    until = datetime.now(timezone.utc) + offset
+    until = datetime.now(UTC) + offset
     r = world.client.put("/api/overflow", json={"backup_until": until.isoformat(), "reason": "x"},
                          headers=world.h("coordinator"))
     assert r.status_code == 422 and r.json()["field"] == "backup_until"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -40,7 +40,7 @@ def row_of(answer: dict[str, Any], call_id: int) -> dict[str, Any]:
     return rows[0]
 
 
-def change(engine, model: type, row_id: int, **values: object) -> None:  # noqa: ANN001
+def change(engine, model: type, row_id: int, **values: object) -> None:
     with Session(engine) as s:
         row = s.get(model, row_id)
         for key, value in values.items():
@@ -55,7 +55,7 @@ def alerts_of(world: World, kind: str) -> list[dict[str, Any]]:
     return [a for a in r.json() if a["kind"] == kind]
 
 
-def settle(world: World, app) -> None:  # noqa: ANN001
+def settle(world: World, app) -> None:
     """Wait until no re-plan asked for by a change is pending or running."""
     world.client.portal.call(app.state.replanner.idle)
 
@@ -73,7 +73,7 @@ def board_socket(world: World, who: str = "operator") -> Iterator[Any]:
             pass
 
 
-def next_event(ws, wanted: Callable[[dict[str, Any]], bool], seen: list[dict[str, Any]] | None = None) -> dict:  # noqa: ANN001
+def next_event(ws, wanted: Callable[[dict[str, Any]], bool], seen: list[dict[str, Any]] | None = None) -> dict:
     """Board events until one is `wanted` (every event read goes to `seen`). A heartbeat means nothing came for
     the heartbeat interval: the event never came."""
     while True:
@@ -105,7 +105,7 @@ def flagged_bag_check(world: World) -> dict[str, Any]:
                                headers=world.h("coordinator")).json()
     meter = world.client.post("/api/nightbag/items", json={"name": "Glucose meter", "kind": "device"},
                               headers=world.h("coordinator")).json()
-    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).date()
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
     r = world.client.post(f"/api/shifts/{shift_of(world, 'n1')}/start", headers=world.h("nurse1"), json={"items": [
         {"item_id": gloves["id"], "quantity": 4},
         {"item_id": meter["id"], "quantity": 1, "calibration_due": yesterday.isoformat()}]})
@@ -184,11 +184,11 @@ def test_after_a_replan_the_row_shows_the_nurse_and_her_eta(on_duty: World) -> N
 
 
 def test_a_call_is_past_target_while_its_deadline_has_passed_and_no_nurse_is_there(
-        on_duty: World, engine) -> None:  # noqa: ANN001, F811
+        on_duty: World, engine) -> None:  # noqa: F811
     world = on_duty
     late = acute_visit(world, "b-late", FALL_U2)
     in_time = acute_visit(world, "b-in-time", FALL_U2, phone="+31592111112")
-    change(engine, Visit, late["visit_id"], window_end=datetime.now(timezone.utc) - timedelta(minutes=5))
+    change(engine, Visit, late["visit_id"], window_end=datetime.now(UTC) - timedelta(minutes=5))
     answer = board(world)
     assert row_of(answer, late["call"]["id"])["past_target"] is True
     assert row_of(answer, in_time["call"]["id"])["past_target"] is False
@@ -229,7 +229,7 @@ def test_the_board_shows_each_nurse_her_job_now_her_next_jobs_and_her_bag(on_dut
     assert sanne["bag_flags"] == [] and sanne["current"] is None
 
 
-def test_after_a_replan_each_nurses_stops_are_on_the_board_in_order(on_duty: World, app) -> None:  # noqa: ANN001, F811
+def test_after_a_replan_each_nurses_stops_are_on_the_board_in_order(on_duty: World, app) -> None:  # noqa: F811
     world = on_duty
     acute_visit(world, "b-route-1", FALL_U2)
     acute_visit(world, "b-route-2", FALL_U2, phone="+31592111112")
@@ -280,7 +280,7 @@ def test_a_new_call_and_its_identification_reach_the_board_as_rows(world: World)
         assert row["waiting_for_triage"] is True
 
 
-def test_a_triage_decision_sends_the_visit_and_the_call_rows_the_board_draws(on_duty: World, app) -> None:  # noqa: ANN001, F811
+def test_a_triage_decision_sends_the_visit_and_the_call_rows_the_board_draws(on_duty: World, app) -> None:  # noqa: F811
     world = on_duty
     settle(world, app)
     with board_socket(world) as ws:
@@ -329,7 +329,7 @@ def test_an_acknowledged_alert_reaches_the_board_with_who_acknowledged_it(on_dut
 
 def test_a_call_to_112_is_recorded_listed_in_the_history_and_on_the_row(world: World) -> None:
     call = new_call(world, "esc-1")
-    called_at = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=3)
+    called_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=3)
     r = world.client.post(f"/api/calls/{call['id']}/escalations", headers=world.h("operator"), json={
         "to": "call_112", "called_at": called_at.isoformat(), "contact": "112 dispatcher, ref 4711",
         "note": "ambulance on its way, nurse to stay away"})
@@ -367,10 +367,10 @@ def test_a_call_to_112_is_refused_without_a_contact_an_aware_time_or_an_open_cal
 
 # -- alerts the service raises -------------------------------------------------------------------------------
 
-def test_a_call_past_its_target_raises_one_alert(world: World, engine) -> None:  # noqa: ANN001
+def test_a_call_past_its_target_raises_one_alert(world: World, engine) -> None:
     late = acute_visit(world, "al-late", FALL_U2)
     in_time = acute_visit(world, "al-in-time", FALL_U2, phone="+31592111112")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     change(engine, Visit, late["visit_id"], window_end=now - timedelta(minutes=12))
     assert past_target(engine, now=now) == [late["call"]["id"]]
     assert past_target(engine, now=now + timedelta(minutes=1)) == []  # once per call
@@ -418,7 +418,7 @@ def test_a_shift_started_with_a_flagged_bag_raises_an_alert_naming_the_nurse_and
     assert check["complete"] is False
     # A complete bag raises nothing.
     items = world.client.get("/api/nightbag/items", headers=world.h("nurse2")).json()
-    calibrated = (datetime.now(timezone.utc) + timedelta(days=90)).date().isoformat()
+    calibrated = (datetime.now(UTC) + timedelta(days=90)).date().isoformat()
     counted = [{"item_id": i["id"], "quantity": i["quantity"], "calibration_due": calibrated} for i in items]
     clean = world.client.post(f"/api/shifts/{shift_of(world, 'n2')}/start", json={"items": counted},
                               headers=world.h("nurse2"))
@@ -428,9 +428,9 @@ def test_a_shift_started_with_a_flagged_bag_raises_an_alert_naming_the_nurse_and
 
 # -- a client's night summary --------------------------------------------------------------------------------
 
-def _calls_about_a1(world: World, engine) -> dict[str, int]:  # noqa: ANN001
+def _calls_about_a1(world: World, engine) -> dict[str, int]:
     """One call forty days ago, one five days ago (advice), today's urgent call, and the call being taken now."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     long_ago = new_call(world, "ns-40d")
     change(engine, Call, long_ago["id"], received_at=now - timedelta(days=40))
     days_ago = new_call(world, "ns-5d")
@@ -445,15 +445,15 @@ def _calls_about_a1(world: World, engine) -> dict[str, int]:  # noqa: ANN001
     return {"today": today["id"], "days_ago": days_ago["id"], "long_ago": long_ago["id"], "now": taken["id"]}
 
 
-def _night_visit(engine, client_id: int, organisation_id: int, completed_days_ago: float, note: str) -> None:  # noqa: ANN001
-    done = datetime.now(timezone.utc) - timedelta(days=completed_days_ago)
+def _night_visit(engine, client_id: int, organisation_id: int, completed_days_ago: float, note: str) -> None:
+    done = datetime.now(UTC) - timedelta(days=completed_days_ago)
     with Session(engine) as s:
         s.add(Visit(kind="planned", client_id=client_id, organisation_id=organisation_id, state="completed",
                     window_start=done - timedelta(hours=1), window_end=done, completed_at=done, handover_note=note))
         s.commit()
 
 
-def test_the_night_summary_shows_the_clients_recent_calls_and_night_notes(world: World, engine) -> None:  # noqa: ANN001
+def test_the_night_summary_shows_the_clients_recent_calls_and_night_notes(world: World, engine) -> None:
     calls = _calls_about_a1(world, engine)
     a1, org_a = world.clients["a1"], world.orgs["a"]
     _night_visit(engine, a1, org_a, 2, "Turned at 02:00, slept well; skin on the heel red.")
@@ -476,7 +476,7 @@ def test_the_night_summary_shows_the_clients_recent_calls_and_night_notes(world:
                for e in log)
 
 
-def test_without_consent_the_night_summary_shows_identity_only(world: World, engine) -> None:  # noqa: ANN001
+def test_without_consent_the_night_summary_shows_identity_only(world: World, engine) -> None:
     calls = _calls_about_a1(world, engine)
     _night_visit(engine, world.clients["a1"], world.orgs["a"], 2, "Turned at 02:00.")
     change(engine, Client, world.clients["a1"], consent_night_team=False)

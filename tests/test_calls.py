@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, func, select
 
@@ -23,7 +23,7 @@ def test_intake_persists_call_with_received_event(world: World) -> None:
     assert fetched["text"] == "fell next to the bed" and fetched["events"] == call["events"]
 
 
-def test_retry_with_same_source_ref_returns_the_same_call(world: World, engine) -> None:  # noqa: ANN001
+def test_retry_with_same_source_ref_returns_the_same_call(world: World, engine) -> None:
     first = world.post_call(source="alarm", source_ref="ALARM-77", caller_phone="+31592222222")
     again = world.post_call(source="alarm", source_ref="ALARM-77", caller_phone="+31592222222")
     assert (first.status_code, again.status_code) == (201, 200)
@@ -35,7 +35,7 @@ def test_retry_with_same_source_ref_returns_the_same_call(world: World, engine) 
     assert world.post_call(source="phone", source_ref="ALARM-77").status_code == 201
 
 
-def test_concurrent_retries_create_one_call(world: World, engine) -> None:  # noqa: ANN001
+def test_concurrent_retries_create_one_call(world: World, engine) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         responses = list(pool.map(lambda _: world.post_call(source="alarm", source_ref="BURST-1"), range(16)))
     assert sorted({r.status_code for r in responses}) in ([200, 201], [201])
@@ -138,12 +138,12 @@ def test_list_filters_by_state_organisation_and_since(world: World) -> None:
     a = world.post_call(source_ref="L-1", caller_phone="+31592111111").json()
     b = world.post_call(source_ref="L-2", caller_phone="+31592222222").json()
     world.move(b["id"], "triaging")
-    get = lambda **p: [c["id"] for c in world.client.get("/api/calls", params=p,  # noqa: E731
+    get = lambda **p: [c["id"] for c in world.client.get("/api/calls", params=p,
                                                              headers=world.h("operator")).json()]
     assert get(state="triaging") == [b["id"]]
     assert set(get(state=["received", "triaging"])) == {a["id"], b["id"]}
     assert get(organisation_id=world.orgs["a"]) == [a["id"]]
-    future = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat()
+    future = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
     assert get(since=future) == []
     assert set(get(open=True)) == {a["id"], b["id"]}
 

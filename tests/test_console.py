@@ -53,12 +53,12 @@ def chromium() -> Iterator[object]:
         browser.close()
 
 
-def _shot(page, name: str) -> None:  # noqa: ANN001
+def _shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"console-{name}.png"))
 
 
-def _console(chromium, region: Region, username: str = "operator", **size: int):  # noqa: ANN001, ANN202
+def _console(chromium, region: Region, username: str = "operator", **size: int):
     """A logged-in console in a browser context of its own (axe-core is injected later, past the page's CSP)."""
     context = chromium.new_context(viewport=size or DESKTOP, bypass_csp=True)
     page = context.new_page()
@@ -74,7 +74,7 @@ def _console(chromium, region: Region, username: str = "operator", **size: int):
     return page
 
 
-def _axe(page, view: str) -> None:  # noqa: ANN001
+def _axe(page, view: str) -> None:
     """axe-core on the page as it is now: no serious or critical violation."""
     if not AXE.exists():
         pytest.fail("axe-core is missing: `make test` installs it (web/package.json)")
@@ -101,7 +101,7 @@ def _client_named(region: Region) -> dict:
                      timeout=30).json()[0]
 
 
-def _keys(page, keys: list[str]) -> int:  # noqa: ANN001
+def _keys(page, keys: list[str]) -> int:
     """Press keys one by one, each after the console has answered the one before."""
     for key in keys:
         before = page.inner_text("#call-body .triage")
@@ -110,11 +110,11 @@ def _keys(page, keys: list[str]) -> int:  # noqa: ANN001
     return len(keys)
 
 
-def _row(page, call_id: int):  # noqa: ANN001, ANN202
+def _row(page, call_id: int):
     return page.locator(f"#calls li[data-call='{call_id}']")
 
 
-def _nurse_phone(chromium, region: Region, username: str):  # noqa: ANN001, ANN202
+def _nurse_phone(chromium, region: Region, username: str):
     context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     phone = context.new_page()
     phone.goto(f"{region.url}/nurse/")
@@ -129,7 +129,7 @@ def _nurse_phone(chromium, region: Region, username: str):  # noqa: ANN001, ANN2
     return phone
 
 
-def test_a_phone_call_is_taken_triaged_and_followed_until_the_nurse_accepts(region: Region, chromium) -> None:  # noqa: ANN001
+def test_a_phone_call_is_taken_triaged_and_followed_until_the_nurse_accepts(region: Region, chromium) -> None:
     page = _console(chromium, region)
     _axe(page, "the board")
     _shot(page, "1-board")
@@ -228,7 +228,7 @@ def _acute_call(region: Region, ref: str) -> tuple[int, int]:
     return call["id"], decided["decision"]["visit"]["id"]
 
 
-def test_a_reassignment_sticks_and_a_cancellation_reaches_the_phone(region: Region, chromium) -> None:  # noqa: ANN001
+def test_a_reassignment_sticks_and_a_cancellation_reaches_the_phone(region: Region, chromium) -> None:
     call_id, visit_id = _acute_call(region, "console-reassign")
     page = _console(chromium, region)
     _row(page, call_id).click()
@@ -262,7 +262,7 @@ def test_a_reassignment_sticks_and_a_cancellation_reaches_the_phone(region: Regi
     page.context.close()
 
 
-def test_a_call_is_handed_to_the_backup_team_and_back(region: Region, chromium) -> None:  # noqa: ANN001
+def test_a_call_is_handed_to_the_backup_team_and_back(region: Region, chromium) -> None:
     regional = _console(chromium, region)
     backup = _console(chromium, region, "backup-operator")
     assert "backup team" in backup.inner_text("#who")
@@ -294,7 +294,7 @@ def test_a_call_is_handed_to_the_backup_team_and_back(region: Region, chromium) 
     regional.context.close()
 
 
-def test_an_alert_is_acknowledged_on_every_board(region: Region, chromium) -> None:  # noqa: ANN001
+def test_an_alert_is_acknowledged_on_every_board(region: Region, chromium) -> None:
     first, second = _console(chromium, region), _console(chromium, region, "operator2")
     # A nurse starts her shift with a thermometer out of calibration: an alert for the operators.
     token = region.token("nurse2")
@@ -322,8 +322,8 @@ def test_an_alert_is_acknowledged_on_every_board(region: Region, chromium) -> No
     first.context.close()
 
 
-def test_after_a_lost_connection_the_board_says_so_reloads_and_nothing_typed_is_lost(region: Region, chromium) -> None:  # noqa: ANN001
-    page = _console(chromium, region, **{"width": 1920, "height": 1080})
+def test_after_a_lost_connection_the_board_says_so_reloads_and_nothing_typed_is_lost(region: Region, chromium) -> None:
+    page = _console(chromium, region, width=1920, height=1080)
     _shot(page, "9-full-hd")
     page.keyboard.press("n")
     page.wait_for_selector("dialog[open]")
@@ -347,7 +347,7 @@ def test_after_a_lost_connection_the_board_says_so_reloads_and_nothing_typed_is_
     page.context.close()
 
 
-def test_a_call_to_112_is_recorded_and_the_coordinator_sends_new_calls_to_backup(region: Region, chromium) -> None:  # noqa: ANN001
+def test_a_call_to_112_is_recorded_and_the_coordinator_sends_new_calls_to_backup(region: Region, chromium) -> None:
     page = _console(chromium, region)
     client = _client_named(region)
     call = httpx.post(f"{region.url}/api/calls", json={"source": "alarm", "source_ref": "console-112",

@@ -80,7 +80,7 @@ def test_a_body_too_large_is_a_413_read_no_further(world: World) -> None:
     r = world.client.post("/api/calls", content=huge, headers={**world.h("operator"), "content-type": "application/json"})
     assert r.status_code == 413 and r.json()["error"] == "too_large"
 
-    def chunks():  # noqa: ANN202 - no Content-Length: counted as it streams
+    def chunks():
         yield b'{"source": "manual", "text": "'
         for _ in range(40):
             yield b"x" * 100_000
@@ -105,7 +105,7 @@ def test_every_answer_carries_the_security_headers(world: World) -> None:
     assert token.headers["cache-control"] == "no-store"
 
 
-def test_hsts_when_served_over_tls(database_url: str, engine) -> None:  # noqa: ANN001
+def test_hsts_when_served_over_tls(database_url: str, engine) -> None:
     from fastapi.testclient import TestClient
 
     from dispatch.app import create_app
@@ -115,7 +115,7 @@ def test_hsts_when_served_over_tls(database_url: str, engine) -> None:  # noqa: 
         assert client.get("/healthz").headers["strict-transport-security"].startswith("max-age=")
 
 
-def test_several_workers_need_postgresql(tmp_path) -> None:  # noqa: ANN001
+def test_several_workers_need_postgresql(tmp_path) -> None:
     import subprocess
     import sys
 

@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -79,7 +79,7 @@ class Region:
         self.server.stop()
 
 
-def _offered(visit_id: int):  # noqa: ANN202
+def _offered(visit_id: int):
     return lambda m: m["kind"] == "job.offered" and m["payload"]["visit_id"] == visit_id
 
 
@@ -153,7 +153,7 @@ async def test_a_phone_away_all_night_is_sent_only_what_it_still_needs(tmp_path:
         region.stop()
 
 
-async def _closed_within(ws, seconds: float) -> tuple[int, float]:  # noqa: ANN001
+async def _closed_within(ws, seconds: float) -> tuple[int, float]:
     started = time.monotonic()
     with pytest.raises(websockets.ConnectionClosed) as closed:
         while True:
@@ -185,7 +185,7 @@ async def test_a_socket_ends_when_its_login_ends(tmp_path: Path) -> None:
         with Session(engine) as s:  # the operator's login expires; the nurse's user is disabled
             token_row = s.exec(select(AuthToken).where(AuthToken.token_hash == hashlib.sha256(
                 board_token.encode()).hexdigest())).one()
-            token_row.expires_at = datetime(2000, 1, 1, tzinfo=timezone.utc)  # long gone, on any clock
+            token_row.expires_at = datetime(2000, 1, 1, tzinfo=UTC)  # long gone, on any clock
             nurse = s.exec(select(User).where(User.username == "nurse1")).one()
             nurse.active = False
             s.add_all([token_row, nurse])

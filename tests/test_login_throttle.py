@@ -41,7 +41,7 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch, app) -> FakeClock:  # noqa: ANN001
+def clock(monkeypatch: pytest.MonkeyPatch, app) -> FakeClock:
     fake = FakeClock()
     monkeypatch.setattr(limits.aio.storage.memory, "time", fake)  # the storage's `time.time()`
     app.state.login_guard.throttle.clock = fake.time
@@ -62,11 +62,11 @@ def hashes(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     return calls
 
 
-def _login(world: World, username: str, password: str = WRONG):  # noqa: ANN202
+def _login(world: World, username: str, password: str = WRONG):
     return world.client.post("/api/auth/token", data={"username": username, "password": password})
 
 
-def _throttled(response) -> int:  # noqa: ANN001
+def _throttled(response) -> int:
     """Assert a proper 429 and return its Retry-After."""
     assert response.status_code == 429, response.text
     body = response.json()
@@ -127,7 +127,7 @@ def test_failures_from_one_address_are_throttled_across_usernames(world: World, 
 
 
 def test_unknown_user_disabled_user_and_wrong_password_are_answered_alike(
-        world: World, engine, hashes: list) -> None:  # noqa: ANN001
+        world: World, engine, hashes: list) -> None:
     with Session(engine) as s:
         disable_user(s, username="partner_b")
         s.commit()

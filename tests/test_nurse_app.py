@@ -31,7 +31,7 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--
 
 
 @pytest.fixture
-def browser(tmp_path: Path):  # noqa: ANN201
+def browser(tmp_path: Path):
     playwright = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: `make test` installs it")
@@ -43,7 +43,7 @@ def browser(tmp_path: Path):  # noqa: ANN201
         context.close()
 
 
-def _shot(page, name: str) -> None:  # noqa: ANN001
+def _shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"nurse-app-{name}.png"), full_page=True)
 
@@ -59,7 +59,7 @@ def _at(hhmm: str) -> datetime:
 
 
 @pytest.mark.parametrize(("hhmm", "on_shift"), HOURS, ids=[h for h, _ in HOURS])
-def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser, hhmm: str,  # noqa: ANN001
+def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser, hhmm: str,
                                                       on_shift: bool) -> None:
     url = f"sqlite:///{tmp_path / 'nightcare.db'}"
     now, tag = _at(hhmm), hhmm.replace(":", "")
@@ -169,7 +169,7 @@ def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser, h
         region.stop()
 
 
-def test_nothing_she_records_is_lost(tmp_path: Path, browser) -> None:  # noqa: ANN001
+def test_nothing_she_records_is_lost(tmp_path: Path, browser) -> None:
     """Vital signs in part are not scored or dropped: she is told which are missing and keeps what she typed. An
     action queued offline that the service refuses when it arrives (the job was cancelled meanwhile) is shown to
     her with the reason, and her handover note stays readable."""

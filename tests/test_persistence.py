@@ -12,7 +12,7 @@ from dispatch.settings import DEVELOPMENT_KEYSAFE_KEY, Settings
 from tests.world import KEYSAFE_CODE, World
 
 
-def test_keysafe_code_is_encrypted_at_rest_and_never_returned(world: World, engine, settings) -> None:  # noqa: ANN001
+def test_keysafe_code_is_encrypted_at_rest_and_never_returned(world: World, engine, settings) -> None:
     with Session(engine) as s:
         stored = s.get(Client, world.clients["a1"]).keysafe_code_encrypted
     assert stored and KEYSAFE_CODE not in stored
@@ -22,7 +22,7 @@ def test_keysafe_code_is_encrypted_at_rest_and_never_returned(world: World, engi
     assert KEYSAFE_CODE not in r.text and stored not in r.text
 
 
-def test_keysafe_code_set_through_the_api_is_encrypted(world: World, engine, settings) -> None:  # noqa: ANN001
+def test_keysafe_code_set_through_the_api_is_encrypted(world: World, engine, settings) -> None:
     r = world.client.patch(f"/api/clients/{world.clients['a2']}", json={"keysafe_code": "9087"},
                            headers=world.h("partner_a"))
     assert r.status_code == 200 and r.json()["has_keysafe"] is True and "9087" not in r.text

@@ -12,7 +12,7 @@ from tests.test_triage import SAFE
 from tests.world import World
 
 
-def _entries(engine, **where: object) -> list[AuditEntry]:  # noqa: ANN001
+def _entries(engine, **where: object) -> list[AuditEntry]:
     with Session(engine) as s:
         stmt = select(AuditEntry)
         for key, value in where.items():
@@ -20,7 +20,7 @@ def _entries(engine, **where: object) -> list[AuditEntry]:  # noqa: ANN001
         return list(s.exec(stmt.order_by(AuditEntry.id)))
 
 
-def test_an_unidentified_call_opens_no_record_only_an_identity_search(world: World, engine) -> None:  # noqa: ANN001
+def test_an_unidentified_call_opens_no_record_only_an_identity_search(world: World, engine) -> None:
     call = world.post_call(source_ref="lp-1", caller_phone="+31592333333").json()  # shared line: not matched
     assert call["client_id"] is None
     record = world.client.get(f"/api/clients/{world.clients['a3']}", params={"call_id": call["id"]},
@@ -49,7 +49,7 @@ def test_an_unidentified_call_opens_no_record_only_an_identity_search(world: Wor
                             headers=world.h("operator")).status_code == 403
 
 
-def test_without_consent_night_staff_see_identity_address_and_access_only(world: World, engine) -> None:  # noqa: ANN001
+def test_without_consent_night_staff_see_identity_address_and_access_only(world: World, engine) -> None:
     with Session(engine) as s:
         client = s.get(Client, world.clients["a1"])
         client.consent_night_team, client.access_notes = False, "Key safe left of the back door"
@@ -76,7 +76,7 @@ def test_without_consent_night_staff_see_identity_address_and_access_only(world:
     assert nurse["restricted"] is True and nurse["phones"] == []
 
 
-def test_decisions_hold_home_coordinates_their_reads_are_audited_and_limited(on_duty: World, engine) -> None:  # noqa: ANN001, F811
+def test_decisions_hold_home_coordinates_their_reads_are_audited_and_limited(on_duty: World, engine) -> None:  # noqa: F811
     world = on_duty
     made = acute_visit(world, "lp-3", [*SAFE, "no", "no", "no"])
     decision = replan(world)
@@ -94,7 +94,7 @@ def test_decisions_hold_home_coordinates_their_reads_are_audited_and_limited(on_
                for e in _entries(engine, username="operator", data="assignment.decision"))
 
 
-def test_a_push_that_carries_an_address_is_recorded(on_duty: World, engine) -> None:  # noqa: ANN001, F811
+def test_a_push_that_carries_an_address_is_recorded(on_duty: World, engine) -> None:  # noqa: F811
     world = on_duty
     r = world.client.post(f"/api/visits/{world.visits['b1']}/assign", json={"nurse_id": world.nurses["n2"]},
                           headers=world.h("operator"))

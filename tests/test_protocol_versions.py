@@ -26,7 +26,7 @@ def v2_document() -> dict:
     return doc
 
 
-def publish(world: World, document, who: str = "coordinator"):  # noqa: ANN001, ANN201
+def publish(world: World, document, who: str = "coordinator"):
     return world.client.post("/api/protocols", json={"document": document}, headers=world.h(who))
 
 
@@ -81,7 +81,7 @@ def test_only_coordinators_publish(world: World) -> None:
     assert world.client.get("/api/protocols", headers=world.h("partner_a")).status_code == 403
 
 
-def test_published_versions_are_immutable_in_the_database(world: World, engine) -> None:  # noqa: ANN001
+def test_published_versions_are_immutable_in_the_database(world: World, engine) -> None:
     for statement in ("UPDATE protocol_versions SET title = 'edited'", "DELETE FROM protocol_versions"):
         with Session(engine) as session, pytest.raises(DatabaseError, match="append-only"):
             session.exec(text(statement))

@@ -12,14 +12,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from adapters.twilio import TwilioSms
+from dispatch.alerts.models import Alert
 from dispatch.app import create_app
 from dispatch.audit.models import AuditEntry
 from dispatch.calls.models import Call
 from dispatch.responders.escalation import tick
-from dispatch.alerts.models import Alert
 from dispatch.responders.models import OutboxMessage
-from dispatch.visits.models import VisitDecline
-from dispatch.visits.models import Visit
+from dispatch.visits.models import Visit, VisitDecline
 from tests.conftest import test_settings
 from tests.test_assignment import replan
 from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, RecordingTwilioHttp, sign
@@ -34,40 +33,40 @@ def twilio_http() -> RecordingTwilioHttp:
 
 
 @pytest.fixture
-def settings(database_url: str):  # noqa: ANN201
+def settings(database_url: str):
     return test_settings(database_url, twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
                          twilio_from_number=SMS_FROM, operator_line="+31592300300", escalation_tick_s=60)
 
 
 @pytest.fixture
-def app(settings, engine, twilio_http):  # noqa: ANN001, ANN201
+def app(settings, engine, twilio_http):
     return create_app(settings, engine=engine, sms=TwilioSms(ACCOUNT_SID, AUTH_TOKEN, SMS_FROM, http_client=twilio_http))
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # noqa: ANN001
+def client(app) -> Iterator[TestClient]:
     with TestClient(app) as c:
         yield c
 
 
 @pytest.fixture
-def world(engine, settings, client) -> World:  # noqa: ANN001
+def world(engine, settings, client) -> World:
     from tests.test_assignment import on_duty
     return on_duty.__wrapped__(build_world(engine, settings, client), engine)  # type: ignore[attr-defined]
 
 
-def messages(engine, nurse_id: int) -> list[OutboxMessage]:  # noqa: ANN001
+def messages(engine, nurse_id: int) -> list[OutboxMessage]:
     with Session(engine) as s:
         return list(s.exec(select(OutboxMessage).where(OutboxMessage.nurse_id == nurse_id)
                            .order_by(col(OutboxMessage.seq))))
 
 
-def assign(world: World, visit: str, nurse: str):  # noqa: ANN201
+def assign(world: World, visit: str, nurse: str):
     return world.client.post(f"/api/visits/{world.visits[visit]}/assign",
                              json={"nurse_id": world.nurses[nurse]}, headers=world.h("operator"))
 
 
-def test_an_assignment_is_offered_to_the_nurse_and_withdrawn_from_the_previous_one(world: World, engine) -> None:  # noqa: ANN001
+def test_an_assignment_is_offered_to_the_nurse_and_withdrawn_from_the_previous_one(world: World, engine) -> None:
     assert assign(world, "b1", "n2").status_code == 200
     # (a background re-plan may offer her other work meanwhile: look at b1's offer)
     offered = [m for m in messages(engine, world.nurses["n2"])
@@ -84,7 +83,7 @@ def test_an_assignment_is_offered_to_the_nurse_and_withdrawn_from_the_previous_o
             ][0] == "job.offered"
 
 
-def test_sequences_stay_gap_free_across_batches_rollbacks_and_transactions(world: World, engine) -> None:  # noqa: ANN001
+def test_sequences_stay_gap_free_across_batches_rollbacks_and_transactions(world: World, engine) -> None:
     from dispatch.responders import outbox
 
     nurse = world.nurses["n2"]
@@ -103,7 +102,7 @@ def test_sequences_stay_gap_free_across_batches_rollbacks_and_transactions(world
     assert mine[1].seq - mine[0].seq == mine[2].seq - mine[1].seq == 1  # one batch, consecutive
 
 
-def test_accept_progress_complete_and_the_call_follows(world: World, engine) -> None:  # noqa: ANN001
+def test_accept_progress_complete_and_the_call_follows(world: World, engine) -> None:
     from tests.test_assignment import acute_visit
     from tests.test_triage import SAFE
     job = acute_visit(world, "resp-1", [*SAFE, "no", "no", "no"])
@@ -136,7 +135,7 @@ def test_accept_progress_complete_and_the_call_follows(world: World, engine) -> 
     assert [e["to_state"] for e in call["events"]][-4:] == ["accepted", "en_route", "on_scene", "completed"]
 
 
-def test_a_declined_job_goes_to_another_nurse_and_never_back(world: World, engine) -> None:  # noqa: ANN001
+def test_a_declined_job_goes_to_another_nurse_and_never_back(world: World, engine) -> None:
     vid = world.visits["a1"]  # assigned to n1 in the world
     r = world.client.post(f"/api/visits/{vid}/decline", json={"reason": ""}, headers=world.h("nurse1"))
     assert r.status_code == 422 and r.json()["field"] == "reason"
@@ -157,12 +156,12 @@ def test_a_declined_job_goes_to_another_nurse_and_never_back(world: World, engin
     assert by_nurse[world.nurses["n1"]]["eta"] is None  # she declined: she cannot be given it
 
 
-def _reveal(world: World, who: str, visit_id: int):  # noqa: ANN202
+def _reveal(world: World, who: str, visit_id: int):
     return world.client.post(f"/api/visits/{visit_id}/keysafe", headers=world.h(who))
 
 
-def test_the_key_safe_code_only_for_the_assigned_nurse_on_an_accepted_open_job(world: World, engine,  # noqa: ANN001
-                                                                               caplog) -> None:  # noqa: ANN001
+def test_the_key_safe_code_only_for_the_assigned_nurse_on_an_accepted_open_job(world: World, engine,
+                                                                               caplog) -> None:
     caplog.set_level(logging.DEBUG)
     vid = world.visits["a1"]  # n1's job at a client with a key safe
     assert assign(world, "a1", "n1").status_code == 200
@@ -193,7 +192,7 @@ def test_the_key_safe_code_only_for_the_assigned_nurse_on_an_accepted_open_job(w
         assert KEYSAFE_CODE not in text
 
 
-def test_escalation_sms_then_alert_and_replan(world: World, engine, app, twilio_http) -> None:  # noqa: ANN001
+def test_escalation_sms_then_alert_and_replan(world: World, engine, app, twilio_http) -> None:
     settings = app.state.settings
     assert assign(world, "b1", "n2").status_code == 200  # locked to her by the operator, not yet accepted
     vid = world.visits["b1"]
@@ -225,7 +224,7 @@ def test_escalation_sms_then_alert_and_replan(world: World, engine, app, twilio_
     assert world.client.get(f"/api/visits/{vid}", headers=world.h("operator")).json()["nurse_id"] != world.nurses["n2"]
 
 
-def test_a_failed_sms_alerts_the_operators(world: World, engine, app, twilio_http) -> None:  # noqa: ANN001
+def test_a_failed_sms_alerts_the_operators(world: World, engine, app, twilio_http) -> None:
     twilio_http.fail = True
     assert assign(world, "b1", "n2").status_code == 200
     with Session(engine) as s:
@@ -237,7 +236,7 @@ def test_a_failed_sms_alerts_the_operators(world: World, engine, app, twilio_htt
         assert alert.nurse_id == world.nurses["n2"]
 
 
-def test_twilio_unreachable_is_an_alert_not_a_traceback(world: World, engine, app, twilio_http, caplog) -> None:  # noqa: ANN001
+def test_twilio_unreachable_is_an_alert_not_a_traceback(world: World, engine, app, twilio_http, caplog) -> None:
     twilio_http.unreachable = True
     assert assign(world, "b1", "n2").status_code == 200
     with Session(engine) as s:
@@ -253,7 +252,7 @@ def test_twilio_unreachable_is_an_alert_not_a_traceback(world: World, engine, ap
     assert any(a["kind"] == "sms_failed" and a["visit_id"] == world.visits["b1"] for a in listed)
 
 
-async def test_twilio_webhooks_do_not_block_the_event_loop(app, engine, monkeypatch) -> None:  # noqa: ANN001
+async def test_twilio_webhooks_do_not_block_the_event_loop(app, engine, monkeypatch) -> None:
     """The database work of a webhook runs in the threadpool: a slow one does not hold up other requests."""
     import time
 
@@ -263,7 +262,7 @@ async def test_twilio_webhooks_do_not_block_the_event_loop(app, engine, monkeypa
 
     real = twilio_webhooks.calls.create_call
 
-    def slow_create_call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def slow_create_call(*args, **kwargs):
         time.sleep(0.6)
         return real(*args, **kwargs)
 
@@ -287,7 +286,7 @@ async def test_twilio_is_under_the_request_limiter() -> None:
 
     gate = aio.Event()
 
-    async def slow_app(scope, receive, send) -> None:  # noqa: ANN001
+    async def slow_app(scope, receive, send) -> None:
         await gate.wait()
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
@@ -295,7 +294,7 @@ async def test_twilio_is_under_the_request_limiter() -> None:
     limiter = RequestLimiter(slow_app, limit=1, wait_s=0.1, prefixes=("/api", "/twilio"))
     sent: list[dict] = []
 
-    async def send(message) -> None:  # noqa: ANN001
+    async def send(message) -> None:
         sent.append(message)
 
     async def receive() -> dict:
@@ -309,13 +308,13 @@ async def test_twilio_is_under_the_request_limiter() -> None:
     await first
 
 
-def _twilio_post(world: World, path: str, params: dict[str, str], *, signature: str | None = None):  # noqa: ANN202
+def _twilio_post(world: World, path: str, params: dict[str, str], *, signature: str | None = None):
     url = f"http://testserver{path}"
     return world.client.post(path, data=params,
                              headers={"X-Twilio-Signature": signature if signature is not None else sign(url, params)})
 
 
-def test_voice_webhook_checks_the_signature_and_takes_the_call_once(world: World, engine, caplog) -> None:  # noqa: ANN001
+def test_voice_webhook_checks_the_signature_and_takes_the_call_once(world: World, engine, caplog) -> None:
     caplog.set_level(logging.WARNING)
     params = {"CallSid": "CA" + "1" * 32, "From": "+31592111111", "To": "+31592300000", "CallStatus": "ringing"}
     forged = _twilio_post(world, "/twilio/voice", params, signature="bm90IGEgc2lnbmF0dXJl")
@@ -346,7 +345,7 @@ def _sms(n: int) -> str:
     return f"SM{n:032x}"
 
 
-def test_sms_keyword_accepts_the_job(world: World, engine) -> None:  # noqa: ANN001
+def test_sms_keyword_accepts_the_job(world: World, engine) -> None:
     assert assign(world, "b1", "n2").status_code == 200
     vid = world.visits["b1"]
     wrong = _twilio_post(world, "/twilio/sms", {"MessageSid": _sms(1), "From": "+31612340002", "Body": "hello"})
@@ -365,7 +364,7 @@ def test_sms_keyword_accepts_the_job(world: World, engine) -> None:  # noqa: ANN
     assert no_sid.status_code == 403 and no_sid.json()["field"] == "MessageSid"
 
 
-def test_a_replayed_sms_reply_is_acted_on_once(world: World, engine) -> None:  # noqa: ANN001
+def test_a_replayed_sms_reply_is_acted_on_once(world: World, engine) -> None:
     """A signed "OK" captured and sent again must not accept a job offered later."""
     assert assign(world, "b1", "n2").status_code == 200
     first = {"MessageSid": _sms(10), "From": "+31612340002", "Body": "OK"}
@@ -380,14 +379,14 @@ def test_a_replayed_sms_reply_is_acted_on_once(world: World, engine) -> None:  #
         assert s.get(Visit, world.visits["a1"]).state == "assigned"  # not accepted by the replay
 
 
-def test_rotating_the_key_safe_key_keeps_every_code(tmp_path) -> None:  # noqa: ANN001
+def test_rotating_the_key_safe_key_keeps_every_code(tmp_path) -> None:
     from cryptography.fernet import Fernet
 
+    from dispatch.clients.models import Client
+    from dispatch.db import make_engine
     from dispatch.devtools.server import nightcare, service_env
     from dispatch.keysafes.crypto import KeysafeCipher
     from dispatch.settings import Settings
-    from dispatch.db import make_engine
-    from dispatch.clients.models import Client
 
     url = f"sqlite:///{tmp_path / 'rotate.db'}"
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
@@ -407,7 +406,7 @@ def test_rotating_the_key_safe_key_keeps_every_code(tmp_path) -> None:  # noqa: 
     assert after == before
 
 
-def test_the_outbox_is_pruned_after_the_night(world: World, engine, app) -> None:  # noqa: ANN001
+def test_the_outbox_is_pruned_after_the_night(world: World, engine, app) -> None:
     from dispatch.responders import outbox
     from dispatch.responders.escalation import prune_outbox
 

@@ -63,7 +63,7 @@ def test_migrations_use_the_owners_url_when_one_is_set(monkeypatch: pytest.Monke
 
 
 def test_the_owner_migrates_and_grants_and_the_service_role_reads_and_writes_rows_only(
-        empty_database: tuple[Cluster, str], monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # noqa: ANN001
+        empty_database: tuple[Cluster, str], monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     cluster, name = empty_database
     service, owner = cluster.service_url(name), cluster.owner_url(name)
     env = {"database_url": service, "migration_url": owner}
@@ -88,7 +88,7 @@ def test_the_owner_migrates_and_grants_and_the_service_role_reads_and_writes_row
 
 
 def test_grant_refuses_a_role_that_could_switch_the_triggers_off(
-        empty_database: tuple[Cluster, str], monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # noqa: ANN001
+        empty_database: tuple[Cluster, str], monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     cluster, name = empty_database
     env = {"database_url": cluster.service_url(name), "migration_url": cluster.owner_url(name)}
     for role, why in ((OWNER, "the owner of the tables"), (cluster.user, "is a superuser"),

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.world import World
 
 ROLES = ["operator", "coordinator", "nurse1", "partner_a", "partner_b"]
-SOON = datetime.now(timezone.utc) + timedelta(hours=2)
+SOON = datetime.now(UTC) + timedelta(hours=2)
 REFS = itertools.count()
 
 
@@ -91,7 +91,7 @@ def ids(world: World) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("name,method,path,body,expected", MATRIX, ids=[m[0] for m in MATRIX])
-def test_role_matrix(world: World, ids: dict[str, int], name: str, method: str, path: str, body, expected) -> None:  # noqa: ANN001
+def test_role_matrix(world: World, ids: dict[str, int], name: str, method: str, path: str, body, expected) -> None:
     for role in ROLES:
         url = path(world) if callable(path) else path.format(**ids)
         r = world.client.request(method, url, json=body(world) if body else None, headers=world.h(role))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,16 +16,16 @@ from dispatch.organisations.models import Organisation
 from dispatch.seed.demo import CLIENT_COUNT, DEMO_PASSWORD, seed_demo, tonight
 from dispatch.visits.models import Visit
 
-NOW = datetime(2026, 11, 22, 20, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
 
 
-def _counts(engine) -> dict[str, int]:  # noqa: ANN001
+def _counts(engine) -> dict[str, int]:
     with Session(engine) as s:
         return {m.__name__: s.exec(select(func.count()).select_from(m)).one()
                 for m in (Organisation, Client, ClientPhone, Nurse, Shift, Visit, User)}
 
 
-def test_seed_is_idempotent_and_complete(engine, settings) -> None:  # noqa: ANN001
+def test_seed_is_idempotent_and_complete(engine, settings) -> None:
     first = seed_demo(engine, settings, now=NOW)
     counts = _counts(engine)
     again = seed_demo(engine, settings, now=NOW)
@@ -56,10 +56,10 @@ def test_seed_is_idempotent_and_complete(engine, settings) -> None:  # noqa: ANN
         assert start.time() >= time(23, 30) or start.time() <= time(7, 0)
 
 
-def test_seed_is_deterministic(engine, settings, tmp_path) -> None:  # noqa: ANN001
-    from tests.conftest import test_settings
-    from dispatch.db import make_engine
+def test_seed_is_deterministic(engine, settings, tmp_path) -> None:
     from dispatch import migrate
+    from dispatch.db import make_engine
+    from tests.conftest import test_settings
 
     seed_demo(engine, settings, now=NOW)
     other_url = f"sqlite:///{tmp_path / 'other.db'}"
@@ -67,7 +67,7 @@ def test_seed_is_deterministic(engine, settings, tmp_path) -> None:  # noqa: ANN
     other = make_engine(other_url)
     seed_demo(other, test_settings(other_url), now=NOW)
 
-    def people(e) -> list[tuple]:  # noqa: ANN001
+    def people(e) -> list[tuple]:
         with Session(e) as s:
             return [(c.given_name, c.family_name, c.street, c.house_number, c.city, c.lat)
                     for c in s.exec(select(Client).order_by(Client.id))]
@@ -76,7 +76,7 @@ def test_seed_is_deterministic(engine, settings, tmp_path) -> None:  # noqa: ANN
     other.dispose()
 
 
-def test_demo_logins_work(engine, settings, client) -> None:  # noqa: ANN001
+def test_demo_logins_work(engine, settings, client) -> None:
     report = seed_demo(engine, settings, now=NOW)
     for username, role, _ in report.users:
         r = client.post("/api/auth/token", data={"username": username, "password": DEMO_PASSWORD})

@@ -22,7 +22,7 @@ def test_every_visit_reported_and_the_rules_of_the_night_hold(policy: str) -> No
 
 
 @st.composite
-def nights(draw) -> dict:  # noqa: ANN001
+def nights(draw) -> dict:
     """Small nights anywhere in the demo region: hand-overs between nurses, re-routes and bursts turn up."""
     def place() -> dict:
         return {"lat": draw(st.floats(52.90, 53.08)), "lon": draw(st.floats(6.45, 6.70))}
@@ -271,7 +271,7 @@ def _spec_example() -> dict:
     (lambda s: s["calls"][0].update(skills="palliative"), "calls[0].skills: must be a list of skill names"),
 ])
 def test_simulate_names_the_field_of_a_malformed_scenario(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                          change, message: str) -> None:  # noqa: ANN001
+                                                          change, message: str) -> None:
     scenario = _spec_example()
     change(scenario)
     path = tmp_path / "night.json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -94,9 +94,9 @@ def test_every_audit_entry_is_chained_onto_the_one_before(world: World, engine: 
 
 
 def test_the_serialisation_is_fixed() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    entry = AuditEntry(seq=7, at=datetime(2026, 11, 22, 23, 5, 1, 20, tzinfo=timezone.utc), user_id=None,
+    entry = AuditEntry(seq=7, at=datetime(2026, 11, 22, 23, 5, 1, 20, tzinfo=UTC), user_id=None,
                        username="ëlla", role="operator", organisation_id=3, on_behalf_of="", client_id=None,
                        action="read", data="client.record", reason="call 12", break_glass=False, outcome="allowed",
                        source_address="10.0.0.1")
@@ -109,7 +109,7 @@ def test_the_serialisation_is_fixed() -> None:
 
 
 def test_a_refused_access_is_chained_after_the_rollback(world: World, engine: Engine, database_url: str,
-                                                        monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # noqa: ANN001
+                                                        monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     _reads(world, 1)
     assert world.client.get(f"/api/clients/{world.clients['a1']}", headers=world.h("partner_b")).status_code == 404
     _reads(world, 1)
@@ -132,7 +132,7 @@ def test_entries_are_written_with_their_transaction_only(engine: Engine) -> None
 
 
 def test_concurrent_writers_never_chain_onto_the_same_entry(engine: Engine, database_url: str,
-                                                            monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # noqa: ANN001
+                                                            monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     writers, each = 8, 6
     start = threading.Barrier(writers)
     failures: list[BaseException] = []
@@ -161,7 +161,7 @@ def test_concurrent_writers_never_chain_onto_the_same_entry(engine: Engine, data
 
 
 def test_verify_prints_the_size_and_last_hash_of_an_intact_log(world: World, engine: Engine, database_url: str,
-                                                               monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # noqa: ANN001
+                                                               monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     assert verify(database_url, monkeypatch, capsys) == (0, f"audit log intact: 0 entries, last hash {'0' * 64}\n")
     _reads(world, 4)
     last = _entries(engine)[-1]
@@ -174,7 +174,7 @@ def test_verify_prints_the_size_and_last_hash_of_an_intact_log(world: World, eng
 @pytest.mark.parametrize("how", ["changed", "rehashed", "deleted", "first_deleted"])
 def test_tampering_by_the_owner_is_found_and_the_broken_link_named(
         how: str, world: World, engine: Engine, database_url: str, owner_database_url: str,
-        monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # noqa: ANN001
+        monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     _reads(world, 5)
     entries = _entries(engine)
     target = entries[0] if how == "first_deleted" else entries[2]
@@ -213,7 +213,7 @@ def test_verify_walks_the_log_a_page_at_a_time(engine: Engine, owner_database_ur
 
 def test_an_anchor_finds_entries_removed_from_the_end(world: World, engine: Engine, database_url: str,
                                                       owner_database_url: str, monkeypatch: pytest.MonkeyPatch,
-                                                      capsys) -> None:  # noqa: ANN001
+                                                      capsys) -> None:
     _reads(world, 3)
     last = _entries(engine)[-1]
     tamper(owner_database_url, "audit_entries", f"DELETE FROM audit_entries WHERE id = {last.id}")
@@ -272,7 +272,7 @@ def test_the_service_role_cannot_switch_the_protection_off(world: World, engine:
     assert {t for t, state in enabled if state == "O"} >= set(APPEND_ONLY)
 
 
-def _insert(conn, table: str, **values: object) -> None:  # noqa: ANN001
+def _insert(conn, table: str, **values: object) -> None:
     types = {"at": UTCDateTime(), "received_at": UTCDateTime(), "started_at": UTCDateTime(),
              "decided_at": UTCDateTime(), "answers": sa.JSON(), "signals": sa.JSON(), "computed": sa.JSON(),
              "break_glass": sa.Boolean()}
@@ -280,7 +280,7 @@ def _insert(conn, table: str, **values: object) -> None:  # noqa: ANN001
 
 
 def test_upgrading_a_database_in_use_chains_its_audit_log_and_keeps_every_triage_run(
-        backend: str, tmp_path, pg_cluster, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # noqa: ANN001
+        backend: str, tmp_path, pg_cluster, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     if backend == "sqlite":
         url = owner = f"sqlite:///{tmp_path / 'in-use.db'}"
     else:
@@ -290,7 +290,7 @@ def test_upgrading_a_database_in_use_chains_its_audit_log_and_keeps_every_triage
         pg_cluster.create_database(name)
         url, owner = pg_cluster.service_url(name), pg_cluster.owner_url(name)
     migrate.upgrade(owner, "0004")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     old = make_engine(owner, pool_size=1)
     with old.begin() as conn:
         for call_id in (1, 2):

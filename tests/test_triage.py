@@ -23,7 +23,7 @@ def run_triage(world: World, call_id: int, complaint: str, answers: list[str], w
     return triage
 
 
-def decide(world: World, call_id: int, **body: object):  # noqa: ANN201
+def decide(world: World, call_id: int, **body: object):
     return world.client.post(f"/api/calls/{call_id}/triage/decision", json=body, headers=world.h("operator"))
 
 
@@ -142,8 +142,13 @@ def test_operator_signals_raise_and_can_be_cleared(world: World) -> None:
     call = new_call(world, "t-signals")
     run_triage(world, call["id"], "medication", [*SAFE, "no", "no"])  # U5 advice
     r = world.client.put(f"/api/calls/{call['id']}/triage/signals",
-                         json={"signals": ["operator_concern", "rapid_deterioration"]}, headers=world.h("operator"))
+                         json={"signals": ["operator_concern"]}, headers=world.h("operator"))
+    # A worry about a client who was to get advice only is a reason to look tonight, never a deferral
     assert r.json()["step"]["urgency"] == "U3" and r.json()["step"]["disposition"] == "nurse_visit"
+    assert "no visit" not in r.json()["step"]["advice"].lower()
+    r = world.client.put(f"/api/calls/{call['id']}/triage/signals",
+                         json={"signals": ["operator_concern", "rapid_deterioration"]}, headers=world.h("operator"))
+    assert r.json()["step"]["urgency"] == "U2" and r.json()["step"]["disposition"] == "nurse_visit"
     r = world.client.put(f"/api/calls/{call['id']}/triage/signals", json={"signals": []}, headers=world.h("operator"))
     assert r.json()["step"]["urgency"] == "U5"
     bad = world.client.put(f"/api/calls/{call['id']}/triage/signals", json={"signals": ["hunch"]},

@@ -2,7 +2,7 @@
 nurse's phone and the board are told, and what a move grants (the key-safe code, the client record) ends with it."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, col, select
@@ -19,13 +19,13 @@ from tests.world import World
 FALL_U2 = [*SAFE, "no", "no", "no"]
 
 
-def _messages(engine, nurse_id: int, visit_id: int) -> list[str]:  # noqa: ANN001
+def _messages(engine, nurse_id: int, visit_id: int) -> list[str]:
     with Session(engine) as s:
         return [m.kind for m in s.exec(select(OutboxMessage).where(OutboxMessage.nurse_id == nurse_id)
                                        .order_by(col(OutboxMessage.seq))) if m.payload.get("visit_id") == visit_id]
 
 
-def _assign(world: World, visit_id: int, nurse: str, **extra: object):  # noqa: ANN202
+def _assign(world: World, visit_id: int, nurse: str, **extra: object):
     return world.client.post(f"/api/visits/{visit_id}/assign", json={"nurse_id": world.nurses[nurse], **extra},
                              headers=world.h("operator"))
 
@@ -42,7 +42,7 @@ def _to(world: World, visit_id: int, state: str) -> None:
 
 @pytest.mark.parametrize("state", ["assigned", "accepted", "en_route", "on_scene"])
 def test_a_cancelled_call_ends_its_visit_in_every_state_and_its_nurse_loses_access(
-        on_duty: World, engine, state: str) -> None:  # noqa: ANN001, F811
+        on_duty: World, engine, state: str) -> None:  # noqa: F811
     world = on_duty
     made = acute_visit(world, f"cc-{state}", FALL_U2)
     vid, call_id = made["visit_id"], made["call"]["id"]
@@ -65,7 +65,7 @@ def test_a_cancelled_call_ends_its_visit_in_every_state_and_its_nurse_loses_acce
     assert len(denied) == 1  # the refusal is in the audit log
 
 
-def test_the_code_needs_an_open_call_too(on_duty: World, engine) -> None:  # noqa: ANN001, F811
+def test_the_code_needs_an_open_call_too(on_duty: World, engine) -> None:  # noqa: F811
     world = on_duty
     made = acute_visit(world, "cc-open", FALL_U2)
     vid = made["visit_id"]
@@ -79,7 +79,7 @@ def test_the_code_needs_an_open_call_too(on_duty: World, engine) -> None:  # noq
     assert world.client.post(f"/api/visits/{vid}/keysafe", headers=world.h("nurse1")).status_code == 403
 
 
-def test_an_operator_cancels_a_visit_with_a_reason(on_duty: World, engine) -> None:  # noqa: ANN001, F811
+def test_an_operator_cancels_a_visit_with_a_reason(on_duty: World, engine) -> None:  # noqa: F811
     world = on_duty
     made = acute_visit(world, "vc-1", FALL_U2)
     vid = made["visit_id"]
@@ -121,7 +121,7 @@ def test_an_operators_assignment_sticks_and_is_in_the_calls_history(on_duty: Wor
     assert unlocked.status_code == 200 and unlocked.json()["locked"] is False
 
 
-def test_an_unanswered_offer_goes_to_another_nurse_but_is_not_a_decline(on_duty: World, engine, app) -> None:  # noqa: ANN001, F811
+def test_an_unanswered_offer_goes_to_another_nurse_but_is_not_a_decline(on_duty: World, engine, app) -> None:  # noqa: F811
     world = on_duty
     made = acute_visit(world, "un-1", FALL_U2)
     vid = made["visit_id"]
@@ -142,7 +142,7 @@ def test_an_unanswered_offer_goes_to_another_nurse_but_is_not_a_decline(on_duty:
     assert visit(world, vid)["nurse_id"] == world.nurses["n1"]
 
 
-def test_when_only_she_can_take_it_an_unanswered_job_is_offered_to_her_again(on_duty: World, engine, app) -> None:  # noqa: ANN001, F811
+def test_when_only_she_can_take_it_an_unanswered_job_is_offered_to_her_again(on_duty: World, engine, app) -> None:  # noqa: F811
     world = on_duty
     made = acute_visit(world, "un-2", [*SAFE, "yes", "not_helped"], complaint="pain")  # palliative: only n1
     vid = made["visit_id"]
@@ -187,8 +187,8 @@ def test_correcting_a_wrong_client_match_needs_a_reason_and_moves_the_waiting_vi
     assert world.client.get(f"/api/visits/{vid}", headers=world.h("partner_a")).status_code == 404  # not A's now
 
 
-def test_creating_or_changing_a_shift_replans(world: World, engine) -> None:  # noqa: ANN001
-    now = datetime.now(timezone.utc)
+def test_creating_or_changing_a_shift_replans(world: World, engine) -> None:
+    now = datetime.now(UTC)
     r = world.client.post("/api/shifts", json={"nurse_id": world.nurses["n2"], "starts_at": now.isoformat(),
                                                "ends_at": (now + timedelta(hours=6)).isoformat()},
                           headers=world.h("coordinator"))
@@ -284,7 +284,7 @@ def test_a_manual_assignment_reaches_the_board(on_duty: World) -> None:  # noqa:
 def test_a_planning_systems_ids_are_its_own(world: World) -> None:
     """external_ref is unique per organisation: no 409 that tells B that A uses an id, and nobody gets another
     organisation's visit back."""
-    start = datetime.now(timezone.utc) + timedelta(hours=2)
+    start = datetime.now(UTC) + timedelta(hours=2)
     window = {"window_start": start.isoformat(), "window_end": (start + timedelta(hours=1)).isoformat()}
     a = world.client.post("/api/visits", json={"client_id": world.clients["a1"], "external_ref": "ROUND-7", **window},
                           headers=world.h("partner_a"))

@@ -22,7 +22,7 @@ class RecordingTwilioHttp(HttpClient):
         self.fail = fail
         self.unreachable = False  # as when the network or DNS is down: the SDK's transport raises
 
-    def request(self, method: str, uri: str, params=None, data=None, headers=None, auth=None,  # noqa: ANN001
+    def request(self, method: str, uri: str, params=None, data=None, headers=None, auth=None,
                 timeout=None, allow_redirects=False) -> Response:
         self.requests.append({"method": method, "uri": uri, "data": dict(data or {}), "headers": dict(headers or {}),
                               "auth": auth})

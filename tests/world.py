@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -35,11 +35,11 @@ class World:
         """Authorization headers of a user: operator, coordinator, nurse1, nurse2, partner_a, partner_b."""
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
-    def post_call(self, who: str = "operator", **body: object):  # noqa: ANN201
+    def post_call(self, who: str = "operator", **body: object):
         body.setdefault("source", "phone")
         return self.client.post("/api/calls", json=body, headers=self.h(who))
 
-    def move(self, call_id: int, to: str, who: str = "operator", reason: str = ""):  # noqa: ANN201
+    def move(self, call_id: int, to: str, who: str = "operator", reason: str = ""):
         return self.client.post(f"/api/calls/{call_id}/transitions", json={"to": to, "reason": reason},
                                 headers=self.h(who))
 
@@ -78,11 +78,11 @@ def build_world(engine: Engine, settings: Settings, http: TestClient) -> World:
         n2 = Nurse(name="Sanne", phone="+31612340002", skills=["wound"])
         session.add_all([n1, n2])
         session.flush()
-        start = datetime.now(timezone.utc) + timedelta(hours=1)
+        start = datetime.now(UTC) + timedelta(hours=1)
         # Given to Anouk by an operator (locked: the re-plan at start-up, with nobody on duty, leaves it with her).
         visit_a1 = Visit(kind="planned", client_id=clients["a1"].id, organisation_id=org_a.id, window_start=start,
                          window_end=start + timedelta(hours=1), service_minutes=20, nurse_id=n1.id, state="assigned",
-                         locked=True, offered_at=datetime.now(timezone.utc))
+                         locked=True, offered_at=datetime.now(UTC))
         visit_b1 = Visit(kind="planned", client_id=clients["b1"].id, organisation_id=org_b.id, window_start=start,
                          window_end=start + timedelta(hours=1), service_minutes=20)
         session.add_all([visit_a1, visit_b1])

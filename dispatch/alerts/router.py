@@ -28,7 +28,7 @@ class AlertOut(BaseModel):
 
 @router.get("", response_model=list[AlertOut])
 def list_alerts(session: SessionDep, principal: RegionalOperators,
-                open: Annotated[bool, Query(description="only alerts not yet acknowledged")] = True,  # noqa: A002
+                open: Annotated[bool, Query(description="only alerts not yet acknowledged")] = True,
                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[Alert]:
     """What the operators must see: unaccepted offers, failed SMS, … newest first."""
     return service.list_alerts(session, open_only=open, limit=limit)

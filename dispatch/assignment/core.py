@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from routing.problem import Job, Location, Nurse, Plan, Problem, Travel
 from routing.solver import Options, solve
 
-
-
 DECLINED = "not-declined-by:"
 
 

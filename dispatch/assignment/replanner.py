@@ -70,7 +70,7 @@ class Replanner:
             try:
                 await asyncio.to_thread(self._run, triggers)
                 self.runs += 1
-            except Exception:  # noqa: BLE001 - a failed re-plan must not stop later ones
+            except Exception:
                 log.exception("re-plan failed (%d triggers)", len(triggers))
             finally:
                 self._busy = False

@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from dispatch.audit import service
 from dispatch.auth.deps import require
 from dispatch.auth.models import Role
-from dispatch.audit import service
 from dispatch.db import SessionDep
 from dispatch.validation import Moment
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import event, select as sa_select, text
-from sqlalchemy.orm import Session as OrmSession, SessionTransaction
+from sqlalchemy import event, text
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
 from dispatch.audit import chain

@@ -42,7 +42,7 @@ def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal, scope="function")]
 
 
-def require(*roles: Role):  # noqa: ANN201 - returns a dependency
+def require(*roles: Role):
     allowed = ", ".join(r.value for r in roles)
 
     def _check(principal: CurrentPrincipal) -> Principal:

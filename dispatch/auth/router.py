@@ -7,7 +7,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from pydantic import BaseModel
 
 from dispatch.auth import service
-from dispatch.auth.deps import CurrentPrincipal, LoginGuardDep, oauth2_scheme, source_address
+from dispatch.auth.deps import (
+    CurrentPrincipal,
+    LoginGuardDep,
+    oauth2_scheme,
+    source_address,
+)
 from dispatch.auth.login import login
 from dispatch.db import ReaderEngine, SessionDep, WriterEngine
 

@@ -13,8 +13,8 @@ from sqlmodel import Session, select, update
 from dispatch.auth import passwords
 from dispatch.auth.models import AuthToken, Role, Team, User
 from dispatch.errors import Conflict, Invalid, NotFound, Unauthorized
-from dispatch.organisations.models import Organisation
 from dispatch.nurses.models import Nurse
+from dispatch.organisations.models import Organisation
 from dispatch.settings import Settings
 from dispatch.timeutil import utcnow
 
@@ -101,7 +101,7 @@ def disable_user(session: Session, *, username: str) -> int:
     session.add(user)
     revoked = session.exec(
         update(AuthToken)
-        .where(AuthToken.user_id == user.id, AuthToken.revoked == False, AuthToken.expires_at > utcnow())  # noqa: E712
+        .where(AuthToken.user_id == user.id, AuthToken.revoked == False, AuthToken.expires_at > utcnow())
         .values(revoked=True)
     ).rowcount
     session.flush()

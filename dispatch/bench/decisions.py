@@ -18,17 +18,17 @@ from dispatch import migrate
 from dispatch.assignment.service import replan
 from dispatch.clients.models import Client
 from dispatch.db import make_engine
+from dispatch.heap import freeze_startup_objects
 from dispatch.nurses.models import Nurse, Shift
 from dispatch.organisations.models import Organisation
 from dispatch.reactions import wire
-from dispatch.heap import freeze_startup_objects
 from dispatch.settings import Settings
 from dispatch.simulation.scenario import point
 from dispatch.timeutil import utcnow
 from dispatch.visits.models import Visit
 
 
-def _visit(session: Session, rng: random.Random, org_id: int, now) -> Visit:  # noqa: ANN001
+def _visit(session: Session, rng: random.Random, org_id: int, now) -> Visit:
     lat, lon = point(rng)
     client = Client(organisation_id=org_id, given_name="Bench", family_name="Client", street="Brink",
                     house_number="1", postcode="9401 AA", city="Assen", lat=lat, lon=lon)

@@ -104,7 +104,7 @@ async def _flood(url: str, *, clients: int, duration: float, distinct_addresses:
     return counts
 
 
-def _flood_process(url: str, clients: int, duration: float, distinct_addresses: bool, started, results) -> None:  # noqa: ANN001
+def _flood_process(url: str, clients: int, duration: float, distinct_addresses: bool, started, results) -> None:
     started.set()
     results.put(asyncio.run(_flood(url, clients=clients, duration=duration, distinct_addresses=distinct_addresses)))
 

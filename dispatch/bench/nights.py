@@ -89,7 +89,7 @@ def _ratio(a: tuple[int, int], b: tuple[int, int]) -> str:
     return f"{a[0] / b[0]:.3f}" if b[0] else "-"
 
 
-def _stat(how, values: list, unit: float, fmt: str) -> str:  # noqa: ANN001
+def _stat(how, values: list, unit: float, fmt: str) -> str:
     """A summary figure over the nights that have one ('-' when none has; an unserved p90 is 'unserved')."""
     values = [v for v in values if v is not None]
     if not values:

@@ -12,12 +12,20 @@ from dispatch.auth.service import Principal
 from dispatch.calls import service
 from dispatch.calls.lifecycle import CallState, allowed_from
 from dispatch.calls.models import Call, CallEvent
-from dispatch.calls.schemas import (CallEventOut, CallIn, CallOut, EscalationIn, EscalationOut, HandoverIn, IdentifyIn,
-                                   TransitionIn)
-from dispatch.timeutil import utcnow
+from dispatch.calls.schemas import (
+    CallEventOut,
+    CallIn,
+    CallOut,
+    EscalationIn,
+    EscalationOut,
+    HandoverIn,
+    IdentifyIn,
+    TransitionIn,
+)
 from dispatch.clients.models import Client
 from dispatch.db import SessionDep
 from dispatch.errors import Forbidden, NotFound
+from dispatch.timeutil import utcnow
 from dispatch.validation import Moment
 from dispatch.visits import service as visits
 
@@ -58,7 +66,7 @@ def list_calls(
     session: SessionDep,
     principal: CurrentPrincipal,
     state: Annotated[list[CallState] | None, Query()] = None,
-    open: Annotated[bool, Query(description="only calls that are not closed")] = False,  # noqa: A002
+    open: Annotated[bool, Query(description="only calls that are not closed")] = False,
     organisation_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     client_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     since: Moment | None = None,

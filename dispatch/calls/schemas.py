@@ -2,14 +2,22 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from dispatch.auth.models import Team
 from dispatch.calls.lifecycle import CallState
-from dispatch.validation import Code, ExternalValue, LongText, Moment, RawPhone, Ref, ShortText, SystemName
+from dispatch.validation import (
+    Code,
+    ExternalValue,
+    LongText,
+    Moment,
+    RawPhone,
+    Ref,
+    ShortText,
+    SystemName,
+)
 
 
 class CallSource(StrEnum):

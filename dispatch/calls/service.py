@@ -11,7 +11,13 @@ from sqlmodel import Session, col, select
 from dispatch.alerts.service import raise_alert
 from dispatch.auth.models import Role, Team
 from dispatch.auth.service import Principal
-from dispatch.calls.lifecycle import OPEN_STATES, VISIT_DRIVEN, CallState, allowed_from, path
+from dispatch.calls.lifecycle import (
+    OPEN_STATES,
+    VISIT_DRIVEN,
+    CallState,
+    allowed_from,
+    path,
+)
 from dispatch.calls.models import Call, CallEscalation, CallEvent
 from dispatch.calls.overflow import team_for_new_call
 from dispatch.calls.schemas import CallIn, CallSource
@@ -251,7 +257,7 @@ def _check_may_transition(principal: Principal, call: Call, to: CallState) -> No
     raise Forbidden(f"a {principal.role.value} cannot move this call to {to.value}", field="to")
 
 
-def visible_calls_filter(principal: Principal):  # noqa: ANN201 - a SQL expression or None
+def visible_calls_filter(principal: Principal):
     """The WHERE clause limiting calls to the principal's scope (None: all calls). The backup triage team sees
     the calls handed to it."""
     if principal.role == Role.partner:

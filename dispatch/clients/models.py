@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from dispatch.columns import utc_field
+from dispatch.columns import json_list_field, utc_field
 
 
 class Client(SQLModel, table=True):
@@ -26,6 +26,9 @@ class Client(SQLModel, table=True):
     # Fernet token; never returned by the API except through the key-safe reveal.
     keysafe_code_encrypted: str | None = Field(default=None, max_length=500)
     consent_night_team: bool = True
+    # What takes part in triage (protocols/model.py: WISHES, RISK_FLAGS): e.g. do_not_hospitalise, anticoagulated.
+    wishes: list[str] = json_list_field()
+    risks: list[str] = json_list_field()
     created_at: datetime = utc_field(now=True)
     updated_at: datetime = utc_field(now=True)
 

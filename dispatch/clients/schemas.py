@@ -1,11 +1,31 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from dispatch.validation import (City, Code, ExternalValue, HouseNumber, KeysafeCode, LongText, Name, Phone, Postcode,
-                                 Street, SystemName)
+from dispatch.validation import (
+    City,
+    Code,
+    ExternalValue,
+    HouseNumber,
+    KeysafeCode,
+    LongText,
+    Name,
+    Phone,
+    Postcode,
+    Street,
+    SystemName,
+)
+from protocols.model import RISK_FLAGS, WISHES
+
+# The client's recorded wishes and risk flags take part in triage (docs/protocol-format.md, "Vocabulary").
+Wish = Literal[WISHES]  # type: ignore[valid-type]
+RiskFlag = Literal[RISK_FLAGS]  # type: ignore[valid-type]
+Wishes = Annotated[list[Wish], Field(max_length=len(WISHES), description="recorded wishes: " + ", ".join(WISHES))]
+Risks = Annotated[list[RiskFlag], Field(max_length=len(RISK_FLAGS),
+                                        description="known high risks: " + ", ".join(RISK_FLAGS))]
 
 
 class ExternalIdIn(BaseModel):
@@ -30,6 +50,8 @@ class ClientIn(BaseModel):
     keysafe_code: KeysafeCode | None = Field(
         default=None, description="write-only: stored encrypted, never returned")
     consent_night_team: bool = True
+    wishes: Wishes = Field(default_factory=list)
+    risks: Risks = Field(default_factory=list)
 
     @field_validator("external_ids")
     @classmethod
@@ -54,6 +76,8 @@ class ClientPatch(BaseModel):
     access_notes: LongText | None = None
     keysafe_code: KeysafeCode | None = None
     consent_night_team: bool | None = None
+    wishes: Wishes | None = None
+    risks: Risks | None = None
 
 
 class ExternalIdOut(BaseModel):
@@ -81,6 +105,8 @@ class ClientOut(ClientListItem):
     access_notes: str
     has_keysafe: bool
     consent_night_team: bool
+    wishes: list[str] = Field(default_factory=list, description="empty when restricted")
+    risks: list[str] = Field(default_factory=list, description="empty when restricted")
     restricted: bool = Field(default=False, description="true: the client has not consented to share the record "
                                                         "with the night team; identity, address and access "
                                                         "instructions only (break-glass opens the rest)")

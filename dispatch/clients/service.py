@@ -47,7 +47,8 @@ def create_client(session: Session, principal: Principal, cipher: KeysafeCipher,
     client = Client(
         organisation_id=org.id,
         **body.model_dump(include={"given_name", "family_name", "date_of_birth", "street", "house_number",
-                                   "postcode", "city", "lat", "lon", "access_notes", "consent_night_team"}),
+                                   "postcode", "city", "lat", "lon", "access_notes", "consent_night_team",
+                                   "wishes", "risks"}),
         keysafe_code_encrypted=cipher.encrypt(body.keysafe_code) if body.keysafe_code else None,
     )
     session.add(client)
@@ -98,8 +99,11 @@ def client_out(session: Session, client: Client, *, full: bool = True) -> Client
     """The record; `full=False` keeps to identity, address and access instructions (no consent to share)."""
     phones = session.exec(select(ClientPhone.number).where(ClientPhone.client_id == client.id)).all() if full else []
     ext = session.exec(select(ClientExternalId).where(ClientExternalId.client_id == client.id)).all() if full else []
+    shown = client.model_dump(exclude={"keysafe_code_encrypted", "created_at", "updated_at"})
+    if not full:
+        shown.update(wishes=[], risks=[])
     return ClientOut(
-        **client.model_dump(exclude={"keysafe_code_encrypted", "created_at", "updated_at"}),
+        **shown,
         phones=list(phones),
         external_ids=[ExternalIdOut(system=e.system, value=e.value) for e in ext],
         has_keysafe=client.keysafe_code_encrypted is not None,

@@ -17,7 +17,7 @@ class DayTask(SQLModel, table=True):
     client_id: int = Field(foreign_key="clients.id", index=True)
     call_id: int | None = Field(default=None, foreign_key="calls.id", index=True)
     summary: str = Field(max_length=2000)
-    advice_given: str = Field(default="", max_length=2000)
+    advice_given: str = Field(default="", max_length=4000)
     state: str = Field(default="open", max_length=10, index=True)  # open | done
     created_at: datetime = utc_field(now=True)
     done_at: datetime | None = utc_field(nullable=True)

@@ -25,7 +25,7 @@ class KeysafeCipher:
         return self._fernet.rotate(token.encode()).decode()
 
 
-def rotate_all(session, cipher: KeysafeCipher) -> int:  # noqa: ANN001 - a sqlmodel Session
+def rotate_all(session, cipher: KeysafeCipher) -> int:
     """Re-encrypt every stored key-safe code under the primary key (after NIGHTCARE_KEYSAFE_KEY changed and the
     old key moved to NIGHTCARE_KEYSAFE_PREVIOUS_KEYS); afterwards the old key can be dropped. Returns the count."""
     from sqlmodel import col, select

@@ -7,13 +7,13 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from dispatch.alerts.service import raise_alert
 from dispatch.auth.deps import Coordinators, require
 from dispatch.auth.models import Role
 from dispatch.db import SessionDep
 from dispatch.errors import Conflict, Forbidden, NotFound
 from dispatch.nightbag.models import BagCheck, BagItem
 from dispatch.nightbag.service import check_flags, restock
-from dispatch.alerts.service import raise_alert
 from dispatch.nurses.models import Nurse, Shift
 from dispatch.timeutil import utcnow
 from dispatch.validation import Moment, Name

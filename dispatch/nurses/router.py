@@ -12,9 +12,9 @@ from dispatch.auth.models import Role, Team
 from dispatch.db import SessionDep
 from dispatch.errors import Conflict, Forbidden, Invalid, NotFound
 from dispatch.events import NightChanged, publish
-from dispatch.timeutil import utcnow
 from dispatch.nurses.models import Nurse, Shift
 from dispatch.nurses.service import bag_check_due, current_or_next_shift
+from dispatch.timeutil import utcnow
 from dispatch.validation import Moment, Name, Phone, ShortText, Skill
 
 router = APIRouter(prefix="/api", tags=["nurses"])
@@ -57,7 +57,7 @@ class ShiftIn(BaseModel):
     ends_at: Moment
 
     @model_validator(mode="after")
-    def _order(self) -> "ShiftIn":
+    def _order(self) -> ShiftIn:
         if self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         if (self.ends_at - self.starts_at).total_seconds() > 16 * 3600:
@@ -128,12 +128,12 @@ def create_nurse(body: NurseIn, session: SessionDep, principal: Coordinators) ->
     return nurse
 
 
-def _not_backup(principal) -> None:  # noqa: ANN001
+def _not_backup(principal) -> None:
     if principal.team == Team.backup:
         raise Forbidden("the nurses are the regional team's to follow", field=None)
 
 
-def _own_or_operator(principal, nurse_id: int) -> None:  # noqa: ANN001
+def _own_or_operator(principal, nurse_id: int) -> None:
     _not_backup(principal)
     if principal.role == Role.nurse and principal.nurse_id != nurse_id:
         raise Forbidden("a nurse reports only her own position and availability", field="nurse_id")
@@ -162,7 +162,7 @@ def set_availability(nurse_id: NurseId, body: AvailabilityIn, session: SessionDe
     return nurse
 
 
-def _nurse(session, nurse_id: int) -> Nurse:  # noqa: ANN001
+def _nurse(session, nurse_id: int) -> Nurse:
     nurse = session.get(Nurse, nurse_id)
     if nurse is None:
         raise NotFound(f"no nurse {nurse_id}", field="nurse_id")
@@ -186,7 +186,7 @@ def list_shifts(
     return list(session.exec(stmt.limit(500)))
 
 
-def _check_no_overlap(session, nurse_id: int, starts_at, ends_at, *, other_than: int | None = None) -> None:  # noqa: ANN001
+def _check_no_overlap(session, nurse_id: int, starts_at, ends_at, *, other_than: int | None = None) -> None:
     stmt = select(Shift).where(Shift.nurse_id == nurse_id, Shift.starts_at < ends_at, Shift.ends_at > starts_at)
     if other_than is not None:
         stmt = stmt.where(Shift.id != other_than)

@@ -4,8 +4,8 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from sqlmodel import select
 from pydantic import BaseModel, Field
+from sqlmodel import select
 
 import protocols
 from dispatch.auth.deps import Coordinators, Operators

@@ -174,12 +174,12 @@ class Escalator:
                 pruned_at = time.monotonic()
                 try:
                     await asyncio.to_thread(prune_outbox, self.engine, self.settings)
-                except Exception:  # noqa: BLE001 - pruning is housekeeping; the next round tries again
+                except Exception:
                     log.exception("pruning the outbox failed")
             try:
                 await asyncio.to_thread(past_target, self.engine)
                 result = await asyncio.to_thread(tick, self.engine, self.settings, self.sms)
-            except Exception:  # noqa: BLE001 - the next tick tries again; never end escalation
+            except Exception:
                 log.exception("escalation pass failed")
                 continue
             if result.released or result.sms_failed:

@@ -145,7 +145,7 @@ class PostgresListener:
                     while not self.stop_event.is_set():
                         for notify in conn.notifies(timeout=0.5):
                             self.hub.deliver(json.loads(notify.payload))
-            except Exception:  # noqa: BLE001 - reconnect: a lost listener must not end live delivery
+            except Exception:
                 log.exception("live-channel listener lost its connection; reconnecting")
                 self.stop_event.wait(1)
 

@@ -40,7 +40,7 @@ ACK_WRITE_S = 1.0
 _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="nightcare-live")
 
 
-async def _db(engine: Engine, fn, *args: Any) -> Any:  # noqa: ANN001
+async def _db(engine: Engine, fn, *args: Any) -> Any:
     def run() -> Any:
         with Session(engine, expire_on_commit=False) as session:
             result = fn(session, *args)
@@ -128,7 +128,7 @@ async def nurse_socket(ws: WebSocket) -> None:
         hub.remove(conn)
 
 
-def _nurse_sender(ws: WebSocket, conn: Connection, engine: Engine, last_seq: int):  # noqa: ANN202
+def _nurse_sender(ws: WebSocket, conn: Connection, engine: Engine, last_seq: int):
     async def send() -> None:
         sent = last_seq
         while True:
@@ -224,7 +224,7 @@ class _Closed(Exception):
         self.code, self.reason = code, reason
 
 
-async def _run(ws: WebSocket, *, sender, on_frame, token: str) -> None:  # noqa: ANN001
+async def _run(ws: WebSocket, *, sender, on_frame, token: str) -> None:
     """Send and receive until either side ends; a phone silent for three heartbeats is gone; a token that
     expires or is revoked (logout, a disabled user) ends the socket within `live_token_check_s`."""
     settings = ws.app.state.settings

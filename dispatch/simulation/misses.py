@@ -81,7 +81,7 @@ def late_calls(scenario: dict[str, Any], night: dict[str, Any], urgency: str = "
     return found
 
 
-def _fewest_late(calls: list[dict[str, Any]], nurses: list[tuple], target: int, drive) -> int | None:  # noqa: ANN001
+def _fewest_late(calls: list[dict[str, Any]], nurses: list[tuple], target: int, drive) -> int | None:
     """The fewest of these calls any dispatcher could have reached late, sending each nurse from where she is
     (when she is free) through her share of them in some order; None when there are too many to try all."""
     if len(calls) > MAX_WAITING:

@@ -7,7 +7,17 @@ from typing import Any
 
 from dispatch.seed.demo import NURSES
 from dispatch.seed.places import PLACES
-from routing.problem import ProblemError, distinct, geodesic_travel, ident, lat_lon, obj, seconds, skill_set, window
+from routing.problem import (
+    ProblemError,
+    distinct,
+    geodesic_travel,
+    ident,
+    lat_lon,
+    obj,
+    seconds,
+    skill_set,
+    window,
+)
 
 SHIFT_S = 8 * 3600  # 23:00 - 07:00
 DEFAULT_TARGETS_S = {"U2": 1800, "U3": 7200}  # specs/night-scenario.md

@@ -31,6 +31,7 @@ class TriageDraft(SQLModel, table=True):
     complaint: str = Field(max_length=80)
     answers: list[list[str]] = json_list_field()  # [[node, answer], ...] in order
     signals: list[str] = json_list_field()  # set by the operator or detected (second call)
+    concern_reason: str = Field(default="", max_length=1000)  # the operator's concern raises the call to 112
     started_at: datetime = utc_field(now=True)
     started_by: str = Field(max_length=80)
 
@@ -52,8 +53,28 @@ class Triage(SQLModel, table=True):
     final_urgency: str = Field(max_length=2)
     final_disposition: str = Field(max_length=20)
     override_reason: str = Field(default="", max_length=1000)
-    advice_given: str = Field(default="", max_length=2000)
+    concern_reason: str = Field(default="", max_length=1000)
+    advice_given: str = Field(default="", max_length=4000)
+    # How the protocol was followed: questions answered (ABCD included), questions skipped by deciding before the
+    # protocol reached an outcome (the fewest still to answer), "don't know" answers.
+    questions_asked: int = 0
+    questions_skipped: int = 0
+    dont_know: int = 0
     started_at: datetime = utc_field()
     started_by: str = Field(max_length=80)
     decided_at: datetime = utc_field(now=True)
     decided_by: str = Field(max_length=80)
+
+
+class GpNotification(SQLModel, table=True):
+    """What the GP out-of-hours post was told about a triaged call (an outcome that involves it), written once."""
+
+    __tablename__ = "gp_notifications"
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="calls.id", index=True)
+    triage_id: int = Field(index=True)
+    client_id: int | None = Field(default=None, foreign_key="clients.id", index=True)
+    text: str = Field(max_length=8000)
+    created_at: datetime = utc_field(now=True)
+    created_by: str = Field(max_length=80)

@@ -22,7 +22,8 @@ CallId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Identifier = text(80, 1)
 Urgency = Literal["U0", "U1", "U2", "U3", "U4", "U5"]
 Disposition = Literal["call_112", "gp_post", "nurse_visit", "defer_to_day", "advice"]
-Signal = Literal["second_call_24h", "severe_pain_or_anxiety", "rapid_deterioration", "operator_concern"]
+Signal = Literal["second_call_24h", "severe_pain_or_anxiety", "rapid_deterioration", "operator_concern",
+                 "known_high_risk"]
 
 
 class StartIn(BaseModel):
@@ -35,13 +36,18 @@ class AnswerIn(BaseModel):
 
 
 class SignalsIn(BaseModel):
-    signals: list[Signal] = Field(max_length=4)
+    signals: list[Signal] = Field(max_length=5, description="the operator's alarm signals; detected ones "
+                                  "(second call, known high risk) are kept whatever is sent")
+    concern_to_112_reason: ShortText | None = Field(
+        default=None, description="the operator's concern raises the call to U1 (112, a nurse as well) with this "
+                                  "reason; an empty text takes it back; absent leaves it as it is")
 
 
 class DecisionIn(BaseModel):
     urgency: Urgency | None = Field(default=None, description="override of the computed urgency")
     disposition: Disposition | None = Field(default=None, description="override of the computed disposition")
-    reason: ShortText = Field(default="", description="required when lowering the urgency")
+    reason: ShortText = Field(default="", description="required when lowering the urgency, and to decide before "
+                                                      "the protocol reached an outcome")
 
 
 class TriageOut(BaseModel):
@@ -52,6 +58,7 @@ class TriageOut(BaseModel):
     complaint: dict[str, str]
     answers: list[dict[str, str]]
     signals: list[str]
+    concern_reason: str
     step: dict[str, Any]
     decision: dict[str, Any] | None
     started_at: datetime
@@ -112,7 +119,8 @@ def set_signals(call_id: CallId, body: SignalsIn, request: Request, session: Ses
                 principal: Operators) -> dict[str, Any]:
     """Alarm signals the operator notes (they raise urgency). A second call within 24 h is detected."""
     call = _call(session, principal, call_id, "triage")
-    return _out(session, request, service.set_signals(session, runs.current(session, call), list(body.signals)))
+    return _out(session, request, service.set_signals(session, runs.current(session, call), list(body.signals),
+                                                                concern_reason=body.concern_to_112_reason))
 
 
 @router.post("/triage/decision", response_model=TriageOut)

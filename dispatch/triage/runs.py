@@ -78,12 +78,15 @@ def save(session: Session, draft: TriageDraft, *, answers: list[list[str]] | Non
 
 
 def decide(session: Session, draft: TriageDraft, *, computed: dict[str, Any], final_urgency: str,
-           final_disposition: str, override_reason: str, advice_given: str, decided_by: str) -> Triage:
+           final_disposition: str, override_reason: str, advice_given: str, decided_by: str, signals: list[str],
+           questions_asked: int, questions_skipped: int, dont_know: int) -> Triage:
     """Write the run's decision once, under the draft's id, and drop the draft."""
     triage = Triage(id=draft.id, call_id=draft.call_id, protocol_id=draft.protocol_id,
                     protocol_version=draft.protocol_version, complaint=draft.complaint, answers=list(draft.answers),
-                    signals=list(draft.signals), computed=computed, final_urgency=final_urgency,
+                    signals=list(signals), computed=computed, final_urgency=final_urgency,
                     final_disposition=final_disposition, override_reason=override_reason,
+                    concern_reason=draft.concern_reason, questions_asked=questions_asked,
+                    questions_skipped=questions_skipped, dont_know=dont_know,
                     advice_given=advice_given, started_at=draft.started_at, started_by=draft.started_by,
                     decided_by=decided_by)
     session.delete(draft)

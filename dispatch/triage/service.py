@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from dispatch.alerts.service import raise_alert
 from dispatch.auth.service import Principal
 from dispatch.calls import service as calls
 from dispatch.calls.lifecycle import CallState
@@ -18,13 +19,15 @@ from dispatch.daytasks.models import DayTask
 from dispatch.errors import Conflict, Invalid
 from dispatch.protocol_versions import service as versions
 from dispatch.settings import Settings
+from dispatch.timeutil import utcnow
 from dispatch.triage import runs
-from dispatch.triage.models import Triage, TriageDraft
+from dispatch.triage.models import GpNotification, Triage, TriageDraft
 from dispatch.triage.runs import Run
 from dispatch.visits import service as visits
 from dispatch.visits.models import Visit
-from protocols.engine import AnswerError, Question, Result, walk
-from protocols.model import DISPOSITION_ADVICE, DISPOSITIONS, DISPOSITIONS_FOR, SIGNALS, URGENCIES, Protocol
+from protocols import engine
+from protocols.engine import AnswerError, Context, Question, Result, walk
+from protocols.model import DISPOSITIONS, DISPOSITIONS_FOR, SIGNALS, URGENCIES, Protocol
 
 SECOND_CALL_WINDOW = timedelta(hours=24)
 RETRIAGE_FROM = (CallState.triaged.value, CallState.queued.value)
@@ -34,10 +37,6 @@ def protocol_of(session: Session, triage: Triage | TriageDraft) -> Protocol:
     return versions.as_protocol(versions.get(session, triage.protocol_id, triage.protocol_version))
 
 
-def step(session: Session, triage: Triage | TriageDraft) -> Question | Result:
-    return walk(protocol_of(session, triage), triage.complaint, [tuple(a) for a in triage.answers], triage.signals)
-
-
 def _second_call(session: Session, call: Call) -> bool:
     if call.client_id is None:
         return False
@@ -45,6 +44,29 @@ def _second_call(session: Session, call: Call) -> bool:
         Call.client_id == call.client_id, Call.id != call.id,
         Call.received_at >= call.received_at - SECOND_CALL_WINDOW, Call.received_at <= call.received_at)).first()
     return earlier is not None
+
+
+def context_of(session: Session, call: Call | None, triage: Triage | TriageDraft) -> Context:
+    """What the walk needs beyond the answers: the client's wishes and risk flags, the operator's concern."""
+    client = session.get(Client, call.client_id) if call is not None and call.client_id is not None else None
+    return Context(wishes=frozenset(client.wishes) if client else frozenset(),
+                   risks=frozenset(client.risks) if client else frozenset(),
+                   concern_to_112=bool(triage.concern_reason))
+
+
+def signals_of(session: Session, call: Call | None, triage: Triage | TriageDraft) -> list[str]:
+    """The operator's signals and the detected ones. Detection runs on every step, so a client identified after
+    triage started is checked for a second call too, and no edit of the signals can drop it."""
+    if isinstance(triage, Triage) or call is None:
+        return list(triage.signals)
+    detected = {"second_call_24h"} if _second_call(session, call) else set()
+    return [s for s in SIGNALS if s in set(triage.signals) | detected]
+
+
+def step(session: Session, triage: Triage | TriageDraft, call: Call | None = None) -> Question | Result:
+    call = call if call is not None else session.get(Call, triage.call_id)
+    return walk(protocol_of(session, triage), triage.complaint, [(a[0], a[1]) for a in triage.answers],
+                signals_of(session, call, triage), context_of(session, call, triage))
 
 
 def start(session: Session, principal: Principal, call: Call, *, complaint: str, settings: Settings) -> Run:
@@ -59,15 +81,14 @@ def start(session: Session, principal: Principal, call: Call, *, complaint: str,
     calls.transition(session, principal, call, CallState.triaging,
                      reason=("re-triage: " if retriage else "triage: ") + protocol.complaints[complaint].title)
     return runs.begin(session, call, protocol_id=version.protocol_id, protocol_version=version.version,
-                      complaint=complaint, signals=["second_call_24h"] if _second_call(session, call) else [],
-                      started_by=principal.username)
+                      complaint=complaint, signals=[], started_by=principal.username)
 
 
 def answer(session: Session, run: Run, *, node: str, answer_id: str) -> Run:
     draft = runs.draft_of(session, run)
     answers = [*draft.answers, [node, answer_id.lower()]]
     try:
-        walk(protocol_of(session, draft), draft.complaint, [tuple(a) for a in answers], draft.signals)
+        walk(protocol_of(session, draft), draft.complaint, [(a[0], a[1]) for a in answers])
     except AnswerError as exc:
         raise Invalid(str(exc), field="answer" if "is not an answer" in str(exc) else "node") from None
     return runs.save(session, draft, answers=answers)
@@ -80,36 +101,61 @@ def back(session: Session, run: Run) -> Run:
     return runs.save(session, draft, answers=draft.answers[:-1])
 
 
-def set_signals(session: Session, run: Run, signals: list[str]) -> Run:
+def set_signals(session: Session, run: Run, signals: list[str], *, concern_reason: str | None = None) -> Run:
+    """The operator's alarm signals; detected ones are not hers to drop (signals_of adds them on every step).
+    A concern with a reason raises the call to 112; an empty reason takes it back."""
     draft = runs.draft_of(session, run)
-    return runs.save(session, draft, signals=[s for s in SIGNALS if s in set(signals)])
+    if concern_reason is not None:
+        draft.concern_reason = concern_reason.strip()
+    operator_set = [s for s in SIGNALS if s in set(signals) and s not in ("second_call_24h", "known_high_risk")]
+    return runs.save(session, draft, signals=operator_set)
 
 
 def decide(session: Session, principal: Principal, call: Call, run: Run, *, urgency: str | None,
            disposition: str | None, reason: str, settings: Settings) -> Run:
-    """Take the protocol's outcome (or the operator's override), record it once and act on it."""
+    """Take the protocol's outcome (or the operator's override), record it once and act on it. Deciding before
+    the protocol reached an outcome needs an urgency and a reason; the questions skipped are counted."""
     draft = runs.draft_of(session, run)
-    result = step(session, draft)
-    if isinstance(result, Question):
-        raise Conflict(f"the protocol has not reached an outcome yet; next question: {result.question}",
-                       field="answers", node=result.node)
-    final_urgency = urgency or result.urgency
-    if URGENCIES.index(final_urgency) > URGENCIES.index(result.urgency) and not reason.strip():
-        raise Invalid(f"lowering the urgency from {result.urgency} to {final_urgency} needs a reason", field="reason")
-    final_disposition = disposition or (result.disposition if result.disposition in DISPOSITIONS_FOR[final_urgency]
-                                        else DISPOSITIONS_FOR[final_urgency][0])
-    if final_disposition not in DISPOSITIONS_FOR[final_urgency]:
-        raise Invalid(f"disposition {final_disposition} does not fit urgency {final_urgency} "
-                      f"(allowed: {', '.join(DISPOSITIONS_FOR[final_urgency])})", field="disposition")
-    triage = runs.decide(session, draft, computed={**asdict(result), "trace": [asdict(t) for t in result.trace]},
-                         final_urgency=final_urgency, final_disposition=final_disposition,
-                         override_reason=reason.strip(), decided_by=principal.username,
-                         # The advice read to the caller belongs to what is done: another disposition has its own.
-                         advice_given=(result.advice if final_disposition == result.disposition
-                                       else DISPOSITION_ADVICE[final_disposition]))
+    protocol = protocol_of(session, draft)
+    context = context_of(session, call, draft)
+    signals = signals_of(session, call, draft)
+    current = walk(protocol, draft.complaint, [(a[0], a[1]) for a in draft.answers], signals, context)
+    skipped = 0
+    if isinstance(current, Question):
+        if urgency is None or not reason.strip():
+            raise Conflict(f"the protocol has not reached an outcome yet; next question: {current.question} "
+                           "(to decide now, give the urgency and a reason)", field="answers", node=current.node)
+        final_disposition = disposition or DISPOSITIONS_FOR[urgency][0]
+        _check_fits(urgency, final_disposition)
+        skipped = current.remaining
+        result = computed = engine.unguided(protocol, draft.complaint, current, urgency=urgency,
+                                            disposition=final_disposition, signals=signals, context=context)
+    else:
+        computed = current
+        final_urgency = urgency or current.urgency
+        if URGENCIES.index(final_urgency) > URGENCIES.index(current.urgency) and not reason.strip():
+            raise Invalid(f"lowering the urgency from {current.urgency} to {final_urgency} needs a reason",
+                          field="reason")
+        final_disposition = disposition or (current.disposition if current.disposition in
+                                            DISPOSITIONS_FOR[final_urgency] else DISPOSITIONS_FOR[final_urgency][0])
+        _check_fits(final_urgency, final_disposition)
+        # The advice read to the caller belongs to what is done: an override gets the advice of its own.
+        result = engine.decide(protocol, draft.complaint, current, urgency=final_urgency,
+                               disposition=final_disposition, context=context)
+    triage = runs.decide(session, draft, computed={**asdict(computed), "trace": [asdict(t) for t in computed.trace]},
+                         final_urgency=result.urgency, final_disposition=result.disposition,
+                         override_reason=reason.strip(), decided_by=principal.username, advice_given=result.advice,
+                         signals=signals, questions_asked=result.questions_asked, questions_skipped=skipped,
+                         dont_know=result.dont_know)
     _act(session, principal, call, triage, result, settings)
     session.flush()
     return Run(triage, "decided")
+
+
+def _check_fits(urgency: str, disposition: str) -> None:
+    if disposition not in DISPOSITIONS_FOR[urgency]:
+        raise Invalid(f"disposition {disposition} does not fit urgency {urgency} "
+                      f"(allowed: {', '.join(DISPOSITIONS_FOR[urgency])})", field="disposition")
 
 
 def _act(session: Session, principal: Principal, call: Call, triage: Triage, result: Result,
@@ -119,8 +165,10 @@ def _act(session: Session, principal: Principal, call: Call, triage: Triage, res
     label = f"{urgency} {disposition} ({triage.protocol_id} v{triage.protocol_version}, {triage.complaint})"
     if triage.override_reason:
         label += f"; override: {triage.override_reason}"
-    sends_nurse = disposition == "nurse_visit" or (disposition == "call_112" and result.also_send_nurse)
-    if (sends_nurse or disposition == "defer_to_day") and call.client_id is None:
+    if triage.concern_reason:
+        label += f"; operator's concern: {triage.concern_reason}"
+    sends_nurse = result.sends_nurse
+    if (sends_nurse or "day_task" in result.follow_up) and call.client_id is None:
         raise Conflict("identify the client before a nurse is sent or the day team is asked", field="client_id")
     calls.transition(session, principal, call, CallState.triaged, reason=label)
     if disposition == "call_112":
@@ -128,19 +176,37 @@ def _act(session: Session, principal: Principal, call: Call, triage: Triage, res
     elif disposition == "gp_post":
         calls.transition(session, principal, call, CallState.escalated, reason="handed to the GP out-of-hours post")
     elif disposition == "advice":
-        calls.transition(session, principal, call, CallState.advice, reason=f"advice given: {triage.advice_given}")
+        calls.transition(session, principal, call, CallState.advice, reason=f"advice given: {result.message}")
     elif disposition == "defer_to_day":
-        client = session.get(Client, call.client_id)
-        assert client is not None
-        session.add(DayTask(organisation_id=client.organisation_id, client_id=client.id, call_id=call.id,
-                            summary=f"Night call: {_complaint_title(session, triage)} ({urgency}). {call.text}".strip(),
-                            advice_given=triage.advice_given))
         calls.transition(session, principal, call, CallState.deferred_to_day, reason="deferred to the day team")
+    _follow_up(session, principal, call, triage, result)
+    if "senior_review" in result.flags:
+        raise_alert(session, kind="senior_review", call_id=call.id,
+                    message=f"call {call.id}: a second call within 24 h about a {urgency} outcome; the senior "
+                            "triage nurse reviews it")
     if sends_nurse:
         calls.transition(session, principal, call, CallState.queued, reason=f"nurse visit, {urgency}")
         _upsert_visit(session, principal, call, triage, result, settings)
     else:  # a re-triage that no longer sends a nurse ends the visit it sent (a closed call has ended it already)
         visits.close_for_call(session, principal, call.id, reason=f"re-triaged: {urgency} {disposition}")
+
+
+def _follow_up(session: Session, principal: Principal, call: Call, triage: Triage, result: Result) -> None:
+    """Keep what the outcome promised: a task for the client's own team, a notification to the GP post."""
+    title = _complaint_title(session, triage)
+    if "day_task" in result.follow_up:
+        client = session.get(Client, call.client_id)
+        assert client is not None
+        session.add(DayTask(organisation_id=client.organisation_id, client_id=client.id, call_id=call.id,
+                            summary=f"Night call: {title} ({triage.final_urgency} {triage.final_disposition}). "
+                                    f"{call.text}".strip(),
+                            advice_given=triage.advice_given))
+    if "gp_notification" in result.follow_up:
+        answers = "; ".join(f"{t.question} — {t.label}" for t in result.trace)
+        text = (f"Night call {call.id}, {title}: {triage.final_urgency} {triage.final_disposition}. "
+                f"Answers: {answers or 'none'}. Told to the caller: {triage.advice_given}")
+        session.add(GpNotification(call_id=call.id, triage_id=triage.id, client_id=call.client_id, text=text[:8000],
+                                   created_at=utcnow(), created_by=principal.username))
 
 
 def _complaint_title(session: Session, triage: Triage) -> str:
@@ -174,28 +240,41 @@ def view(session: Session, run: Run, settings: Settings) -> dict[str, Any]:
     triage, decided = run.record, run.decision
     protocol = protocol_of(session, triage)
     complaint = protocol.complaints[triage.complaint]
-    current_step = step(session, triage)
-    if isinstance(current_step, Question):
-        step_out: dict[str, Any] = {"type": "question", "node": current_step.node, "question": current_step.question,
-                                    "abcd": current_step.abcd,
-                                    "answers": [{"id": a, "label": label} for a, label in current_step.answers]}
+    if decided is not None:  # what the protocol computed when it was decided, as it was
+        step_out: dict[str, Any] = {"type": "outcome", **{k: v for k, v in decided.computed.items() if k != "trace"}}
+        trace = [engine.TraceStep(**{k: v for k, v in t.items() if k in engine.TraceStep.__dataclass_fields__})
+                 for t in decided.computed.get("trace", [])]
+        signals = set(decided.signals) | set(decided.computed.get("signals", []))
     else:
-        step_out = {"type": "outcome", **{k: v for k, v in asdict(current_step).items() if k != "trace"}}
-    trace = current_step.trace
+        call = session.get(Call, triage.call_id)
+        current_step = step(session, triage, call)
+        if isinstance(current_step, Question):
+            step_out = {"type": "question", "node": current_step.node, "question": current_step.question,
+                        "abcd": current_step.abcd, "remaining": current_step.remaining,
+                        "answers": [{"id": a, "label": label} for a, label in current_step.answers]}
+            signals = set(signals_of(session, call, triage))
+        else:
+            step_out = {"type": "outcome", **{k: v for k, v in asdict(current_step).items() if k != "trace"}}
+            signals = set(current_step.signals)
+        trace = list(current_step.trace)
     visit = session.exec(select(Visit).where(Visit.call_id == triage.call_id)
                          .order_by(col(Visit.id).desc())).first()
-    signals = sorted(set(triage.signals) | {t.signal for t in trace if t.signal},
-                     key=SIGNALS.index)
+    signals |= {t.signal for t in trace if t.signal}
+    notified = [] if decided is None else session.exec(
+        select(GpNotification).where(GpNotification.triage_id == decided.id)).all()
     return {
         "id": triage.id, "call_id": triage.call_id, "state": run.state,
         "protocol": {"id": protocol.id, "version": protocol.version, "title": protocol.title, "note": protocol.note},
         "complaint": {"id": complaint.id, "title": complaint.title},
         "answers": [{"node": t.node, "question": t.question, "answer": t.answer, "label": t.label} for t in trace],
-        "signals": signals, "step": step_out,
+        "signals": [s for s in SIGNALS if s in signals], "concern_reason": triage.concern_reason, "step": step_out,
         "decision": None if decided is None else {
             "urgency": decided.final_urgency, "disposition": decided.final_disposition,
             "override_reason": decided.override_reason, "advice_given": decided.advice_given,
             "decided_at": decided.decided_at, "decided_by": decided.decided_by,
+            "questions_asked": decided.questions_asked, "questions_skipped": decided.questions_skipped,
+            "dont_know": decided.dont_know,
+            "gp_notifications": [{"id": n.id, "text": n.text, "created_at": n.created_at} for n in notified],
             "visit": None if visit is None else {
                 "id": visit.id, "deadline": visit.window_end, "state": visit.state, "skills": visit.skills,
                 "target_minutes": settings.target_minutes(decided.final_urgency)},

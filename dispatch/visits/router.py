@@ -22,8 +22,17 @@ from dispatch.visits import service
 from dispatch.visits.lifecycle import Move
 from dispatch.visits.models import Visit
 from dispatch.visits.observations import observations_of
-from dispatch.visits.schemas import (AssignIn, MaterialUsed, OptionalReasonIn, PlannedVisitIn, ProgressIn, ReasonIn,
-                                     VisitDetail, VisitEventOut, VisitOut)
+from dispatch.visits.schemas import (
+    AssignIn,
+    MaterialUsed,
+    OptionalReasonIn,
+    PlannedVisitIn,
+    ProgressIn,
+    ReasonIn,
+    VisitDetail,
+    VisitEventOut,
+    VisitOut,
+)
 
 router = APIRouter(prefix="/api/visits", tags=["visits"])
 VisitId = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -20,7 +20,7 @@ class PlannedVisitIn(BaseModel):
                                   "same id returns the same visit")
 
     @model_validator(mode="after")
-    def _window(self) -> "PlannedVisitIn":
+    def _window(self) -> PlannedVisitIn:
         if self.window_end <= self.window_start:
             raise ValueError("window_end must be after window_start")
         if (self.window_end - self.window_start).days > 2:

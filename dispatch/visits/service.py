@@ -21,8 +21,16 @@ from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.events import VisitChanged, publish
 from dispatch.nurses.models import Nurse
 from dispatch.timeutil import utcnow
-from dispatch.visits.lifecycle import (OPEN_STATES, OPERATOR_MOVES, Move, VisitState, actions_after, allowed,
-                                       allowed_actions, target)
+from dispatch.visits.lifecycle import (
+    OPEN_STATES,
+    OPERATOR_MOVES,
+    Move,
+    VisitState,
+    actions_after,
+    allowed,
+    allowed_actions,
+    target,
+)
 from dispatch.visits.models import Visit, VisitDecline, VisitEvent
 
 # The call's state for each state of its visit.
@@ -33,7 +41,7 @@ CALL_FOLLOWS = {VisitState.open: CallState.queued, VisitState.assigned: CallStat
 ETA_NEWS_S = 60  # a planned arrival that moves less than this is not news
 
 
-def readable(principal: Principal):  # noqa: ANN201 - a select statement
+def readable(principal: Principal):
     """The visits this person may see: a partner her organisation's, a nurse her own, the backup triage team
     those of the calls handed to it, the region's night staff all."""
     stmt = select(Visit)

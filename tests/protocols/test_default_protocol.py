@@ -1,16 +1,18 @@
-"""The shipped regional night protocol: from the answers to the urgency and disposition."""
+"""Version 1 of the shipped regional night protocol (kept: calls triaged with it keep their record): from the
+answers to the urgency and disposition, with the engine's current rules (signals never turn advice into a
+deferral)."""
 from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocols import default_protocol
+from protocols import DATA, load, parse
 from protocols.engine import Question, Result, walk
 from protocols.model import DISPOSITIONS_FOR, SIGNALS, URGENCIES
 
-PROTOCOL = default_protocol()
-SECOND, PAIN, WORSE, CONCERN = SIGNALS  # second_call_24h, severe_pain_or_anxiety, rapid_deterioration, operator_concern
+PROTOCOL = load(parse((DATA / "nightcare-regional-night.v1.yaml").read_text(encoding="utf-8")))
+SECOND, PAIN, WORSE, CONCERN = SIGNALS[:4]  # second_call_24h, severe_pain_or_anxiety, rapid_deterioration, concern
 
 
 def triage(complaint: str, answers: list[str], signals: tuple[str, ...] = (), abcd: list[str] | None = None) -> Result:
@@ -38,7 +40,7 @@ CASES = [
     ("shortness_of_breath", ["no"], (), "U1", "call_112", ()),
     ("shortness_of_breath", ["yes", "no"], (), "U2", "nurse_visit", ()),
     ("shortness_of_breath", ["yes", "yes", "helping"], (), "U5", "advice", ()),
-    ("shortness_of_breath", ["yes", "yes", "helping"], (WORSE,), "U4", "defer_to_day", ()),
+    ("shortness_of_breath", ["yes", "yes", "helping"], (WORSE,), "U3", "nurse_visit", ()),
     ("shortness_of_breath", ["yes", "yes", "not_used"], (), "U3", "nurse_visit", ()),
     ("chest_pain", ["yes"], (), "U1", "call_112", ()),
     ("chest_pain", ["no", "yes"], (), "U3", "nurse_visit", ()),
@@ -66,7 +68,7 @@ CASES = [
     ("confusion", ["yes", "yes"], (), "U2", "nurse_visit", ()),
     ("confusion", ["yes", "no"], (), "U3", "nurse_visit", ()),
     ("confusion", ["no", "yes"], (), "U5", "advice", ()),
-    ("confusion", ["no", "yes"], (SECOND,), "U4", "defer_to_day", ()),
+    ("confusion", ["no", "yes"], (SECOND,), "U3", "nurse_visit", ()),
     ("confusion", ["no", "no"], (), "U3", "nurse_visit", ()),
     ("fever", ["yes"], (), "U1", "call_112", ()),
     ("fever", ["no", "yes"], (), "U2", "nurse_visit", ()),
@@ -92,7 +94,7 @@ CASES = [
     ("expected_death", ["yes", "no"], (), "U4", "defer_to_day", ("palliative",)),
     ("alarm_no_speech", ["no"], (), "U2", "nurse_visit", ()),
     ("alarm_no_speech", ["yes", "yes"], (), "U5", "advice", ()),
-    ("alarm_no_speech", ["yes", "yes"], (SECOND,), "U4", "defer_to_day", ()),
+    ("alarm_no_speech", ["yes", "yes"], (SECOND,), "U3", "nurse_visit", ()),
     ("alarm_no_speech", ["yes", "no", "yes"], (), "U2", "nurse_visit", ()),
     ("alarm_no_speech", ["yes", "no", "no"], (), "U3", "nurse_visit", ()),
     ("anxiety", ["yes"], (), "U2", "gp_post", ()),
@@ -114,7 +116,7 @@ CASES = [
     ("stoma", ["no", "no", "other"], (), "U4", "defer_to_day", ("stoma",)),
     ("other", ["visit_soon"], (), "U2", "nurse_visit", ()),
     ("other", ["day_team"], (), "U4", "defer_to_day", ()),
-    ("other", ["advice"], (CONCERN,), "U4", "defer_to_day", ()),
+    ("other", ["advice"], (CONCERN,), "U3", "nurse_visit", ()),
 ]
 
 

@@ -22,7 +22,7 @@ MINIMAL = {
 }
 
 
-def broken(change) -> dict:  # noqa: ANN001
+def broken(change) -> dict:
     doc = copy.deepcopy(MINIMAL)
     change(doc)
     return doc
@@ -58,7 +58,7 @@ def test_minimal_document_loads_and_walks() -> None:
     (lambda d: d["complaints"].append(copy.deepcopy(d["complaints"][0])), "complaint 'c': defined twice"),
     (lambda d: d.pop("version"), "protocol: missing 'version'"),
 ])
-def test_validation_names_the_node(change, message: str) -> None:  # noqa: ANN001
+def test_validation_names_the_node(change, message: str) -> None:
     with pytest.raises(ProtocolError) as excinfo:
         load(broken(change))
     assert str(excinfo.value).startswith(message)

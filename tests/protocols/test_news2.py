@@ -3,8 +3,19 @@ from __future__ import annotations
 
 import pytest
 
-from protocols.news2 import (Consciousness, Observations, Risk, consciousness_score, pulse_score, respiration_score,
-                             score, spo2_scale1_score, spo2_scale2_score, systolic_score, temperature_score)
+from protocols.news2 import (
+    Consciousness,
+    Observations,
+    Risk,
+    consciousness_score,
+    pulse_score,
+    respiration_score,
+    score,
+    spo2_scale1_score,
+    spo2_scale2_score,
+    systolic_score,
+    temperature_score,
+)
 
 
 @pytest.mark.parametrize("value,expected", [(0, 3), (8, 3), (9, 1), (11, 1), (12, 0), (20, 0), (21, 2), (24, 2),

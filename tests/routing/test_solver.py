@@ -21,7 +21,7 @@ SOLOMON = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "solom
 
 
 @st.composite
-def problems(draw) -> dict:  # noqa: ANN001
+def problems(draw) -> dict:
     n_loc = draw(st.integers(3, 9))
     matrix = [[0 if i == j else draw(st.integers(60, 1800)) for j in range(n_loc)] for i in range(n_loc)]
     nurses = []
@@ -50,7 +50,7 @@ def problems(draw) -> dict:  # noqa: ANN001
             "travel": {"matrix_s": matrix}, "nurses": nurses, "jobs": jobs}
 
 
-def _assert_sound(raw: dict, plan) -> None:  # noqa: ANN001
+def _assert_sound(raw: dict, plan) -> None:
     problem = from_dict(raw)
     assert violations(problem, plan, travel.matrix(problem)) == []
     routed = plan.assignment()
@@ -171,7 +171,7 @@ def test_geodesic_travel_follows_the_spec() -> None:
     (lambda p: p["jobs"][0].update(service_s="long"), "jobs[0].service_s: must be a whole number"),
     (lambda p: p["jobs"][0].update(waiting_weight=-1), "jobs[0].waiting_weight: must be at least 0"),
 ])
-def test_problem_validation_names_the_field(change, message: str) -> None:  # noqa: ANN001
+def test_problem_validation_names_the_field(change, message: str) -> None:
     raw = _small()
     change(raw)
     with pytest.raises(ProblemError) as excinfo:
@@ -253,7 +253,7 @@ def test_vroom_starts_hard_window_problems_only(monkeypatch: pytest.MonkeyPatch)
     consulted: list[bool] = []
     real = vroom_start.routes
 
-    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def spy(*args, **kwargs):
         result = real(*args, **kwargs)
         consulted.append(result is not None)
         return result
@@ -279,12 +279,12 @@ def test_the_time_vroom_leaves_goes_to_or_tools(monkeypatch: pytest.MonkeyPatch)
     budgets: list[float] = []
     real_routes, real_params = vroom_start.routes, solver._params
 
-    def slow_vroom(problem, matrix, jobs, seconds):  # noqa: ANN001, ANN202
+    def slow_vroom(problem, matrix, jobs, seconds):
         offered.append(seconds)
         time.sleep(0.3)  # VROOM done well within its 0.6 × 2 s
         return real_routes(problem, matrix, jobs, seconds)
 
-    def params(options, seconds):  # noqa: ANN001, ANN202
+    def params(options, seconds):
         budgets.append(seconds)
         return real_params(options, seconds)
 

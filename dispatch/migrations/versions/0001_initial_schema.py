@@ -13,7 +13,6 @@ from alembic import op
 import dispatch.db
 from dispatch.migrations import append_only
 
-
 revision = '0001'
 down_revision = None
 branch_labels = None

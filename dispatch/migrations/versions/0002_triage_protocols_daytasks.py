@@ -13,7 +13,6 @@ from alembic import op
 import dispatch.db
 from dispatch.migrations import append_only
 
-
 revision = '0002'
 down_revision = '0001'
 branch_labels = None

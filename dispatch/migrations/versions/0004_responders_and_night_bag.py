@@ -13,7 +13,6 @@ from alembic import op
 import dispatch.db
 from dispatch.migrations import append_only  # noqa: F401
 
-
 revision = '0004'
 down_revision = '0003'
 branch_labels = None

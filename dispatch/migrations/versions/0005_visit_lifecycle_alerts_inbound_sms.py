@@ -14,7 +14,6 @@ from alembic import op
 import dispatch.db
 from dispatch.migrations import append_only
 
-
 UNIQUE_NAMES = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
 revision = '0005'
 down_revision = '0004'

@@ -16,7 +16,6 @@ import dispatch.db
 from dispatch.audit import chain
 from dispatch.migrations import append_only
 
-
 revision = '0006'
 down_revision = '0005'
 branch_labels = None
