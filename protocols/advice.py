@@ -37,6 +37,9 @@ DNH_MESSAGE = ("She has a recorded wish not to go to hospital: the GP out-of-hou
                "nurse is coming as soon as possible.")
 DNR_STEP = ("She has a recorded do-not-resuscitate wish: do not start resuscitation. Stay with her, keep her "
             "comfortable and tell the nurse or the doctor when they arrive.")
+# What anyone waiting for an ambulance does, when the outcome has nothing more specific (an operator's raise).
+STEPS_112 = ("Stay with her; do not give her anything to eat or drink.",
+             "Unlock the front door and switch on the lights so the ambulance crew can get in.")
 SAFETY_NET = {
     "gp_post": "If she gets worse before the GP post calls (difficulty breathing, not responding, severe pain), "
                "call 112.",
@@ -102,6 +105,8 @@ def compose(outcome: Outcome, complaint: Complaint, *, urgency: str, disposition
         else:
             message = MESSAGE[disposition] + (f" {NURSE_TOO}" if also_send_nurse else "")
     steps = _steps(outcome, complaint, disposition=disposition, findings=findings, by_abcd=by_abcd, wishes=wishes)
+    if disposition == "call_112" and not steps:
+        steps = STEPS_112
     if "do_not_resuscitate" in wishes and any(s.cpr for s in outcome.steps):
         explanation.append("the client's do-not-resuscitate wish: no resuscitation steps")
     safety_net = (outcome.safety_net or SAFETY_NET[disposition]) if disposition in NO_VISIT_TONIGHT else ""

@@ -112,11 +112,10 @@ class Complaint:
     outcomes: dict[str, Outcome]
     skip_abcd: bool = False
     first_aid: tuple[Step, ...] = ()
-    risks: tuple[str, ...] | None = None  # which risk flags raise its urgency; None: all
+    risks: tuple[str, ...] = ()  # the client risk flags that raise its urgency (known_high_risk)
 
     def raised_by(self, risks: frozenset[str] | set[str]) -> tuple[str, ...]:
-        named = RISK_FLAGS if self.risks is None else self.risks
-        return tuple(r for r in named if r in risks)
+        return tuple(r for r in self.risks if r in risks)
 
 
 @dataclass(frozen=True)
@@ -285,7 +284,7 @@ def load(doc: Any) -> Protocol:
             raise ProtocolError(f"{where}: defined twice")
         nodes = {nid: _node(nid, n, where) for nid, n in (_require(raw, "nodes", where, dict)).items()}
         outcomes = {oid: _outcome(oid, o, where) for oid, o in (raw.get("outcomes") or {}).items()}
-        risks = None if raw.get("risks") is None else _names(raw.get("risks"), f"{where} risks", RISK_FLAGS)
+        risks = _names(raw.get("risks"), f"{where} risks", RISK_FLAGS)
         complaints[cid] = Complaint(id=cid, title=_require(raw, "title", where, str), start=_require(raw, "start", where, str),
                                     nodes=nodes, outcomes=outcomes, skip_abcd=bool(raw.get("skip_abcd", False)),
                                     first_aid=_steps(raw.get("first_aid"), f"{where} first_aid"), risks=risks)

@@ -117,6 +117,17 @@ def seed_demo(engine: Engine, settings: Settings, *, now: datetime) -> SeedRepor
     return report
 
 
+def _wishes(n: int) -> list[str]:
+    """Recorded wishes of demo client n (not drawn: the random sequence of the rest stays as it was)."""
+    return [w for w, every in (("do_not_hospitalise", 19), ("do_not_resuscitate", 7)) if n % every == 0]
+
+
+def _risks(n: int) -> list[str]:
+    return [r for r, every in (("anticoagulated", 5), ("diabetes_insulin", 8), ("lives_alone", 3), ("copd", 11),
+                               ("heart_failure", 13), ("chemotherapy", 31), ("palliative", 23), ("dementia", 9))
+            if n % every == 0]
+
+
 def _seed_clients(session: Session, rng: random.Random, orgs: list[Organisation], cipher: KeysafeCipher) -> int:
     created = 0
     weights = [p.weight for p in PLACES]
@@ -150,7 +161,7 @@ def _seed_clients(session: Session, rng: random.Random, orgs: list[Organisation]
                         street=street, house_number=house, postcode=postcode, city=place.name, lat=lat, lon=lon,
                         access_notes=access if code or not access.startswith("Key safe") else "",
                         keysafe_code_encrypted=cipher.encrypt(code) if code else None,
-                        consent_night_team=consent)
+                        consent_night_team=consent, wishes=_wishes(n), risks=_risks(n))
         session.add(client)
         session.flush()
         session.add(ClientPhone(client_id=client.id, number=line))

@@ -156,7 +156,9 @@ function shortcut(key, panel) {
   if (/^[1-9]$/.test(key) && (panel.triage.question || panel.triage.picking)) return () => panel.triage.answer(Number(key));
   if (key === "Backspace" && panel.triage.run?.state === "in_progress") return () => panel.triage.back();
   if ((is("d", "D") || key === "Enter") && panel.triage.outcome) return () => panel.triage.decide();
-  if (is("o", "O") && panel.triage.outcome) return () => panel.triage.override();
+  if (is("o", "O") && (panel.triage.outcome || panel.triage.question)) return () => panel.triage.override();
+  if (is("c", "C") && (panel.triage.outcome || panel.triage.question)) return () => panel.triage.concern();
+  if (is("s", "S") && panel.triage.run) return () => panel.triage.tickNext();
   if (is("h", "H") && state.me?.team === "regional" && panel.detail?.team === "regional") return () => panel.handOver("backup");
   return null;
 }

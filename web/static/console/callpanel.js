@@ -5,6 +5,7 @@ import { state, subscribe } from "./store.js";
 import { $, esc, hhmm, dayTime, label, waited, keep, drafts, now, lastAt } from "./util.js";
 import { Triage } from "./triage.js";
 import { ask } from "./dialog.js";
+const WISH = { do_not_hospitalise: "do not hospitalise", do_not_resuscitate: "do not resuscitate" };
 
 let current = null;  // the panel of the selected call
 
@@ -95,12 +96,14 @@ class CallPanel {
     if (d.client_id && !this.correcting) {
       const cl = n?.client;
       box.innerHTML = `<h2>Client</h2>${cl ? `
+        ${cl.wishes?.length ? `<p class="flag">Recorded wish: ${cl.wishes.map((w) => esc(WISH[w] || w)).join("; ")}</p>` : ""}
         <p class="title"><strong>${esc(cl.given_name)} ${esc(cl.family_name)}</strong>
           ${cl.date_of_birth ? `<span class="muted">born ${esc(cl.date_of_birth)}</span>` : ""}
           <span class="muted">· ${esc(state.organisations.get(cl.organisation_id)?.name || "organisation " + cl.organisation_id)}</span></p>
         <dl class="facts"><dt>Address</dt><dd>${esc(cl.street)} ${esc(cl.house_number)}, ${esc(cl.postcode)} ${esc(cl.city)}</dd>
           <dt>Access</dt><dd>${esc(cl.access_notes || "—")}${cl.has_keysafe ? " (key safe)" : ""}</dd>
-          ${cl.phones?.length ? `<dt>Phone</dt><dd>${esc(cl.phones.join(", "))}</dd>` : ""}</dl>
+          ${cl.phones?.length ? `<dt>Phone</dt><dd>${esc(cl.phones.join(", "))}</dd>` : ""}
+          ${cl.risks?.length ? `<dt>Known risks</dt><dd>${esc(cl.risks.map((r) => r.replaceAll("_", " ")).join(", "))}</dd>` : ""}</dl>
         ${n.restricted ? '<p class="restricted">No consent to share more with the night team: identity, address and access only.</p>' : ""}
         ${n.calls_30d?.length ? `<p><strong>${n.calls_24h.length}</strong> other call${n.calls_24h.length === 1 ? "" : "s"} in the last 24 h,
           <strong>${n.calls_30d.length}</strong> in 30 days:</p><ul class="history">${n.calls_30d.slice(0, 6).map((p) =>

@@ -1,6 +1,8 @@
 // Triage, keyboard first: the entry complaint (type to narrow, a number or Enter to choose), then the protocol
 // question by question in the same place (number keys answer, Backspace goes back), then the outcome with the
-// advice to read to the caller written out in full; D accepts it, O overrides it with a reason.
+// advice to read to the caller written out in full — what happens, the steps to read and tick off one by one (S), and
+// the safety net; D accepts it, O overrides it (or decides before the protocol's outcome) with a reason, C raises
+// the call to 112 on the operator's concern.
 import { api, message } from "./api.js";
 import { $, esc, hhmm, label } from "./util.js";
 import { ask } from "./dialog.js";
@@ -8,7 +10,34 @@ import { ask } from "./dialog.js";
 const SIGNALS = {
   second_call_24h: "second call within 24 h", severe_pain_or_anxiety: "severe pain or anxiety",
   rapid_deterioration: "rapid deterioration", operator_concern: "something is wrong (operator's concern)",
+  known_high_risk: "known high risk (client record)",
 };
+const DETECTED = new Set(["second_call_24h", "known_high_risk"]);  // set by the service, not by the operator
+const FOLLOW_UP = { day_task: "a task for her own team in the morning", gp_notification: "the GP post is notified" };
+
+// The advice as read: message lines, the numbered steps (ticked off one by one), then the safety net.
+function adviceParts(text) {
+  const lines = (text || "").split("\n"), steps = [], before = [], after = [];
+  for (const line of lines) {
+    const m = /^(\d+)\. (.*)$/.exec(line);
+    if (m) steps.push(m[2]); else (steps.length ? after : before).push(line);
+  }
+  return { message: before.join(" "), steps, safetyNet: after.join(" ") };
+}
+const ticked = {
+  get(callId) { try { return JSON.parse(sessionStorage.getItem(`steps.${callId}`) || "[]"); } catch { return []; } },
+  set(callId, list) { sessionStorage.setItem(`steps.${callId}`, JSON.stringify(list)); },
+};
+function adviceHtml(text, callId) {
+  const { message: msg, steps, safetyNet } = adviceParts(text);
+  const done = new Set(ticked.get(callId));
+  const next = steps.findIndex((_, i) => !done.has(i));
+  return `<p class="advice">${esc(msg)}</p>
+    ${steps.length ? `<ol class="steps" aria-label="Steps to read to the caller">${steps.map((t, i) =>
+      `<li class="${done.has(i) ? "done" : ""}${i === next ? " next" : ""}"><label><input type="checkbox" data-step="${i}" ${done.has(i) ? "checked" : ""}> ${esc(t)}</label></li>`).join("")}</ol>
+      <p class="muted small"><kbd>S</kbd> ticks the next step read</p>` : ""}
+    ${safetyNet ? `<p class="safety-net"><strong>If things change:</strong> ${esc(safetyNet)}</p>` : ""}`;
+}
 const URGENCIES = ["U0", "U1", "U2", "U3", "U4", "U5"];
 const DISPOSITIONS = { U0: ["call_112"], U1: ["call_112"], U2: ["nurse_visit", "gp_post"], U3: ["nurse_visit", "gp_post"],
   U4: ["defer_to_day", "gp_post"], U5: ["advice"] };
@@ -73,7 +102,7 @@ export class Triage {
   }
 
   async toggleSignal(signal) {
-    const now = new Set(this.run.signals);
+    const now = new Set(this.run.signals.filter((s) => !DETECTED.has(s)));
     if (now.has(signal)) now.delete(signal); else now.add(signal);
     await this.act(() => api("PUT", `/api/calls/${this.call.id}/triage/signals`, { signals: [...now] }));
   }
@@ -84,14 +113,47 @@ export class Triage {
     return true;
   }
 
-  async override() {  // O
-    const o = this.outcome;
-    if (!o) return false;
-    const values = await ask("Override the outcome", `
-      <p>The protocol says <strong>${esc(o.urgency)}</strong>, ${esc(DISPOSITION_LABEL[o.disposition] || o.disposition)}.</p>
-      <label>Urgency <select name="urgency">${URGENCIES.map((u) => `<option ${u === o.urgency ? "selected" : ""}>${u}</option>`).join("")}</select></label>
+  tickNext() {  // S: the next pre-arrival step has been read to the caller
+    const text = this.outcome ? this.outcome.advice : this.run?.decision?.advice_given;
+    const { steps } = adviceParts(text);
+    const done = ticked.get(this.call.id);
+    const next = steps.findIndex((_, i) => !done.includes(i));
+    if (next < 0) return false;
+    ticked.set(this.call.id, [...done, next]);
+    this.render();
+    return true;
+  }
+
+  async concern() {  // C: "something is wrong": 112 and a nurse, with the operator's reason
+    if (!this.run || this.run.state !== "in_progress") return false;
+    const values = await ask("Concern: send an ambulance (112)", `
+      <p>Your concern raises this call to <strong>U1</strong>: 112, and a night nurse as well.${this.question
+        ? " The protocol's remaining questions are skipped (counted for the protocol's review)." : ""}</p>
+      <label>Why are you concerned? <textarea name="reason" rows="2" required></textarea></label>`, {
+      draftKey: `concern.${this.call.id}`, ok: "Raise to 112",
+      submit: async (v) => {
+        if (this.question) {
+          this.run = await api("POST", `/api/calls/${this.call.id}/triage/decision`, { urgency: "U1", disposition: "call_112", reason: v.reason });
+        } else {
+          this.run = await api("PUT", `/api/calls/${this.call.id}/triage/signals`,
+            { signals: this.run.signals.filter((s) => !DETECTED.has(s)), concern_to_112_reason: v.reason });
+        }
+      },
+    });
+    if (values) { this.render(); this.refresh(); }
+    return true;
+  }
+
+  async override() {  // O: an override of the outcome, or a decision before the protocol reached one
+    const o = this.outcome, q = this.question;
+    if (!o && !q) return false;
+    const current = o ? o.urgency : "U3";
+    const values = await ask(o ? "Override the outcome" : "Decide before the protocol's outcome", `
+      ${o ? `<p>The protocol says <strong>${esc(o.urgency)}</strong>, ${esc(DISPOSITION_LABEL[o.disposition] || o.disposition)}.</p>`
+        : `<p>The protocol still has at least ${q.remaining} question(s) to ask; deciding now skips them (counted for the protocol's review).</p>`}
+      <label>Urgency <select name="urgency">${URGENCIES.map((u) => `<option ${u === current ? "selected" : ""}>${u}</option>`).join("")}</select></label>
       <label>Disposition <select name="disposition"></select></label>
-      <label>Reason (needed when lowering the urgency) <textarea name="reason" rows="2"></textarea></label>`, {
+      <label>Reason ${o ? "(needed when lowering the urgency)" : "(needed)"} <textarea name="reason" rows="2"></textarea></label>`, {
       draftKey: `override.${this.call.id}`,
       setup(form) {
         const urgency = form.querySelector("[name=urgency]"), disposition = form.querySelector("[name=disposition]");
@@ -100,12 +162,22 @@ export class Triage {
         };
         urgency.addEventListener("change", fillDispositions); fillDispositions();
       },
-      async submit(v) {
+      submit: async (v) => {
         await api("POST", `/api/calls/${this.call.id}/triage/decision`, { urgency: v.urgency, disposition: v.disposition, reason: v.reason });
       },
     });
     if (values) await this.load().then(() => this.refresh());
     return true;
+  }
+
+  wireSteps() {
+    for (const cb of this.box.querySelectorAll("[data-step]")) {
+      cb.onchange = () => {
+        const i = Number(cb.dataset.step), done = ticked.get(this.call.id).filter((x) => x !== i);
+        ticked.set(this.call.id, cb.checked ? [...done, i] : done);
+        this.render();
+      };
+    }
   }
 
   async act(request) {
@@ -159,7 +231,7 @@ export class Triage {
         ${q.abcd ? '<p class="muted small">Safety first (ABCD)</p>' : ""}
         <p class="question">${esc(q.question)}</p>
         <ol class="answers">${q.answers.map((a, i) => `<li><button type="button" data-n="${i + 1}"><kbd>${i + 1}</kbd>${esc(a.label)}</button></li>`).join("")}</ol>
-        </div>${r.answers.length ? '<p class="muted small"><kbd>Backspace</kbd> takes the last answer back</p>' : ""}
+        </div><p class="muted small">${r.answers.length ? "<kbd>Backspace</kbd> takes the last answer back · " : ""}<kbd>O</kbd> decides now · <kbd>C</kbd> concern: 112</p>
         <p class="error triage-error" role="alert"></p>${trail}`;
       for (const b of box.querySelectorAll(".answers button")) b.onclick = () => this.answer(Number(b.dataset.n));
       return;
@@ -170,14 +242,22 @@ export class Triage {
         <p class="big"><span class="urgency ${esc(o.urgency)}">${esc(o.urgency)}</span> ${esc(DISPOSITION_LABEL[o.disposition] || o.disposition)}
           ${o.also_send_nurse ? " and a nurse" : ""}</p>
         <p class="muted">${o.skills?.length ? "Skills: " + esc(o.skills.join(", ")) + " · " : ""}${o.service_minutes} min at the client</p>
-        <h3>Read to the caller</h3><p class="advice">${esc(o.advice)}</p>
+        ${o.flags?.includes("senior_review") ? '<p class="flag" role="alert">Second call within 24 h about an urgent outcome: the senior triage nurse reviews this call.</p>' : ""}
+        ${r.concern_reason ? `<p class="flag">Operator's concern: ${esc(r.concern_reason)}</p>` : ""}
+        <h3>Read to the caller</h3>${adviceHtml(o.advice, this.call.id)}
+        ${o.follow_up?.length ? `<p class="muted small">Follow-up: ${o.follow_up.map((f) => esc(FOLLOW_UP[f] || f)).join("; ")}</p>` : ""}
+        ${o.explanation?.length > 1 ? `<details class="why"><summary>Why this outcome</summary><ul>${o.explanation.map((e) => `<li>${esc(e)}</li>`).join("")}</ul></details>` : ""}
         <div class="signals" role="group" aria-label="Alarm signals">${Object.entries(SIGNALS).map(([s, text]) =>
-          `<label><input type="checkbox" data-signal="${s}" ${r.signals.includes(s) ? "checked" : ""}> ${esc(text)}</label>`).join("")}</div>
+          `<label><input type="checkbox" data-signal="${s}" ${r.signals.includes(s) ? "checked" : ""} ${DETECTED.has(s) ? "disabled" : ""}> ${esc(text)}</label>`).join("")}</div>
         <div class="actions"><button type="button" class="decide">Accept outcome <kbd>D</kbd></button>
-          <button type="button" class="override ghost">Override… <kbd>O</kbd></button></div>
+          <button type="button" class="override ghost">Override… <kbd>O</kbd></button>
+          ${o.disposition !== "call_112" ? '<button type="button" class="concern ghost">Concern: 112… <kbd>C</kbd></button>' : ""}</div>
         </div><p class="error triage-error" role="alert"></p>${trail}`;
       box.querySelector(".decide").onclick = () => this.decide();
       box.querySelector(".override").onclick = () => this.override();
+      const concern = box.querySelector(".concern");
+      if (concern) concern.onclick = () => this.concern();
+      this.wireSteps();
       for (const cb of box.querySelectorAll("[data-signal]")) cb.onchange = () => this.toggleSignal(cb.dataset.signal);
       return;
     }
@@ -186,11 +266,14 @@ export class Triage {
         <p class="big"><span class="urgency ${esc(d.urgency)}">${esc(d.urgency)}</span> ${esc(DISPOSITION_LABEL[d.disposition] || d.disposition)}
           <span class="muted small">decided ${hhmm(d.decided_at)} by ${esc(d.decided_by)}</span></p>
         ${d.override_reason ? `<p>Override: ${esc(d.override_reason)}</p>` : ""}
-        <h3>Told to the caller</h3><p class="advice">${esc(d.advice_given)}</p>
         ${d.visit ? `<p>Visit ${d.visit.id}: ${esc(label(d.visit.state))}, target ${hhmm(d.visit.deadline)}</p>` : ""}
+        <h3>Read to the caller</h3>${adviceHtml(d.advice_given, this.call.id)}
+        ${d.gp_notifications?.length ? `<p class="muted small">GP post notified ${d.gp_notifications.map((n) => hhmm(n.created_at)).join(", ")}</p>` : ""}
+        <p class="muted small">${d.questions_asked} question(s) asked${d.questions_skipped ? `, ${d.questions_skipped} skipped` : ""}${d.dont_know ? `, ${d.dont_know} "don't know"` : ""}</p>
       </div>` : '<p class="muted">Superseded by a later run.</p>'}
       ${["triaged", "queued"].includes(this.call.state) ? '<button type="button" class="start-triage ghost">Triage again <kbd>T</kbd></button>' : ""}
       <p class="error triage-error" role="alert"></p>${trail}`;
+    this.wireSteps();
     const again = box.querySelector(".start-triage");
     if (again) again.onclick = () => { this.run = null; this.start(); };
   }
