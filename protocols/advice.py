@@ -35,6 +35,8 @@ URGENT_NURSE = "A night nurse is coming to her as soon as possible."
 NURSE_TOO = "A night nurse is coming as well."
 DNH_MESSAGE = ("She has a recorded wish not to go to hospital: the GP out-of-hours post takes over, and a night "
                "nurse is coming as soon as possible.")
+DNH_SAFETY_NET = ("If she gets worse before the nurse or the GP post is there, call us back at once: we will "
+                  "tell the nurse and the doctor. Call 112 only if that is what she or her family want now.")
 DNR_STEP = ("She has a recorded do-not-resuscitate wish: do not start resuscitation. Stay with her, keep her "
             "comfortable and tell the nurse or the doctor when they arrive.")
 # What anyone waiting for an ambulance does, when the outcome has nothing more specific (an operator's raise).
@@ -93,9 +95,11 @@ def compose(outcome: Outcome, complaint: Complaint, *, urgency: str, disposition
             findings: tuple[str, ...], by_abcd: bool, wishes: frozenset[str], apply_dnh: bool = True) -> Advice:
     explanation: list[str] = []
     message = None
+    dnh = False
     if (apply_dnh and disposition == "call_112" and "do_not_hospitalise" in wishes and not outcome.despite_dnh):
         urgency, disposition, also_send_nurse = "U2", "gp_post", True
         message = DNH_MESSAGE
+        dnh = True
         explanation.append("the client's do-not-hospitalise wish: GP post and a nurse instead of 112")
     if message is None:
         if disposition == outcome.disposition and also_send_nurse == outcome.also_send_nurse and outcome.advice:
@@ -109,7 +113,8 @@ def compose(outcome: Outcome, complaint: Complaint, *, urgency: str, disposition
         steps = STEPS_112
     if "do_not_resuscitate" in wishes and any(s.cpr for s in outcome.steps):
         explanation.append("the client's do-not-resuscitate wish: no resuscitation steps")
-    safety_net = (outcome.safety_net or SAFETY_NET[disposition]) if disposition in NO_VISIT_TONIGHT else ""
+    safety_net = ("" if disposition not in NO_VISIT_TONIGHT else DNH_SAFETY_NET if dnh
+                  else outcome.safety_net or SAFETY_NET[disposition])
     follow_up = _unique([*outcome.follow_up, *(["day_task"] if disposition == "defer_to_day" else []),
                          *(["gp_notification"] if disposition == "gp_post" else [])])
     return Advice(urgency=urgency, disposition=disposition, also_send_nurse=also_send_nurse and disposition in
@@ -120,8 +125,13 @@ def compose(outcome: Outcome, complaint: Complaint, *, urgency: str, disposition
 def _steps(outcome: Outcome, complaint: Complaint, *, disposition: str, findings: tuple[str, ...], by_abcd: bool,
            wishes: frozenset[str]) -> tuple[str, ...]:
     steps: list[Step] = list(outcome.steps)
-    if by_abcd:  # an ABCD outcome keeps the complaint's own first aid (what holds when she does not respond)
-        steps += [s for s in complaint.first_aid if s.unresponsive or "unresponsive" not in findings]
+    if by_abcd:  # an ABCD outcome keeps the complaint's own first aid: first, as the most specific thing to do
+        # (the auto-injector, pressure on the bleed), unless she does not respond: then resuscitation or the
+        # recovery position first, and only the first aid that holds when she does not respond
+        if "unresponsive" in findings:
+            steps += [s for s in complaint.first_aid if s.unresponsive]
+        else:
+            steps = [*complaint.first_aid, *steps]
     texts: list[str] = []
     for s in steps:
         if s.cpr and "do_not_resuscitate" in wishes:
