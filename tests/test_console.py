@@ -152,7 +152,8 @@ def test_a_phone_call_is_taken_triaged_and_followed_until_the_nurse_accepts(regi
     press("Enter")  # the new call is selected: open it
     search = page.locator(".client-search")
     search.wait_for()
-    assert search.evaluate("e => e === document.activeElement")  # the cursor waits in the search box
+    # the cursor waits in the search box (put there once the call's details have arrived)
+    page.wait_for_function("() => document.activeElement?.classList.contains('client-search')", timeout=3000)
     page.keyboard.type(client["family_name"])
     keys += len(client["family_name"])
     page.locator(".results li.active").wait_for()
@@ -165,17 +166,24 @@ def test_a_phone_call_is_taken_triaged_and_followed_until_the_nurse_accepts(regi
     press("1")  # Fall
     page.locator(".question").wait_for()
     _axe(page, "a question")
-    keys += _keys(page, ["1", "1", "1"])  # ABCD: breathing, colour, awake — all as usual
-    keys += _keys(page, ["2", "2", "1"])  # no serious injury, no head injury, still on the floor
+    keys += _keys(page, ["1", "1", "1", "1"])  # ABCD: awake, whole sentences, her usual colour, alert — as usual
+    keys += _keys(page, ["1", "1", "1", "1"])  # no heavy bleeding, no bad pain, did not hit her head, on the floor
     page.locator(".outcome .advice").wait_for()
     assert "U2" in page.inner_text(".outcome .big")
-    advice = page.inner_text(".outcome .advice")
-    assert "blanket" in advice and len(advice) > 60  # the advice is written out in full, to read to the caller
+    assert "nurse is coming" in page.inner_text(".outcome .advice")
+    # The pre-arrival steps are written out in full, to read to the caller and tick off one by one (S).
+    steps = page.locator(".outcome .steps li")
+    assert steps.count() >= 3 and "blanket" in page.inner_text(".outcome .steps")
+    assert "next" in (steps.nth(0).get_attribute("class") or "")
+    page.keyboard.press("s")
+    page.locator(".outcome .steps li.done").wait_for()
+    assert "next" in (steps.nth(1).get_attribute("class") or "")
     _axe(page, "the outcome")
     _shot(page, "3-outcome")
     press("d")
     page.locator(".outcome .big:has-text('decided')").wait_for()
-    assert keys <= 12 + len(client["family_name"])  # few keys, no clicks, no double entry
+    assert page.locator(".outcome .steps li.done").count() == 1  # what was read stays ticked after deciding
+    assert keys <= 13 + len(client["family_name"])  # few keys, no clicks, no double entry
 
     # The planner gives it to a nurse: her name and ETA on the board, the visit on the map and in her panel.
     row = _row(page, call_id)
@@ -220,7 +228,7 @@ def _acute_call(region: Region, ref: str) -> tuple[int, int]:
                                                        "client_id": client["id"]}, headers=region.op, timeout=30).json()
     r = httpx.post(f"{region.url}/api/calls/{call['id']}/triage", json={"complaint": "fall"}, headers=region.op,
                    timeout=30).json()
-    for answer in ("yes", "yes", "yes", "no", "no", "no"):
+    for answer in ("yes", "yes", "no", "no", "no", "no", "no", "on_floor"):  # ABCD as usual; on the floor
         r = httpx.post(f"{region.url}/api/calls/{call['id']}/triage/answers",
                        json={"node": r["step"]["node"], "answer": answer}, headers=region.op, timeout=30).json()
     decided = httpx.post(f"{region.url}/api/calls/{call['id']}/triage/decision", json={}, headers=region.op,
@@ -359,7 +367,7 @@ def test_a_call_to_112_is_recorded_and_the_coordinator_sends_new_calls_to_backup
     page.locator(".complaint-filter").wait_for()
     page.keyboard.press("1")  # Fall
     page.locator(".question").wait_for()
-    _keys(page, ["1", "1", "1", "1"])  # ABCD as usual; a serious injury
+    _keys(page, ["1", "1", "1", "1", "1", "2"])  # ABCD as usual; no heavy bleeding; bad pain, a leg out of shape
     assert "call 112" in page.inner_text(".outcome .big")
     page.keyboard.press("d")
     page.locator("#call-body .escalate").wait_for()
@@ -392,3 +400,33 @@ def test_a_call_to_112_is_recorded_and_the_coordinator_sends_new_calls_to_backup
                      headers={"Authorization": f"Bearer {region.token('coordinator')}"}, timeout=30).status_code == 200
     backup.context.close()
     coordinator.context.close()
+
+
+def test_the_operators_concern_sends_an_ambulance_before_the_protocol_ends(region: Region, chromium) -> None:
+    page = _console(chromium, region)
+    client = _client_named(region)
+    call = httpx.post(f"{region.url}/api/calls", json={"source": "alarm", "source_ref": "console-concern",
+                                                       "client_id": client["id"]}, headers=region.op, timeout=30).json()
+    _row(page, call["id"]).click()
+    page.locator("#call-body .start-triage").wait_for()
+    page.locator("#call").focus()
+    page.keyboard.press("t")
+    page.locator(".complaint-filter").wait_for()
+    page.keyboard.press("1")  # Fall
+    page.locator(".question").wait_for()
+    _keys(page, ["1", "1", "1", "1"])  # ABCD as usual; now the fall's own questions
+    page.keyboard.press("c")
+    page.wait_for_selector("dialog[open]")
+    assert "skipped" in page.inner_text("dialog")
+    _axe(page, "the concern dialog")
+    page.click("#dialog-ok")  # no reason: refused, the dialog stays
+    page.locator("#dialog-error:not(:empty)").wait_for()
+    page.fill("dialog [name=reason]", "she screams with pain and then goes quiet")
+    page.click("#dialog-ok")
+    page.locator(".outcome .big:has-text('decided')").wait_for(timeout=5000)
+    assert "U1" in page.inner_text(".outcome .big") and "call 112" in page.inner_text(".outcome .big")
+    assert "skipped" in page.inner_text(".outcome")
+    decision = httpx.get(f"{region.url}/api/calls/{call['id']}/triage", headers=region.op, timeout=30).json()["decision"]
+    assert decision["questions_skipped"] >= 1 and decision["override_reason"].startswith("she screams")
+    _shot(page, "11-concern-112")
+    page.context.close()

@@ -129,9 +129,10 @@ export class Triage {
     const values = await ask("Concern: send an ambulance (112)", `
       <p>Your concern raises this call to <strong>U1</strong>: 112, and a night nurse as well.${this.question
         ? " The protocol's remaining questions are skipped (counted for the protocol's review)." : ""}</p>
-      <label>Why are you concerned? <textarea name="reason" rows="2" required></textarea></label>`, {
+      <label>Why are you concerned? <textarea name="reason" rows="2"></textarea></label>`, {
       draftKey: `concern.${this.call.id}`, ok: "Raise to 112",
       submit: async (v) => {
+        if (!v.reason.trim()) throw new Error("Say why you are concerned: the reason is kept with the call.");
         if (this.question) {
           this.run = await api("POST", `/api/calls/${this.call.id}/triage/decision`, { urgency: "U1", disposition: "call_112", reason: v.reason });
         } else {
