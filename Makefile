@@ -26,9 +26,12 @@ install: $(STAMP) $(WEB_STAMP)
 run: install
 	$(BIN)/nightcare run
 
+# Test files run on two workers (one per core here); a file's tests stay together (module-scoped servers).
+TEST_WORKERS ?= 2
+
 ## Install everything the tests need (Python packages, Debian's PostgreSQL and Chromium) and run the suite
 test: install postgres-server chromium
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The tests start a throwaway PostgreSQL cluster of their own; they need the server binaries.
 postgres-server:
