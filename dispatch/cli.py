@@ -175,6 +175,7 @@ def _cmd_run(args: argparse.Namespace) -> None:
     print(f"  service home      {base}/")
     print(f"  operator console  {base}/console/   (operator, operator2, backup-operator, coordinator)")
     print(f"  nurse app         {base}/nurse/     (nurse1, nurse2, nurse3; the demo's shifts are tonight's, 23:00-07:15)")
+    print(f"  partner portal    {base}/partner/   (partner-de-brink, partner-drentsche-aa, partner-midden-drenthe, ...)")
     print(f"  API reference     {base}/docs       (Authorize with a login below)")
     print(f"  health            {base}/healthz")
     print(f"\ndemo logins (password for all: {DEMO_PASSWORD}):")

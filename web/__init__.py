@@ -3,6 +3,7 @@
     /            the home page: what is where
     /nurse/      the night nurse's phone app (installable, works offline)
     /console/    the operators' console: the live board, taking and triaging calls, following the night
+    /partner/    the partner organisations' portal: the night's handover, day tasks, clients, access log, cost share
     /vendor/     browser libraries installed from the npm registry by `make` (web/package.json): never a CDN
 """
 from __future__ import annotations
@@ -38,9 +39,15 @@ def mount_web(app: FastAPI) -> None:
     def console() -> FileResponse:
         return FileResponse(STATIC / "console" / "index.html")
 
+    @app.get("/partner", include_in_schema=False)
+    @app.get("/partner/", include_in_schema=False)
+    def partner_portal() -> FileResponse:
+        return FileResponse(STATIC / "partner" / "index.html")
+
     # The nurse app's files; the service worker is served from /nurse/ so that its scope covers the app.
     app.mount("/nurse", StaticFiles(directory=STATIC / "nurse"), name="nurse")
     app.mount("/console", StaticFiles(directory=STATIC / "console"), name="console")
+    app.mount("/partner", StaticFiles(directory=STATIC / "partner"), name="partner")
     for name, folder in VENDOR.items():
         # Absent until `make` has run npm: the console then works without its map (and says so).
         app.mount(f"/vendor/{name}", StaticFiles(directory=NODE_MODULES / folder, check_dir=False),

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from dispatch.auth import service
 from dispatch.auth.deps import (
@@ -16,6 +16,7 @@ from dispatch.auth.deps import (
 )
 from dispatch.auth.login import login
 from dispatch.db import ReaderEngine, SessionDep, WriterEngine
+from dispatch.timeutil import utcnow
 from dispatch.validation import text
 
 Profession = text(80)
@@ -37,6 +38,8 @@ class MeOut(BaseModel):
     organisation_id: int | None
     nurse_id: int | None
     clinician: bool = False
+    now: datetime | None = Field(default=None, description="the service's clock (pages show its times, not the PC's)")
+    timezone: str = Field(default="Europe/Amsterdam", description="the region's time zone; times are shown in it")
 
 
 class ClinicianIn(BaseModel):
@@ -85,9 +88,10 @@ def logout(session: SessionDep, principal: CurrentPrincipal,
 
 
 @router.get("/me", response_model=MeOut)
-def me(principal: CurrentPrincipal) -> MeOut:
+def me(principal: CurrentPrincipal, request: Request) -> MeOut:
     return MeOut(username=principal.username, role=principal.role.value,
-                 organisation_id=principal.organisation_id, nurse_id=principal.nurse_id, clinician=principal.clinician)
+                 organisation_id=principal.organisation_id, nurse_id=principal.nurse_id, clinician=principal.clinician,
+                 now=utcnow(), timezone=request.app.state.settings.region_timezone)
 
 
 @router.put("/users/{username}/clinician", response_model=ClinicianOut)

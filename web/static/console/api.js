@@ -1,6 +1,7 @@
 // The service's public HTTP API, with the operator's token. A refusal carries the service's {error, detail,
 // field}; no connection is its own error, so that what the operator typed is kept and can be sent again.
-const TOKEN = "nc.console.token";
+// Each page keeps its own login (a partner's portal and an operator's console may be open side by side).
+const TOKEN = location.pathname.startsWith("/partner") ? "nc.partner.token" : "nc.console.token";
 export class Offline extends Error {}
 export class Refused extends Error {
   constructor(status, body) { super(body?.detail || `HTTP ${status}`); this.status = status; this.body = body || {}; }

@@ -1,0 +1,175 @@
+// The partner portal: a home-care organisation's own clients and nothing else — the night's handover, the day
+// tasks the night left, the clients (consent, key safe present, never a code), who looked at their records and
+// why, and the organisation's share of the night team's cost. It talks to the service only through its public
+// HTTP API; every list it shows is scoped by the service to the partner's organisation.
+import { api, token, message, Refused } from "/console/api.js";
+import { $, $$, esc, setServerTime, now, dayTime } from "/console/util.js";
+import { renderHandover } from "/partner/handover.js";
+
+const state = { me: null, org: null, clients: new Map(), view: "handover" };
+
+// -- login ---------------------------------------------------------------------------------------------------
+function show(loggedIn) {
+  $("#login").hidden = loggedIn; $("#portal").hidden = !loggedIn; $("#logout").hidden = !loggedIn;
+  if (!loggedIn) $("#login input[name=username]").focus();
+}
+
+$("#login-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  $("#login-error").textContent = "";
+  try {
+    const t = await api("POST", "/api/auth/token", { username: f.get("username"), password: f.get("password") }, { form: true });
+    if (!["partner", "coordinator"].includes(t.role)) { $("#login-error").textContent = "The portal is for partner organisations (and coordinators)."; return; }
+    token.set(t.access_token);
+    await start();
+  } catch (e) { $("#login-error").textContent = message(e); }
+});
+$("#logout").onclick = async () => {
+  try { await api("POST", "/api/auth/logout"); } catch { /* gone already */ }
+  token.del(); show(false);
+};
+
+async function start() {
+  state.me = await api("GET", "/api/me");
+  setServerTime(state.me.now, state.me.timezone);
+  const orgs = await api("GET", "/api/organisations");
+  state.org = orgs.find((o) => o.id === state.me.organisation_id) || null;
+  $("#org").textContent = state.org ? state.org.name : "all organisations (coordinator)";
+  $("#who").textContent = state.me.username;
+  const today = localDate(now());
+  $("#night").value = localDate(new Date(now().getTime() - 24 * 3600 * 1000));  // the night that ended this morning
+  $("#month").value = today.slice(0, 7);
+  show(true);
+  await select("handover");
+  refreshTaskCount();
+}
+
+// The region's calendar date of a moment, as YYYY-MM-DD.
+function localDate(d) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: state.me?.timezone || "Europe/Amsterdam", year: "numeric", month: "2-digit", day: "2-digit" }).format(d);
+}
+
+// -- views ---------------------------------------------------------------------------------------------------
+const views = { handover: loadHandover, tasks: loadTasks, clients: () => {}, access: loadAccess, costs: loadStatement };
+async function select(view) {
+  state.view = view;
+  for (const b of $$(".tabs button")) b.setAttribute("aria-selected", String(b.dataset.view === view));
+  for (const v of $$(".view")) v.hidden = v.id !== `view-${view}`;
+  $("#error").textContent = "";
+  try { await views[view](); } catch (e) { $("#error").textContent = message(e); }
+}
+for (const b of $$(".tabs button")) b.onclick = () => select(b.dataset.view);
+
+async function clientName(id) {
+  if (!state.clients.has(id)) {
+    const c = await api("GET", `/api/clients/${id}`).catch(() => null);
+    state.clients.set(id, c ? `${c.given_name} ${c.family_name}` : `client ${id}`);
+  }
+  return state.clients.get(id);
+}
+
+// The night's handover.
+async function loadHandover() {
+  const night = $("#night").value;
+  $("#handover").innerHTML = '<p class="muted">Loading…</p>';
+  const data = await api("GET", `/api/handover?night=${encodeURIComponent(night)}`);
+  $("#handover").innerHTML = renderHandover(data);
+}
+$("#night").addEventListener("change", () => select("handover"));
+$("#print-handover").onclick = () => download(`/api/handover.html?night=${$("#night").value}`, `handover-${$("#night").value}.html`, true);
+$("#fhir-handover").onclick = () => download(`/api/handover.fhir?night=${$("#night").value}`, `handover-${$("#night").value}.json`);
+
+// Day tasks: to pick up and close.
+async function loadTasks() {
+  const tasks = await api("GET", `/api/day-tasks?state=${$("#task-state").value}`);
+  const names = await Promise.all(tasks.map((t) => clientName(t.client_id)));
+  $("#tasks").innerHTML = tasks.length ? tasks.map((t, i) => `<li class="${t.state === "done" ? "done" : ""}" data-task="${t.id}">
+      <strong>${esc(names[i])}</strong> <span class="muted small">${dayTime(t.created_at)}${t.call_id ? ` · call ${t.call_id}` : ""}</span>
+      <p>${esc(t.summary)}</p>
+      ${t.advice_given ? `<details><summary>What the caller was told</summary><p class="advice">${esc(t.advice_given)}</p></details>` : ""}
+      ${t.state === "open" ? `<button type="button" data-done="${t.id}">Done</button>` : `<p class="muted small">Done ${dayTime(t.done_at)} by ${esc(t.done_by)}</p>`}
+    </li>`).join("") : '<li class="muted">No tasks.</li>';
+  for (const b of $$("#tasks [data-done]")) b.onclick = async () => {
+    try { await api("POST", `/api/day-tasks/${b.dataset.done}/done`); await loadTasks(); refreshTaskCount(); }
+    catch (e) { $("#error").textContent = message(e); }
+  };
+}
+$("#task-state").addEventListener("change", () => select("tasks"));
+async function refreshTaskCount() {
+  const open = await api("GET", "/api/day-tasks?state=open").catch(() => []);
+  const badge = $("#task-count"); badge.hidden = !open.length; badge.textContent = open.length;
+}
+
+// Clients: search, then one client's record as the organisation keeps it (a key safe is present or not — the
+// code is never shown here).
+$("#client-search").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const q = new FormData(ev.target).get("q").trim();
+  try {
+    const found = await api("GET", `/api/clients?limit=50${q ? `&q=${encodeURIComponent(q)}` : ""}`);
+    $("#clients").innerHTML = found.length ? found.map((c) => `<tr><td>${esc(c.given_name)} ${esc(c.family_name)}</td>
+      <td>${esc(c.date_of_birth || "")}</td><td>${esc(c.street)} ${esc(c.house_number)}, ${esc(c.postcode)} ${esc(c.city)}</td>
+      <td><button type="button" class="ghost" data-client="${c.id}">Open</button></td></tr>`).join("") : '<tr><td colspan="4" class="muted">No clients found.</td></tr>';
+    for (const b of $$("#clients [data-client]")) b.onclick = () => openClient(Number(b.dataset.client));
+  } catch (e) { $("#error").textContent = message(e); }
+});
+const WISH = { do_not_hospitalise: "do not hospitalise", do_not_resuscitate: "do not resuscitate" };
+async function openClient(id) {
+  const c = await api("GET", `/api/clients/${id}`);
+  $("#client").innerHTML = `<div class="client-card"><h2>${esc(c.given_name)} ${esc(c.family_name)}</h2>
+    <dl class="facts"><dt>Address</dt><dd>${esc(c.street)} ${esc(c.house_number)}, ${esc(c.postcode)} ${esc(c.city)}</dd>
+      <dt>Born</dt><dd>${esc(c.date_of_birth || "—")}</dd>
+      <dt>Your id</dt><dd>${esc(c.external_ids.map((e) => e.value).join(", ") || "—")}</dd>
+      <dt>Phones</dt><dd>${esc(c.phones.join(", ") || "—")}</dd>
+      <dt>Access</dt><dd>${esc(c.access_notes || "—")}</dd>
+      <dt>Key safe</dt><dd>${c.has_keysafe ? "present (the code is shown only to the nurse on an active job)" : "none"}</dd>
+      <dt>Consent</dt><dd>${c.consent_night_team ? "shares the record with the night team" : '<span class="flag">does not share the record with the night team</span>'}</dd>
+      ${c.wishes?.length ? `<dt>Wishes</dt><dd class="flag">${c.wishes.map((w) => esc(WISH[w] || w)).join("; ")}</dd>` : ""}
+      ${c.risks?.length ? `<dt>Known risks</dt><dd>${esc(c.risks.map((r) => r.replaceAll("_", " ")).join(", "))}</dd>` : ""}</dl></div>`;
+}
+
+// Access log: every read or change of its clients' data — who, when, why; break-glass flagged.
+async function loadAccess() {
+  const entries = await api("GET", "/api/audit?limit=200");
+  const shown = $("#glass-only").checked ? entries.filter((e) => e.break_glass) : entries;
+  const names = await Promise.all(shown.map((e) => e.client_id ? clientName(e.client_id) : ""));
+  $("#access").innerHTML = shown.length ? shown.map((e, i) => `<tr class="${e.break_glass ? "glass" : ""}">
+      <td>${dayTime(e.at)}</td><td>${esc(e.username)} <span class="muted small">${esc(e.role)}</span></td>
+      <td>${esc(names[i])}</td><td>${esc(e.action)} ${esc(e.data)}</td>
+      <td>${e.break_glass ? '<strong class="flag">break-glass:</strong> ' : ""}${esc(e.reason)}</td></tr>`).join("")
+    : '<tr><td colspan="5" class="muted">Nobody looked at your clients\' records in this period.</td></tr>';
+}
+$("#glass-only").addEventListener("change", () => select("access"));
+
+// Cost share: the month's statement with the figures it rests on, as CSV and PDF too.
+async function loadStatement() {
+  const month = $("#month").value;
+  const s = await api("GET", `/api/cost-share/statement?month=${encodeURIComponent(month)}`);
+  const rows = Array.isArray(s.organisations) ? s.organisations : [s];
+  $("#statement").innerHTML = `<table class="list"><thead><tr><th>Organisation</th><th>Calls</th><th>Visits</th><th>Care min</th>
+      <th>Travel min</th><th>Clients</th><th>Share</th><th>Amount</th></tr></thead><tbody>${rows.map((r) => `<tr>
+      <td>${esc(r.organisation_name ?? r.organisation ?? "")}</td><td>${esc(r.calls ?? "")}</td><td>${esc(r.visits ?? "")}</td>
+      <td>${esc(r.care_minutes ?? "")}</td><td>${esc(r.travel_minutes ?? "")}</td><td>${esc(r.clients_in_care ?? "")}</td>
+      <td>${r.share_percent != null ? esc(Number(r.share_percent).toFixed(1)) + " %" : ""}</td>
+      <td>${r.amount_eur != null ? "€ " + esc(Number(r.amount_eur).toFixed(2)) : ""}</td></tr>`).join("")}</tbody></table>
+    ${s.model ? `<p class="muted small">Model: ${esc(typeof s.model === "string" ? s.model : JSON.stringify(s.model))}</p>` : ""}`;
+}
+$("#month").addEventListener("change", () => select("costs"));
+$("#statement-csv").onclick = () => download(`/api/cost-share/statement.csv?month=${$("#month").value}`, `statement-${$("#month").value}.csv`);
+$("#statement-pdf").onclick = () => download(`/api/cost-share/statement.pdf?month=${$("#month").value}`, `statement-${$("#month").value}.pdf`);
+
+// A file the service makes (the login travels in a header, so a plain link would not do).
+async function download(path, filename, open = false) {
+  try {
+    const r = await fetch(path, { headers: { Authorization: "Bearer " + token.get() }, cache: "no-store" });
+    if (!r.ok) throw new Refused(r.status, await r.json().catch(() => ({})));
+    const url = URL.createObjectURL(await r.blob());
+    if (open) { window.open(url, "_blank"); return; }
+    const a = document.createElement("a"); a.href = url; a.download = filename; document.body.append(a); a.click(); a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch (e) { $("#error").textContent = message(e); }
+}
+
+if (token.get()) start().catch(() => { token.del(); show(false); });
+else show(false);
