@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from adapters.geocoding import make_geocoder
 from adapters.twilio_webhooks import router as twilio_router
 from dispatch.alerts.router import router as alerts_router
 from dispatch.assignment.replanner import Replanner
@@ -22,6 +23,7 @@ from dispatch.board.router import router as board_router
 from dispatch.board.router import tile_origin
 from dispatch.calls.overflow import router as overflow_router
 from dispatch.calls.router import router as calls_router
+from dispatch.clients.import_router import router as client_import_router
 from dispatch.clients.router import router as clients_router
 from dispatch.concurrency import BodyLimit, RequestLimiter, SecurityHeaders
 from dispatch.daytasks.router import router as daytasks_router
@@ -33,7 +35,7 @@ from dispatch.keysafes.router import router as keysafes_router
 from dispatch.nightbag.router import router as nightbag_router
 from dispatch.nurses.router import router as nurses_router
 from dispatch.organisations.router import router as organisations_router
-from dispatch.ports import NoSms, SmsSender
+from dispatch.ports import Geocoder, NoSms, SmsSender
 from dispatch.protocol_versions.router import router as protocols_router
 from dispatch.protocol_versions.service import register_shipped
 from dispatch.reactions import wire
@@ -76,7 +78,7 @@ def sms_sender(settings: Settings, http_client: object | None = None) -> SmsSend
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
-               sms: SmsSender | None = None) -> FastAPI:
+               sms: SmsSender | None = None, geocoder: Geocoder | None = None) -> FastAPI:
     settings = settings or Settings()
     settings.start_clock()
     owns_engine = engine is None
@@ -126,11 +128,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.replanner = Replanner(lambda triggers: _replan(app, triggers))
     app.state.hub = Hub()
     app.state.sms = sms or sms_sender(settings)
+    app.state.geocoder = geocoder or make_geocoder(settings)
     app.state.login_guard = LoginGuard(settings)
     if engine is not None:
         app.state.engine = engine
     install_error_handlers(app)
-    for router in (auth_router, organisations_router, clients_router, nurses_router, calls_router, triage_router,
+    for router in (auth_router, organisations_router, client_import_router, clients_router, nurses_router,
+                   calls_router, triage_router,
                    protocols_router, visits_router, observations_router, keysafes_router, daytasks_router,
                    assignment_router, alerts_router, audit_router, nightbag_router, board_router, night_router, overflow_router,
                    reports_router, live_router, twilio_router):

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from dispatch import migrate
 from dispatch.auth.models import Role, Team
 from dispatch.auth.service import create_user, disable_user, enable_user
+from dispatch.clients.cli import add_commands as add_client_commands
 from dispatch.db import make_engine
 from dispatch.errors import AppError
 from dispatch.protocol_versions.cli import add_commands
@@ -382,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     enable.add_argument("username")
     enable.set_defaults(func=_cmd_user_enable)
     add_commands(sub, user_sub, user_command=_user_command)
+    add_client_commands(sub)
 
     keygen = sub.add_parser("keygen", help="print a new key for NIGHTCARE_KEYSAFE_KEY")
     keygen.set_defaults(func=_cmd_keygen)

@@ -19,3 +19,19 @@ class NoSms:
 
     def send(self, to: str, body: str) -> str:
         raise SmsFailed("no SMS provider is configured (NIGHTCARE_TWILIO_ACCOUNT_SID / _AUTH_TOKEN)")
+
+
+class AddressNotFound(Exception):
+    """The geocoder knows no such address."""
+
+
+class GeocoderUnavailable(Exception):
+    """The geocoder could not be asked (down, slow, or it answered something unreadable)."""
+
+
+class Geocoder(Protocol):
+    def locate(self, postcode: str, house_number: str, street: str | None = None,
+               city: str | None = None) -> tuple[float, float]:
+        """(lat, lon) of a Dutch address (postcode "9401 AB", house number "12a"); raises AddressNotFound or
+        GeocoderUnavailable."""
+        ...

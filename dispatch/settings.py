@@ -119,6 +119,14 @@ class Settings(BaseSettings):
     twilio_from_number: str = ""  # the region's SMS sender, E.164
     operator_line: str = ""  # where phone calls are put through to (the operators' queue number), E.164
     public_base_url: str = ""  # the URL Twilio calls us at (signatures cover it); default: the request's URL
+    # Geocoding (adapters/geocoding): `pdok` asks PDOK Locatieserver (the Dutch national geocoder), `local` a table
+    # of the demo region (adapters/geocoding/demo_addresses.csv). Unset: pdok in production, local elsewhere.
+    geocoder: Literal["local", "pdok"] | None = None
+    pdok_url: str = "https://api.pdok.nl/bzk/locatieserver/search/v3_1"
+    geocoder_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    # Client import (dispatch/clients/importer.py): the largest file and the most rows one import takes.
+    import_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    import_max_rows: int = Field(default=5000, ge=1, le=100_000)
     # Development and tests only: the service's clock starts at this moment and runs on from there
     # (dispatch/timeutil.py), so that what depends on the hour can be tried at any hour.
     clock_start: AwareDatetime | None = None
@@ -182,6 +190,10 @@ class Settings(BaseSettings):
     def migration_url(self) -> str:
         """Where migrations run: the owner's URL, or the service's own when no owner's URL is set."""
         return self.migration_database_url or self.database_url
+
+    @property
+    def resolved_geocoder(self) -> str:
+        return self.geocoder or ("pdok" if self.environment == "production" else "local")
 
     @property
     def is_sqlite(self) -> bool:

@@ -7,6 +7,9 @@
   `clients/router.py`); that opens no record.
 - Without the client's consent to share with the night team, night staff see identity, address and access
   instructions only; the rest of the record needs break-glass.
+- A summary from the organisation's record system (cross-system, e.g. FHIR) is shown only when
+  `Access.summary_allowed`: to the client's own organisation; to anyone else only with the client's consent to
+  share the summary (and, for night staff, to share with the night team), or by break-glass.
 """
 from __future__ import annotations
 
@@ -34,6 +37,8 @@ class Access:
     reason: str  # for the audit entry: the call, the job, or the break-glass reason
     break_glass: bool = False
     full: bool = True  # False: identity, address and access instructions only (no consent, no break-glass)
+    # The cross-system summary (dispatch/records, the organisation's FHIR record) may be fetched and shown.
+    summary_allowed: bool = False
 
 
 def visible_client(session: Session, principal: Principal, client_id: int, *,
@@ -49,18 +54,19 @@ def visible_client(session: Session, principal: Principal, client_id: int, *,
         return audit.refused(exc, principal, action="read", data=data, client_id=client.id, reason=why)
 
     if principal.role == Role.coordinator:
-        return Access(client, break_glass_reason or "regional administration")
+        return Access(client, break_glass_reason or "regional administration",
+                      summary_allowed=client.consent_summary)
     if principal.role == Role.partner:
         if client.organisation_id != principal.organisation_id:
             raise refuse("client of another organisation", NotFound(f"no client {client_id}", field="client_id"))
-        return Access(client, "own organisation's client")
+        return Access(client, "own organisation's client", summary_allowed=True)
 
     if break_glass_reason:
         if not break_glass_ok(break_glass_reason):
             raise refuse("break-glass reason too short",
                          Forbidden(f"a break-glass reason needs at least {MIN_BREAK_GLASS_REASON} characters",
                                    field="break_glass_reason"))
-        return Access(client, break_glass_reason, break_glass=True)
+        return Access(client, break_glass_reason, break_glass=True, summary_allowed=True)
     if call_id is not None:
         call = open_call_of(session, principal, call_id)
         ok = call is not None and call.client_id == client.id
@@ -70,9 +76,11 @@ def visible_client(session: Session, principal: Principal, client_id: int, *,
             raise refuse(f"call {call_id} gives no access to this client",
                          Forbidden(f"call {call_id} is not an open call identified as this client (search to "
                                    "identify, or give a break_glass_reason)", field="call_id"))
-        return Access(client, f"call {call_id}", full=client.consent_night_team)
+        return Access(client, f"call {call_id}", full=client.consent_night_team,
+                      summary_allowed=client.consent_night_team and client.consent_summary)
     if principal.role == Role.nurse and nurse_has_job(session, principal, client.id):
-        return Access(client, "assigned job", full=client.consent_night_team)
+        return Access(client, "assigned job", full=client.consent_night_team,
+                      summary_allowed=client.consent_night_team and client.consent_summary)
     raise refuse("no call, job or break-glass reason given",
                  Forbidden("night staff read a client for a call (call_id) or a job, or give a break_glass_reason",
                            field="call_id"))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date
 from typing import Annotated, Literal
 
@@ -15,6 +16,7 @@ from dispatch.validation import (
     Name,
     Phone,
     Postcode,
+    ShortText,
     Street,
     SystemName,
 )
@@ -105,8 +107,60 @@ class ClientOut(ClientListItem):
     access_notes: str
     has_keysafe: bool
     consent_night_team: bool
+    consent_night_team_date: date | None = None
+    consent_night_team_source: str = ""
+    consent_summary: bool = False
+    consent_summary_date: date | None = None
+    consent_summary_source: str = ""
     wishes: list[str] = Field(default_factory=list, description="empty when restricted")
     risks: list[str] = Field(default_factory=list, description="empty when restricted")
     restricted: bool = Field(default=False, description="true: the client has not consented to share the record "
                                                         "with the night team; identity, address and access "
                                                         "instructions only (break-glass opens the rest)")
+
+
+class ImportProblem(BaseModel):
+    row: int = Field(description="the line in the file (the header is line 1)")
+    field: str = Field(description="the column at fault (`address`: the geocoder found no such address; "
+                                   "`columns`: the row has the wrong number of cells)")
+    reason: str
+    external_id: str | None = None
+
+
+class ImportedClient(BaseModel):
+    row: int
+    external_id: str
+    action: Literal["created", "updated"]
+    client_id: int | None = Field(description="empty for a client a dry run would create")
+    fields: list[str] = Field(default_factory=list, description="what an update changes")
+
+
+class ImportReport(BaseModel):
+    dry_run: bool
+    organisation: str
+    system: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    problems: list[ImportProblem] = Field(default_factory=list)
+    problems_not_listed: int = 0
+    clients: list[ImportedClient] = Field(default_factory=list, description="the clients created or updated")
+
+
+class ConsentIn(BaseModel):
+    given: bool
+    date: dt.date | None = Field(default=None, ge=dt.date(1990, 1, 1), description="when the client gave (or refused) it")
+    source: ShortText = Field(default="", description='e.g. "signed form", "verbal, recorded by J. Bakker"')
+
+
+class ConsentsIn(BaseModel):
+    night_team: ConsentIn = Field(description="share the record with the night team")
+    summary: ConsentIn = Field(description="share the summary from the organisation's record system")
+
+
+class ConsentOut(BaseModel):
+    given: bool
+    date: dt.date | None
+    source: str

@@ -99,14 +99,14 @@ def client_out(session: Session, client: Client, *, full: bool = True) -> Client
     """The record; `full=False` keeps to identity, address and access instructions (no consent to share)."""
     phones = session.exec(select(ClientPhone.number).where(ClientPhone.client_id == client.id)).all() if full else []
     ext = session.exec(select(ClientExternalId).where(ClientExternalId.client_id == client.id)).all() if full else []
-    shown = client.model_dump(exclude={"keysafe_code_encrypted", "created_at", "updated_at"})
+    shown = client.model_dump(exclude={"keysafe_code_encrypted", "keysafe_present", "created_at", "updated_at"})
     if not full:
         shown.update(wishes=[], risks=[])
     return ClientOut(
         **shown,
         phones=list(phones),
         external_ids=[ExternalIdOut(system=e.system, value=e.value) for e in ext],
-        has_keysafe=client.keysafe_code_encrypted is not None,
+        has_keysafe=client.keysafe_present or client.keysafe_code_encrypted is not None,
         restricted=not full,
     )
 

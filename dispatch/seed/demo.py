@@ -63,6 +63,9 @@ class SeedReport:
     users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, scope)
 
 
+DEMO_CONSENT_DATE = date(2026, 1, 5)
+
+
 def tonight(now: datetime, tz: ZoneInfo) -> date:
     """The date on which tonight's shift starts (before 07:00 local, that is still last night)."""
     local = now.astimezone(tz)
@@ -165,7 +168,13 @@ def _seed_clients(session: Session, rng: random.Random, orgs: list[Organisation]
                         street=street, house_number=house, postcode=postcode, city=place.name, lat=lat, lon=lon,
                         access_notes=access if code or not access.startswith("Key safe") else "",
                         keysafe_code_encrypted=cipher.encrypt(code) if code else None,
-                        consent_night_team=consent, wishes=_wishes(n), risks=_risks(n))
+                        consent_night_team=consent, wishes=_wishes(n), risks=_risks(n),
+                        # Demo clients who share with the night team share their summary too (no draw: the
+                        # region stays the same).
+                        consent_night_team_date=DEMO_CONSENT_DATE if consent else None,
+                        consent_night_team_source="signed form (demo)" if consent else "",
+                        consent_summary=consent, consent_summary_date=DEMO_CONSENT_DATE if consent else None,
+                        consent_summary_source="signed form (demo)" if consent else "")
         session.add(client)
         session.flush()
         session.add(ClientPhone(client_id=client.id, number=line))

@@ -20,6 +20,16 @@ export async function open(callId) {
 
 export function close() { current = null; state.selected = null; $("#call-body").hidden = true; $("#call-empty").hidden = false; }
 
+// "night team yes (signed form, 2026-10-01); summary no"
+function consentLine(cl) {
+  const one = (label, given, source, on) => {
+    const why = [source, on].filter(Boolean).join(", ");
+    return `${label} ${given ? "yes" : "no"}${why ? ` (${why})` : ""}`;
+  };
+  return esc(`${one("night team", cl.consent_night_team, cl.consent_night_team_source, cl.consent_night_team_date)}; ${
+    one("summary", cl.consent_summary, cl.consent_summary_source, cl.consent_summary_date)}`);
+}
+
 class CallPanel {
   constructor(id) {
     this.id = id; this.call = state.calls.get(id) || null; this.detail = null; this.night = null;
@@ -103,7 +113,8 @@ class CallPanel {
         <dl class="facts"><dt>Address</dt><dd>${esc(cl.street)} ${esc(cl.house_number)}, ${esc(cl.postcode)} ${esc(cl.city)}</dd>
           <dt>Access</dt><dd>${esc(cl.access_notes || "—")}${cl.has_keysafe ? " (key safe)" : ""}</dd>
           ${cl.phones?.length ? `<dt>Phone</dt><dd>${esc(cl.phones.join(", "))}</dd>` : ""}
-          ${cl.risks?.length ? `<dt>Known risks</dt><dd>${esc(cl.risks.map((r) => r.replaceAll("_", " ")).join(", "))}</dd>` : ""}</dl>
+          ${cl.risks?.length ? `<dt>Known risks</dt><dd>${esc(cl.risks.map((r) => r.replaceAll("_", " ")).join(", "))}</dd>` : ""}
+          <dt>Consent</dt><dd class="consent">${consentLine(cl)}</dd></dl>
         ${n.restricted ? '<p class="restricted">No consent to share more with the night team: identity, address and access only.</p>' : ""}
         ${n.calls_30d?.length ? `<p><strong>${n.calls_24h.length}</strong> other call${n.calls_24h.length === 1 ? "" : "s"} in the last 24 h,
           <strong>${n.calls_30d.length}</strong> in 30 days:</p><ul class="history">${n.calls_30d.slice(0, 6).map((p) =>
