@@ -114,6 +114,10 @@ $("#client-search").addEventListener("submit", async (ev) => {
     for (const b of $$("#clients [data-client]")) b.onclick = () => openClient(Number(b.dataset.client));
   } catch (e) { $("#error").textContent = message(e); }
 });
+function consentLine(given, date, source, yes, no) {
+  const when = [date, source].filter(Boolean).map(esc).join(", ");
+  return (given ? esc(yes) : `<span class="flag">${esc(no)}</span>`) + (when ? ` <span class="muted small">(${when})</span>` : "");
+}
 const WISH = { do_not_hospitalise: "do not hospitalise", do_not_resuscitate: "do not resuscitate" };
 async function openClient(id) {
   const c = await api("GET", `/api/clients/${id}`);
@@ -124,7 +128,10 @@ async function openClient(id) {
       <dt>Phones</dt><dd>${esc(c.phones.join(", ") || "—")}</dd>
       <dt>Access</dt><dd>${esc(c.access_notes || "—")}</dd>
       <dt>Key safe</dt><dd>${c.has_keysafe ? "present (the code is shown only to the nurse on an active job)" : "none"}</dd>
-      <dt>Consent</dt><dd>${c.consent_night_team ? "shares the record with the night team" : '<span class="flag">does not share the record with the night team</span>'}</dd>
+      <dt>Consent: night team</dt><dd>${consentLine(c.consent_night_team, c.consent_night_team_date, c.consent_night_team_source,
+        "shares her record with the night team", "does not share her record with the night team")}</dd>
+      <dt>Consent: summary</dt><dd>${consentLine(c.consent_summary, c.consent_summary_date, c.consent_summary_source,
+        "shares the summary from your record system", "does not share the summary from your record system")}</dd>
       ${c.wishes?.length ? `<dt>Wishes</dt><dd class="flag">${c.wishes.map((w) => esc(WISH[w] || w)).join("; ")}</dd>` : ""}
       ${c.risks?.length ? `<dt>Known risks</dt><dd>${esc(c.risks.map((r) => r.replaceAll("_", " ")).join(", "))}</dd>` : ""}</dl></div>`;
 }
