@@ -203,8 +203,8 @@ def build_bundle(handover: dict[str, Any]) -> dict[str, Any]:
         "title": f"Night handover {handover['night']}: {org['name']}",
         "event": [{"period": {"start": handover["from"], "end": handover["to"]}}],
         "section": [{"title": f"{e['client']['given_name']} {e['client']['family_name']}",
-                     "text": _narrative([f"{len(e['calls'])} calls, {len(e['visits'])} visits, "
-                                         f"{len(e['day_tasks'])} tasks"]),
+                     "text": _narrative([(f"{len(e['calls'])} calls, {len(e['visits'])} visits, "
+                                          f"{len(e['day_tasks'])} tasks")]),
                      "entry": [{"reference": ref}]} for e, ref in client_refs],
     }
     if not client_refs:
@@ -227,7 +227,7 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
     urn:uuid reference resolves inside the Bundle. Returns the Bundle's JSON as the models write it."""
     try:
         bundle = Bundle.model_validate(data)
-    except Exception as exc:  # pydantic's ValidationError: name the first problem, never the data
+    except Exception as exc:  # noqa: BLE001 - pydantic's ValidationError (and the models' own): name it, never the data
         raise BundleInvalid(f"the handover Bundle does not validate as FHIR R4B: {type(exc).__name__}: "
                             f"{str(exc).splitlines()[0][:300]}") from None
     entries = bundle.entry or []
