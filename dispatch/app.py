@@ -26,9 +26,12 @@ from dispatch.calls.router import router as calls_router
 from dispatch.clients.import_router import router as client_import_router
 from dispatch.clients.router import router as clients_router
 from dispatch.concurrency import BodyLimit, RequestLimiter, SecurityHeaders
+from dispatch.costshare.router import router as costshare_router
 from dispatch.daytasks.router import router as daytasks_router
 from dispatch.db import make_engine
 from dispatch.errors import install_error_handlers
+from dispatch.handover.push import HandoverPusher
+from dispatch.handover.router import router as handover_router
 from dispatch.heap import freeze_startup_objects
 from dispatch.keysafes.crypto import KeysafeCipher
 from dispatch.keysafes.router import router as keysafes_router
@@ -102,12 +105,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         await app.state.replanner.start()
         app.state.replanner.request("service started")  # the night as it stands gets a plan at once
         await escalator.start()
+        pusher = HandoverPusher(app.state.engine, settings)
+        await pusher.start()
         if settings.environment != "test":
             freeze_startup_objects()
         try:
             yield
         finally:
             await escalator.stop()
+            await pusher.stop()
             await app.state.replanner.stop()
             if listener is not None:
                 await asyncio.to_thread(listener.stop)
@@ -137,7 +143,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                    calls_router, triage_router,
                    protocols_router, visits_router, observations_router, keysafes_router, daytasks_router,
                    assignment_router, alerts_router, audit_router, nightbag_router, board_router, night_router, overflow_router,
-                   reports_router, live_router, twilio_router):
+                   reports_router, live_router, twilio_router, handover_router, costshare_router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["meta"])

@@ -5,7 +5,9 @@ from dispatch.audit.models import AuditEntry
 from dispatch.auth.models import AuthToken, User
 from dispatch.calls.models import Call, CallEvent
 from dispatch.clients.models import Client, ClientExternalId, ClientPhone
+from dispatch.costshare.models import CostAgreement
 from dispatch.daytasks.models import DayTask
+from dispatch.handover.models import HandoverPush
 from dispatch.nightbag.models import BagCheck, BagItem, MaterialUse
 from dispatch.nurses.models import Nurse, Shift
 from dispatch.organisations.models import Organisation
@@ -19,7 +21,7 @@ from dispatch.triage.models import GpNotification, Triage, TriageDraft
 from dispatch.visits.models import Observation, Visit, VisitDecline, VisitEvent
 
 __all__ = ["Alert", "AuditEntry", "AuthToken", "BagCheck", "BagItem", "Call", "CallEvent", "Client",
-           "ClientExternalId", "ClientPhone", "DayTask", "Decision", "GpNotification", "InboundSms", "MaterialUse", "Nurse",
+           "ClientExternalId", "ClientPhone", "CostAgreement", "DayTask", "Decision", "GpNotification", "HandoverPush", "InboundSms", "MaterialUse", "Nurse",
            "NurseChannel", "Observation", "Organisation", "OutboxMessage", "ProtocolDraft",
            "ProtocolSignoff", "ProtocolVersion", "Shift", "Triage",
            "TriageDraft", "User", "Visit", "VisitDecline", "VisitEvent"]

@@ -1,6 +1,7 @@
 """Settings from the environment (prefix NIGHTCARE_), refusing placeholder secrets in production."""
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
@@ -8,6 +9,7 @@ from cryptography.fernet import Fernet
 from pydantic import (
     AliasChoices,
     AwareDatetime,
+    BaseModel,
     Field,
     SecretStr,
     field_validator,
@@ -29,6 +31,13 @@ def _normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+class HandoverEndpoint(BaseModel):
+    """Where an organisation's morning handover Bundle is POSTed (its FHIR server), with its bearer token."""
+
+    url: str = Field(pattern=r"^https?://")
+    token: SecretStr = SecretStr("")
 
 
 class Settings(BaseSettings):
@@ -127,6 +136,17 @@ class Settings(BaseSettings):
     # Client import (dispatch/clients/importer.py): the largest file and the most rows one import takes.
     import_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     import_max_rows: int = Field(default=5000, ge=1, le=100_000)
+    # The morning handover (dispatch/handover): the night of day D runs from D at this local time to D+1 at it;
+    # its handover is final (and pushed) from then on.
+    handover_at: time = time(7, 0)
+    # Per organisation code, the FHIR endpoint the handover Bundle is POSTed to, as JSON:
+    # {"de-brink": {"url": "https://fhir.example/Bundle", "token": "..."}}. The token is never logged.
+    handover_endpoints: dict[str, HandoverEndpoint] = Field(default_factory=dict)
+    handover_push_tick_s: float = Field(default=60.0, gt=0, le=3600)
+    # A failed push is tried again after backoff, doubling per attempt (capped at an hour), up to max attempts.
+    handover_push_backoff_s: float = Field(default=60.0, gt=0, le=3600)
+    handover_push_max_attempts: int = Field(default=8, ge=1, le=100)
+    handover_push_timeout_s: float = Field(default=10.0, gt=0, le=120)
     # Development and tests only: the service's clock starts at this moment and runs on from there
     # (dispatch/timeutil.py), so that what depends on the hour can be tried at any hour.
     clock_start: AwareDatetime | None = None

@@ -14,6 +14,7 @@ import dispatch.models  # noqa: F401 - every table known to the ORM (foreign key
 from dispatch.auth.models import Role, Team, User
 from dispatch.auth.service import create_user
 from dispatch.clients.models import Client, ClientExternalId, ClientPhone
+from dispatch.costshare.models import CostAgreement
 from dispatch.keysafes.crypto import KeysafeCipher
 from dispatch.nightbag.models import BagItem
 from dispatch.nurses.models import Nurse, Shift
@@ -120,6 +121,7 @@ def seed_demo(engine: Engine, settings: Settings, *, now: datetime) -> SeedRepor
         report.visits = _seed_visits(session, rng, night, tz)
         report.users = _seed_users(session, settings, orgs, nurses)
         _seed_night_bag(session)
+        _seed_cost_agreement(session, orgs, night)
         session.commit()
     return report
 
@@ -247,3 +249,15 @@ def _seed_night_bag(session: Session) -> None:
     for name, kind, quantity in NIGHT_BAG:
         if name not in have:
             session.add(BagItem(name=name, kind=kind, quantity=quantity))
+
+
+def _seed_cost_agreement(session: Session, orgs: list[Organisation], night: date) -> None:
+    """The demo region's agreement from the start of this year on: De Brink runs the night team; the cost is shared
+    half by clients in care, half by calls (dispatch/costshare/service.py). Only when no agreement exists yet."""
+    if session.exec(select(CostAgreement)).first() is not None:
+        return
+    session.add(CostAgreement(first_month=date(night.year, 1, 1), last_month=None,
+                              runner_organisation_id=orgs[0].id, monthly_cost_cents=4_200_000, model="mix",
+                              weights={"clients": "1", "calls": "1"}, shares={},
+                              participants=sorted(o.code for o in orgs),
+                              note="demo: half by clients in care, half by calls", created_by="demo seed"))

@@ -1,0 +1,1 @@
+"""The cost share of the night team: the agreement per period and the monthly statement per organisation."""
