@@ -153,14 +153,17 @@ $("#glass-only").addEventListener("change", () => select("access"));
 async function loadStatement() {
   const month = $("#month").value;
   const s = await api("GET", `/api/cost-share/statement?month=${encodeURIComponent(month)}`);
-  const rows = Array.isArray(s.organisations) ? s.organisations : [s];
-  $("#statement").innerHTML = `<table class="list"><thead><tr><th>Organisation</th><th>Calls</th><th>Visits</th><th>Care min</th>
-      <th>Travel min</th><th>Clients</th><th>Share</th><th>Amount</th></tr></thead><tbody>${rows.map((r) => `<tr>
-      <td>${esc(r.organisation_name ?? r.organisation ?? "")}</td><td>${esc(r.calls ?? "")}</td><td>${esc(r.visits ?? "")}</td>
-      <td>${esc(r.care_minutes ?? "")}</td><td>${esc(r.travel_minutes ?? "")}</td><td>${esc(r.clients_in_care ?? "")}</td>
-      <td>${r.share_percent != null ? esc(Number(r.share_percent).toFixed(1)) + " %" : ""}</td>
-      <td>${r.amount_eur != null ? "€ " + esc(Number(r.amount_eur).toFixed(2)) : ""}</td></tr>`).join("")}</tbody></table>
-    ${s.model ? `<p class="muted small">Model: ${esc(typeof s.model === "string" ? s.model : JSON.stringify(s.model))}</p>` : ""}`;
+  const region = s.region_figures;
+  $("#statement").innerHTML = `<p>${esc(s.runner.name)} runs the night team: € ${esc(s.monthly_cost_eur)} this month,
+      shared by ${esc(s.agreement.model.replaceAll("_", " "))}.${s.agreement.note ? ` <span class="muted">${esc(s.agreement.note)}</span>` : ""}</p>
+    <table class="list"><thead><tr><th>Organisation</th><th></th><th>Calls</th><th>Visits</th><th>Care min</th>
+      <th>Travel min</th><th>Clients in care</th><th>Share</th><th>Amount</th></tr></thead><tbody>${s.organisations.map((r) => `<tr>
+      <td>${esc(r.organisation.name)}</td><td class="muted small">${esc(r.role)}</td><td>${esc(r.figures.calls)}</td>
+      <td>${esc(r.figures.visits)}</td><td>${esc(r.figures.care_minutes)}</td><td>${esc(r.figures.travel_minutes)}</td>
+      <td>${esc(r.figures.clients_in_care)}</td><td>${esc(r.share_percent)} %</td><td>€ ${esc(r.amount_eur)}</td></tr>`).join("")}</tbody>
+      <tfoot><tr><th>Region</th><th></th><td>${esc(region.calls)}</td><td>${esc(region.visits)}</td><td>${esc(region.care_minutes)}</td>
+      <td>${esc(region.travel_minutes)}</td><td>${esc(region.clients_in_care)}</td><td></td><td>€ ${esc(s.monthly_cost_eur)}</td></tr></tfoot></table>
+    ${s.notes?.length ? `<ul class="muted small">${s.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : ""}`;
 }
 $("#month").addEventListener("change", () => select("costs"));
 $("#statement-csv").onclick = () => download(`/api/cost-share/statement.csv?month=${$("#month").value}`, `statement-${$("#month").value}.csv`);
