@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -171,6 +172,9 @@ def _cmd_run(args: argparse.Namespace) -> None:
     migrate.upgrade(settings.migration_url)
     report = _cmd_seed(args)
     base = f"http://{args.host}:{args.port}"
+    # The demo organisations' record systems are served by this same process (/demo-fhir/<code>/).
+    own_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    os.environ.setdefault("NIGHTCARE_DEMO_FHIR_BASE_URL", f"http://{own_host}:{args.port}")
     print(f"\nnightcare is starting on {base}  (database: {settings.database_url})")
     print(f"  service home      {base}/")
     print(f"  operator console  {base}/console/   (operator, operator2, backup-operator, coordinator)")

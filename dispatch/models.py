@@ -14,6 +14,7 @@ from dispatch.protocol_versions.models import (
            ProtocolSignoff,
            ProtocolVersion,
 )
+from dispatch.records.models import RecordSummaryCache
 from dispatch.responders.models import InboundSms, NurseChannel, OutboxMessage
 from dispatch.triage.models import GpNotification, Triage, TriageDraft
 from dispatch.visits.models import Observation, Visit, VisitDecline, VisitEvent
