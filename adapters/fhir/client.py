@@ -54,10 +54,11 @@ class FhirRecordSource:
                 fetch = _Fetch(self, http, deadline)
                 resources = fetch.run(identifiers)
         except httpx.TimeoutException:
-            raise SourceUnavailable(f"the record system of {self.name} did not answer within "
-                                    f"{self.timeout_s:g} s") from None
+            raise SourceUnavailable(f"the record system of {self.name} is unreachable (no answer within "
+                                    f"{self.timeout_s:g} s)") from None
         except httpx.HTTPStatusError as exc:
-            raise SourceUnavailable(f"the record system of {self.name} answered {exc.response.status_code}") from None
+            raise SourceUnavailable(f"the record system of {self.name} is unreachable (it answered "
+                                    f"{exc.response.status_code})") from None
         except httpx.HTTPError:
             raise SourceUnavailable(f"the record system of {self.name} is unreachable") from None
         except ValidationError as exc:
