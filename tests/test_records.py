@@ -157,6 +157,19 @@ def test_an_invalid_resource_is_refused_by_the_fhir_library(service: Service) ->
     assert s["available"] is False and "sent an invalid FHIR resource" in s["reason"]
 
 
+def test_the_nurse_reads_the_summary_of_her_own_job_only(service: Service) -> None:
+    visits = service.get("/api/visits", limit=1000).json()
+    visit = next(v for v in visits if v["kind"] == "planned" and v["state"] == "open" and not v["skills"]
+                 and service.get(f"/api/clients/{v['client_id']}", "coordinator").json().get("restricted") is not True)
+    nurse1 = service.get("/api/nurses", "nurse1").json()[0]["id"]
+    assert service.post(f"/api/visits/{visit['id']}/assign", {"nurse_id": nurse1}).status_code == 200
+    mine = service.get(f"/api/clients/{visit['client_id']}/summary", "nurse1", visit_id=visit["id"])
+    assert mine.status_code == 200 and mine.json()["available"] is True, mine.text
+    assert service.get(f"/api/clients/{visit['client_id']}/summary", "nurse2", visit_id=visit["id"]).status_code == 403
+    audit = service.get("/api/audit", "coordinator", client_id=visit["client_id"]).json()
+    assert any(e["username"] == "nurse1" and e["reason"] == f"job {visit['id']}" for e in audit)
+
+
 def test_no_credential_in_any_log_line(service: Service) -> None:
     # Last in the module: every fetch above (bearer tokens, the OAuth2 secret and its access tokens) is in the log.
     service.get("/api/clients/1/summary", "coordinator")
