@@ -229,6 +229,12 @@ def _cmd_bench_login(args: argparse.Namespace) -> None:
                       distinct_addresses=args.distinct_addresses)
 
 
+def _cmd_bench_summaries(args: argparse.Namespace) -> None:
+    from dispatch.bench import summaries
+
+    summaries.print_table(summaries.run(clients=args.clients))
+
+
 def _cmd_bench_live(args: argparse.Namespace) -> None:
     from dispatch.bench import live
 
@@ -394,6 +400,10 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.set_defaults(func=_cmd_keys_rotate)
     bench = sub.add_parser("bench", help="benchmarks (print figures)")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    bench_summaries = bench_sub.add_parser("summaries", help="client summary fetch p50/p95 against the demo "
+                                           "record systems (cold and cached)")
+    bench_summaries.add_argument("--clients", type=POSITIVE, default=120)
+    bench_summaries.set_defaults(func=_cmd_bench_summaries)
     bench_intake = bench_sub.add_parser("intake", help="calls per second persisted, 1 and 50 clients")
     bench_intake.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     bench_intake.add_argument("--calls", type=POSITIVE, default=2000, help="calls per run at 50 clients")
