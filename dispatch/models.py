@@ -22,5 +22,5 @@ from dispatch.visits.models import Observation, Visit, VisitDecline, VisitEvent
 __all__ = ["Alert", "AuditEntry", "AuthToken", "BagCheck", "BagItem", "Call", "CallEvent", "Client",
            "ClientExternalId", "ClientPhone", "DayTask", "Decision", "GpNotification", "InboundSms", "MaterialUse", "Nurse",
            "NurseChannel", "Observation", "Organisation", "OutboxMessage", "ProtocolDraft",
-           "ProtocolSignoff", "ProtocolVersion", "Shift", "Triage",
+           "ProtocolSignoff", "ProtocolVersion", "RecordSummaryCache", "Shift", "Triage",
            "TriageDraft", "User", "Visit", "VisitDecline", "VisitEvent"]
