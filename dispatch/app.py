@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from adapters.geocoding import make_geocoder
+from adapters.fhir.sources import FhirSources
 from adapters.twilio_webhooks import router as twilio_router
 from dispatch.alerts.router import router as alerts_router
 from dispatch.assignment.replanner import Replanner
@@ -42,6 +43,8 @@ from dispatch.ports import Geocoder, NoSms, SmsSender
 from dispatch.protocol_versions.router import router as protocols_router
 from dispatch.protocol_versions.service import register_shipped
 from dispatch.reactions import wire
+from dispatch.records.router import router as records_router
+from dispatch.records.service import purge_expired
 from dispatch.reports.router import router as reports_router
 from dispatch.responders.escalation import Escalator
 from dispatch.responders.hub import Hub, PostgresListener, register
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.state.reader_engine = (make_engine(settings.database_url, pool_size=4, reader=True)
                                    if settings.is_sqlite else app.state.engine)
         register_shipped(app.state.engine, settings)
+        purge_expired(app.state.engine)  # summaries of a night gone by, when the service was down at its end
         app.state.hub.attach(asyncio.get_running_loop())
         register(app.state.engine, app.state.hub)
         wire(app.state.engine, replan=app.state.replanner.request)
@@ -136,6 +140,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.sms = sms or sms_sender(settings)
     app.state.geocoder = geocoder or make_geocoder(settings)
     app.state.login_guard = LoginGuard(settings)
+    app.state.record_sources = FhirSources(settings)
     if engine is not None:
         app.state.engine = engine
     install_error_handlers(app)
@@ -143,8 +148,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                    calls_router, triage_router,
                    protocols_router, visits_router, observations_router, keysafes_router, daytasks_router,
                    assignment_router, alerts_router, audit_router, nightbag_router, board_router, night_router, overflow_router,
-                   reports_router, live_router, twilio_router, handover_router, costshare_router):
+                   reports_router, live_router, twilio_router, handover_router, costshare_router, records_router):
         app.include_router(router)
+    if settings.environment != "production":  # the demo region's record systems (adapters/fhir/demo_server.py)
+        from adapters.fhir.demo_server import router as demo_fhir_router
+
+        app.include_router(demo_fhir_router)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -172,6 +173,9 @@ def _cmd_run(args: argparse.Namespace) -> None:
     migrate.upgrade(settings.migration_url)
     report = _cmd_seed(args)
     base = f"http://{args.host}:{args.port}"
+    # The demo organisations' record systems are served by this same process (/demo-fhir/<code>/).
+    own_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    os.environ.setdefault("NIGHTCARE_DEMO_FHIR_BASE_URL", f"http://{own_host}:{args.port}")
     print(f"\nnightcare is starting on {base}  (database: {settings.database_url})")
     print(f"  service home      {base}/")
     print(f"  operator console  {base}/console/   (operator, operator2, backup-operator, coordinator)")
@@ -225,6 +229,12 @@ def _cmd_bench_login(args: argparse.Namespace) -> None:
                      distinct_addresses=args.distinct_addresses)
     login.print_table(rows, duration=args.duration, interval=args.interval,
                       distinct_addresses=args.distinct_addresses)
+
+
+def _cmd_bench_summaries(args: argparse.Namespace) -> None:
+    from dispatch.bench import summaries
+
+    summaries.print_table(summaries.run(clients=args.clients))
 
 
 def _cmd_bench_live(args: argparse.Namespace) -> None:
@@ -393,6 +403,10 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.set_defaults(func=_cmd_keys_rotate)
     bench = sub.add_parser("bench", help="benchmarks (print figures)")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    bench_summaries = bench_sub.add_parser("summaries", help="client summary fetch p50/p95 against the demo "
+                                           "record systems (cold and cached)")
+    bench_summaries.add_argument("--clients", type=POSITIVE, default=120)
+    bench_summaries.set_defaults(func=_cmd_bench_summaries)
     bench_intake = bench_sub.add_parser("intake", help="calls per second persisted, 1 and 50 clients")
     bench_intake.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     bench_intake.add_argument("--calls", type=POSITIVE, default=2000, help="calls per run at 50 clients")

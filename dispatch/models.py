@@ -16,6 +16,7 @@ from dispatch.protocol_versions.models import (
            ProtocolSignoff,
            ProtocolVersion,
 )
+from dispatch.records.models import RecordSummaryCache
 from dispatch.responders.models import InboundSms, NurseChannel, OutboxMessage
 from dispatch.triage.models import GpNotification, Triage, TriageDraft
 from dispatch.visits.models import Observation, Visit, VisitDecline, VisitEvent
@@ -23,5 +24,5 @@ from dispatch.visits.models import Observation, Visit, VisitDecline, VisitEvent
 __all__ = ["Alert", "AuditEntry", "AuthToken", "BagCheck", "BagItem", "Call", "CallEvent", "Client",
            "ClientExternalId", "ClientPhone", "CostAgreement", "DayTask", "Decision", "GpNotification", "HandoverPush", "InboundSms", "MaterialUse", "Nurse",
            "NurseChannel", "Observation", "Organisation", "OutboxMessage", "ProtocolDraft",
-           "ProtocolSignoff", "ProtocolVersion", "Shift", "Triage",
+           "ProtocolSignoff", "ProtocolVersion", "RecordSummaryCache", "Shift", "Triage",
            "TriageDraft", "User", "Visit", "VisitDecline", "VisitEvent"]

@@ -40,6 +40,27 @@ class HandoverEndpoint(BaseModel):
     token: SecretStr = SecretStr("")
 
 
+class FhirSource(BaseModel):
+    """One organisation's FHIR R4 record system: where it is and how to sign in (a bearer token, or OAuth2 client
+    credentials: client_id, client_secret, token_url). Secrets are SecretStr: never printed or logged."""
+
+    base_url: str
+    name: str = ""  # shown to people ("the record system of <name>"); default: the organisation's code
+    token: SecretStr | None = None
+    client_id: str = ""
+    client_secret: SecretStr | None = None
+    token_url: str = ""
+    # The FHIR identifier system of each of our ClientExternalId systems (e.g. {"ecd": "https://org.example/ecd"});
+    # a system not listed is sent as it is.
+    identifier_systems: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> FhirSource:
+        if self.client_id and not (self.client_secret and self.token_url):
+            raise ValueError("OAuth2 client credentials need client_id, client_secret and token_url")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NIGHTCARE_", env_file=None, extra="ignore")
 
@@ -147,6 +168,16 @@ class Settings(BaseSettings):
     handover_push_backoff_s: float = Field(default=60.0, gt=0, le=3600)
     handover_push_max_attempts: int = Field(default=8, ge=1, le=100)
     handover_push_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # Partner record systems (adapters/fhir): organisation code -> FhirSource, as JSON in NIGHTCARE_FHIR_SOURCES.
+    # Outside production an organisation without one reads the demo record system this service serves itself
+    # (/demo-fhir/<code>/, at demo_fhir_base_url or else the address the request came in at).
+    fhir_sources: dict[str, FhirSource] = Field(default_factory=dict)
+    record_timeout_s: float = Field(default=3.0, gt=0, le=60)  # a whole summary fetch, all its requests together
+    # Fetched summaries are kept (encrypted) for the night and purged at this local time the morning after.
+    record_purge_local: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    demo_fhir_base_url: str = ""
+    # The demo record systems' credential (a bearer token for most, the OAuth2 client secret for one).
+    demo_fhir_secret: SecretStr = SecretStr("demo-fhir-secret-not-for-production")
     # Development and tests only: the service's clock starts at this moment and runs on from there
     # (dispatch/timeutil.py), so that what depends on the hour can be tried at any hour.
     clock_start: AwareDatetime | None = None

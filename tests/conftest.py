@@ -89,7 +89,10 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
     # night calls, the properties over every path), tests/test_triage_v2.py and the console's browser tests.
     overrides.setdefault("protocol_version", 1)
     return Settings(environment="test", database_url=database_url, keysafe_key=Fernet.generate_key().decode(),
-                    password_memory_kib=8192, password_time_cost=1, **overrides)
+                    password_memory_kib=8192, password_time_cost=1,
+                    # In-process apps (TestClient) serve no reachable demo record system: fail at once (refused)
+                    # rather than resolving "testserver"; tests/test_records.py reads it over real HTTP.
+                    **{"demo_fhir_base_url": "http://127.0.0.1:9", **overrides})
 
 
 test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test

@@ -259,6 +259,10 @@ def test_a_reassignment_sticks_and_a_cancellation_reaches_the_phone(region: Regi
     phone = _nurse_phone(chromium, region, "nurse3")  # Ilse
     card = phone.locator(f"li.job[data-visit='{visit_id}']")
     card.wait_for()
+    # The client's record from her organisation's (demo) record system, in the console and on the job card.
+    page.wait_for_selector("#call-body .client .record h3:has-text('Record (')", timeout=5000)
+    card.locator("[data-act=summary]").click()
+    card.locator(".summary .record strong:has-text('Record (')").wait_for(timeout=5000)
     page.click("#call-body .visit .cancel-visit")
     page.fill("dialog [name=reason]", "daughter took her to hospital")
     page.click("#dialog-ok")

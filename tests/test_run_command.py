@@ -41,6 +41,10 @@ def test_run_serves_the_seeded_demo_and_prints_logins(tmp_path: Path) -> None:
         clients = httpx.get(f"{base}/api/clients", params={"limit": 500},
                             headers={"Authorization": f"Bearer {token}"}).json()
         assert len(clients) == 75 and len({c["organisation_id"] for c in clients}) == 1
+        # Summaries out of the box: the organisation's demo record system is served by this same process.
+        summary = httpx.get(f"{base}/api/clients/{clients[0]['id']}/summary",
+                            headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
+        assert summary["available"] is True and summary["source"] == "Thuiszorg De Brink", summary
         assert httpx.get(base).status_code == 200
     finally:
         proc.terminate()

@@ -37,6 +37,8 @@ MATRIX = [
      {"operator": 403, "coordinator": 200, "nurse1": 403, "partner_a": 200, "partner_b": 200}),
     ("read client a1", "GET", "/api/clients/{a1}", None,
      {"operator": 403, "coordinator": 200, "nurse1": 200, "partner_a": 200, "partner_b": 404}),
+    ("summary of client a1", "GET", "/api/clients/{a1}/summary", None,
+     {"operator": 403, "coordinator": 200, "nurse1": 200, "partner_a": 200, "partner_b": 404}),
     ("update client a1", "PATCH", "/api/clients/{a1}", lambda w: {"access_notes": "side door"},
      {"operator": 403, "coordinator": 200, "nurse1": 403, "partner_a": 200, "partner_b": 404}),
     ("create client in org-a", "POST", "/api/clients", lambda w: _client_body("org-a"),

@@ -20,6 +20,7 @@ from dispatch.auth.service import Principal
 from dispatch.nurses.models import Nurse
 from dispatch.nurses.service import on_duty
 from dispatch.ports import SmsFailed, SmsSender
+from dispatch.records.service import purge_expired
 from dispatch.responders import outbox
 from dispatch.settings import Settings
 from dispatch.timeutil import utcnow
@@ -174,6 +175,7 @@ class Escalator:
                 pruned_at = time.monotonic()
                 try:
                     await asyncio.to_thread(prune_outbox, self.engine, self.settings)
+                    await asyncio.to_thread(purge_expired, self.engine)  # the night's record summaries
                 except Exception:
                     log.exception("pruning the outbox failed")
             try:

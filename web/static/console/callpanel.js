@@ -9,6 +9,20 @@ const WISH = { do_not_hospitalise: "do not hospitalise", do_not_resuscitate: "do
 
 let current = null;  // the panel of the selected call
 
+// The summary from the client's record system: alerts first, then what a night nurse needs.
+function recordHtml(r) {
+  if (!r) return "";
+  if (r.loading) return '<section class="record"><h3>Record</h3><p class="muted">Asking the client\'s record system…</p></section>';
+  if (!r.available) return `<section class="record"><h3>Record</h3><p class="restricted">${esc(r.reason || "not available")}</p></section>`;
+  const list = (title, items) => items?.length ? `<dt>${title}</dt><dd>${items.map(esc).join("<br>")}</dd>` : "";
+  return `<section class="record"><h3>Record (${esc(r.source)})</h3>
+    ${r.alerts.map((a) => `<p class="flag">${esc(a.text)}</p>`).join("")}
+    <dl class="facts">${list("Problems", r.problems)}${list("Medication", r.medication)}${list("Allergies", r.allergies)}
+      ${list("Care plan", r.care_plan)}${list("Contacts", r.contacts.map((c) => [c.name, c.relationship, c.phone].filter(Boolean).join(", ")))}
+      ${list("Recent", r.observations)}</dl>
+    <p class="muted small">fetched ${hhmm(r.fetched_at)}${r.cached ? " (earlier tonight)" : ""}</p></section>`;
+}
+
 export function selected() { return current; }
 
 export async function open(callId) {
@@ -62,7 +76,20 @@ class CallPanel {
       catch { this.night = null; }
     }
     if (!clientId) this.night = null;
+    if (clientId && this.record?.client_id !== clientId) this.loadRecord(clientId);  // not awaited: never blocks
+    if (!clientId) this.record = null;
     this.render();
+  }
+
+  // The client's own record system (her organisation's), asked in the background: slow or down, the panel goes on.
+  async loadRecord(clientId) {
+    this.record = { client_id: clientId, loading: true };
+    let r;
+    try { r = await api("GET", `/api/clients/${clientId}/summary?call_id=${this.id}`); }
+    catch (e) { r = { client_id: clientId, available: false, reason: message(e) }; }
+    if (this.record?.client_id !== clientId || current !== this) return;
+    this.record = r;
+    if (!this.correcting) this.renderClient();
   }
 
   render() {
@@ -115,6 +142,7 @@ class CallPanel {
           ${cl.phones?.length ? `<dt>Phone</dt><dd>${esc(cl.phones.join(", "))}</dd>` : ""}
           ${cl.risks?.length ? `<dt>Known risks</dt><dd>${esc(cl.risks.map((r) => r.replaceAll("_", " ")).join(", "))}</dd>` : ""}
           <dt>Consent</dt><dd class="consent">${consentLine(cl)}</dd></dl>
+        ${recordHtml(this.record)}
         ${n.restricted ? '<p class="restricted">No consent to share more with the night team: identity, address and access only.</p>' : ""}
         ${n.calls_30d?.length ? `<p><strong>${n.calls_24h.length}</strong> other call${n.calls_24h.length === 1 ? "" : "s"} in the last 24 h,
           <strong>${n.calls_30d.length}</strong> in 30 days:</p><ul class="history">${n.calls_30d.slice(0, 6).map((p) =>

@@ -257,6 +257,14 @@ function fill(li, v) {
 
 function hideCode(li) { const box = li.querySelector(".code"); box.textContent = ""; box.hidden = true; clearTimeout(li._codeTimer); }
 
+function recordHtml(r) {
+  if (!r.available) return `<p class="flag">Record: ${esc(r.reason || "not available")}</p>`;
+  const part = (title, items) => items?.length ? `<p><strong>${title}:</strong> ${items.map(esc).join("; ")}</p>` : "";
+  return r.alerts.map((a) => `<p class="flag">${esc(a.text)}</p>`).join("") + `<p><strong>Record (${esc(r.source)})</strong></p>`
+    + part("Problems", r.problems) + part("Medication", r.medication) + part("Allergies", r.allergies)
+    + part("Care plan", r.care_plan) + part("Contacts", r.contacts.map((x) => [x.name, x.relationship, x.phone].filter(Boolean).join(", ")));
+}
+
 function card(v) {
   const id = v.id;
   const li = $("#job-template").content.firstElementChild.cloneNode(true);
@@ -302,8 +310,15 @@ function card(v) {
   li.querySelector("[data-act=summary]").onclick = guard(async () => {
     const c = li._client || await api("GET", `/api/clients/${v.client_id}`);
     const box = li.querySelector(".summary"); box.hidden = !box.hidden;
-    box.textContent = `${c.given_name} ${c.family_name}, born ${c.date_of_birth || "?"}. Access: ${c.access_notes || "—"}.`
+    const who = `${c.given_name} ${c.family_name}, born ${c.date_of_birth || "?"}. Access: ${c.access_notes || "—"}.`
       + (c.restricted ? " (The client has not consented to share more with the night team.)" : ` Phone: ${(c.phones || []).join(", ")}`);
+    box.innerHTML = `<div class="record"><p>Record: asking her organisation's system…</p></div><p>${esc(who)}</p>`;
+    if (box.hidden || c.restricted) { box.querySelector(".record").remove(); return; }
+    let r;  // her own record system, alerts first; slow or down, she sees why and goes on
+    try { r = await api("GET", `/api/clients/${v.client_id}/summary?visit_id=${id}`); }
+    catch (e) { r = { available: false, reason: e.body?.detail || e.message }; }
+    const rec = box.querySelector(".record");
+    if (rec) rec.innerHTML = recordHtml(r);
   });
   const form = li.querySelector(".complete-form");
   form.onsubmit = (ev) => { ev.preventDefault(); guard(() => complete(jobs.get(id) || v, form, step))(); };
