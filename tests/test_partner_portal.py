@@ -114,12 +114,25 @@ def test_a_partner_reads_the_handover_closes_a_task_reads_the_access_log_and_dow
     _axe(page, "the access log")
     _shot(page, "3-access-log")
 
+    # Her client as the organisation keeps her: consent, a key safe present (never its code), and the summary
+    # from the organisation's own record system (the demo's FHIR server) as the night team sees it.
+    page.click("button[data-view=clients]")
+    page.fill("#client-search input[name=q]", ours["family_name"])
+    page.click("#client-search button")
+    page.locator(f"#clients button[data-client='{ours['id']}']").click()
+    page.locator("#client .record h3:has-text('Record (')").wait_for(timeout=10000)
+    card = page.inner_text("#client")
+    assert "Consent: night team" in card and "Key safe" in card, card
+    assert page.locator("#client .record dt").count() >= 2  # what her record system holds (medication, care plan…)
+    _axe(page, "a client")
+    _shot(page, "4-client")
+
     # The month's cost share, and its statement as a PDF.
     page.click("button[data-view=costs]")
     page.locator("#statement table").wait_for(timeout=5000)
     assert "Thuiszorg De Brink" in page.inner_text("#statement")
     _axe(page, "the cost share")
-    _shot(page, "4-cost-share")
+    _shot(page, "5-cost-share")
     with page.expect_download() as download:
         page.click("#statement-pdf")
     assert download.value.path().read_bytes()[:5] == b"%PDF-"

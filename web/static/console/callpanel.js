@@ -4,25 +4,13 @@ import { api, message } from "./api.js";
 import { state, subscribe } from "./store.js";
 import { $, esc, hhmm, dayTime, label, waited, keep, drafts, now, lastAt } from "./util.js";
 import { Triage } from "./triage.js";
+import { recordHtml } from "./record.js";
 import { ask } from "./dialog.js";
 const WISH = { do_not_hospitalise: "do not hospitalise", do_not_resuscitate: "do not resuscitate" };
 
 let current = null;  // the panel of the selected call
 
 // The summary from the client's record system: alerts first, then what a night nurse needs.
-function recordHtml(r) {
-  if (!r) return "";
-  if (r.loading) return '<section class="record"><h3>Record</h3><p class="muted">Asking the client\'s record system…</p></section>';
-  if (!r.available) return `<section class="record"><h3>Record</h3><p class="restricted">${esc(r.reason || "not available")}</p></section>`;
-  const list = (title, items) => items?.length ? `<dt>${title}</dt><dd>${items.map(esc).join("<br>")}</dd>` : "";
-  return `<section class="record"><h3>Record (${esc(r.source)})</h3>
-    ${r.alerts.map((a) => `<p class="flag">${esc(a.text)}</p>`).join("")}
-    <dl class="facts">${list("Problems", r.problems)}${list("Medication", r.medication)}${list("Allergies", r.allergies)}
-      ${list("Care plan", r.care_plan)}${list("Contacts", r.contacts.map((c) => [c.name, c.relationship, c.phone].filter(Boolean).join(", ")))}
-      ${list("Recent", r.observations)}</dl>
-    <p class="muted small">fetched ${hhmm(r.fetched_at)}${r.cached ? " (earlier tonight)" : ""}</p></section>`;
-}
-
 export function selected() { return current; }
 
 export async function open(callId) {

@@ -5,6 +5,7 @@
 import { api, token, message, Refused } from "/console/api.js";
 import { $, $$, esc, setServerTime, now, dayTime } from "/console/util.js";
 import { renderHandover } from "/partner/handover.js";
+import { recordHtml } from "/console/record.js";
 
 const state = { me: null, org: null, clients: new Map(), view: "handover" };
 
@@ -133,7 +134,12 @@ async function openClient(id) {
       <dt>Consent: summary</dt><dd>${consentLine(c.consent_summary, c.consent_summary_date, c.consent_summary_source,
         "shares the summary from your record system", "does not share the summary from your record system")}</dd>
       ${c.wishes?.length ? `<dt>Wishes</dt><dd class="flag">${c.wishes.map((w) => esc(WISH[w] || w)).join("; ")}</dd>` : ""}
-      ${c.risks?.length ? `<dt>Known risks</dt><dd>${esc(c.risks.map((r) => r.replaceAll("_", " ")).join(", "))}</dd>` : ""}</dl></div>`;
+      ${c.risks?.length ? `<dt>Known risks</dt><dd>${esc(c.risks.map((r) => r.replaceAll("_", " ")).join(", "))}</dd>` : ""}</dl>
+    <div id="client-record">${recordHtml({ loading: true })}</div></div>`;
+  // What the night team sees of her record system's summary (the same fetch, audited as the partner's read).
+  const summary = await api("GET", `/api/clients/${id}/summary`).catch((e) => ({ available: false, reason: message(e) }));
+  const box = $("#client-record");
+  if (box) box.innerHTML = recordHtml(summary);
 }
 
 // Access log: every read or change of its clients' data — who, when, why; break-glass flagged.
