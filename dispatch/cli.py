@@ -237,6 +237,12 @@ def _cmd_bench_summaries(args: argparse.Namespace) -> None:
     summaries.print_table(summaries.run(clients=args.clients))
 
 
+def _cmd_bench_portal(args: argparse.Namespace) -> None:
+    from dispatch.bench import portal
+
+    portal.print_table(portal.run(calls=args.calls, rounds=args.rounds), calls=args.calls)
+
+
 def _cmd_bench_live(args: argparse.Namespace) -> None:
     from dispatch.bench import live
 
@@ -407,6 +413,10 @@ def build_parser() -> argparse.ArgumentParser:
                                            "record systems (cold and cached)")
     bench_summaries.add_argument("--clients", type=POSITIVE, default=120)
     bench_summaries.set_defaults(func=_cmd_bench_summaries)
+    bench_portal = bench_sub.add_parser("portal", help="the partner portal's views: time until each is drawn")
+    bench_portal.add_argument("--calls", type=POSITIVE, default=40)
+    bench_portal.add_argument("--rounds", type=POSITIVE, default=5)
+    bench_portal.set_defaults(func=_cmd_bench_portal)
     bench_intake = bench_sub.add_parser("intake", help="calls per second persisted, 1 and 50 clients")
     bench_intake.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     bench_intake.add_argument("--calls", type=POSITIVE, default=2000, help="calls per run at 50 clients")

@@ -5,10 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
+from sqlmodel import col, select
 
 from dispatch.audit import service
 from dispatch.auth.deps import require
 from dispatch.auth.models import Role
+from dispatch.clients.models import Client
 from dispatch.db import SessionDep
 from dispatch.validation import Moment
 
@@ -30,6 +32,7 @@ class AuditEntryOut(BaseModel):
     break_glass: bool
     outcome: str
     source_address: str
+    client_name: str = ""  # whose data, for people reading the log
 
 
 @router.get("", response_model=list[AuditEntryOut])
@@ -46,4 +49,8 @@ def list_audit(
     """Coordinators see the whole log; a partner sees every access to its own clients."""
     entries = service.query(session, principal, client_id=client_id, username=username, since=since,
                             until=until, limit=limit, offset=offset)
-    return [AuditEntryOut.model_validate(e, from_attributes=True) for e in entries]
+    ids = {e.client_id for e in entries if e.client_id is not None}
+    names = {c.id: f"{c.given_name} {c.family_name}" for c in session.exec(
+        select(Client).where(col(Client.id).in_(ids)))} if ids else {}
+    return [AuditEntryOut(**AuditEntryOut.model_validate(e, from_attributes=True).model_dump(exclude={"client_name"}),
+                          client_name=names.get(e.client_id, "") if e.client_id else "") for e in entries]

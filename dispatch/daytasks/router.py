@@ -4,12 +4,13 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from dispatch.audit import service as audit
 from dispatch.auth.deps import require
 from dispatch.auth.models import Role
+from dispatch.clients.models import Client
 from dispatch.daytasks.models import DayTask
 from dispatch.db import SessionDep
 from dispatch.errors import Conflict, NotFound
@@ -32,13 +33,14 @@ class DayTaskOut(BaseModel):
     created_at: datetime
     done_at: datetime | None
     done_by: str | None
+    client_name: str = Field(default="", description="the client's name, for the day team's list")
 
 
 @router.get("", response_model=list[DayTaskOut])
 def list_tasks(session: SessionDep, principal: Readers,
                state: Annotated[Literal["open", "done"] | None, Query()] = None,
                since: Moment | None = None,
-               limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[DayTask]:
+               limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[DayTaskOut]:
     """Care deferred to the day teams; a partner sees its own organisation's tasks."""
     stmt = select(DayTask)
     if principal.role == Role.partner:
@@ -51,7 +53,9 @@ def list_tasks(session: SessionDep, principal: Readers,
     if tasks:
         audit.record(session, principal, action="list", data="day_task", client_ids=[t.client_id for t in tasks],
                      reason="day-team handover")
-    return tasks
+    names = {c.id: f"{c.given_name} {c.family_name}" for c in session.exec(
+        select(Client).where(col(Client.id).in_({t.client_id for t in tasks})))} if tasks else {}
+    return [DayTaskOut(**t.model_dump(), client_name=names.get(t.client_id, "")) for t in tasks]
 
 
 @router.post("/{task_id}/done", response_model=DayTaskOut)

@@ -7,7 +7,7 @@ import { $, $$, esc, setServerTime, now, dayTime } from "/console/util.js";
 import { renderHandover } from "/partner/handover.js";
 import { recordHtml } from "/console/record.js";
 
-const state = { me: null, org: null, clients: new Map(), view: "handover" };
+const state = { me: null, org: null, view: "handover" };
 
 // -- login ---------------------------------------------------------------------------------------------------
 function show(loggedIn) {
@@ -62,14 +62,6 @@ async function select(view) {
 }
 for (const b of $$(".tabs button")) b.onclick = () => select(b.dataset.view);
 
-async function clientName(id) {
-  if (!state.clients.has(id)) {
-    const c = await api("GET", `/api/clients/${id}`).catch(() => null);
-    state.clients.set(id, c ? `${c.given_name} ${c.family_name}` : `client ${id}`);
-  }
-  return state.clients.get(id);
-}
-
 // The night's handover.
 async function loadHandover() {
   const night = $("#night").value;
@@ -84,9 +76,8 @@ $("#fhir-handover").onclick = () => download(`/api/handover.fhir?night=${$("#nig
 // Day tasks: to pick up and close.
 async function loadTasks() {
   const tasks = await api("GET", `/api/day-tasks?state=${$("#task-state").value}`);
-  const names = await Promise.all(tasks.map((t) => clientName(t.client_id)));
-  $("#tasks").innerHTML = tasks.length ? tasks.map((t, i) => `<li class="${t.state === "done" ? "done" : ""}" data-task="${t.id}">
-      <strong>${esc(names[i])}</strong> <span class="muted small">${dayTime(t.created_at)}${t.call_id ? ` · call ${t.call_id}` : ""}</span>
+  $("#tasks").innerHTML = tasks.length ? tasks.map((t) => `<li class="${t.state === "done" ? "done" : ""}" data-task="${t.id}">
+      <strong>${esc(t.client_name || `client ${t.client_id}`)}</strong> <span class="muted small">${dayTime(t.created_at)}${t.call_id ? ` · call ${t.call_id}` : ""}</span>
       <p>${esc(t.summary)}</p>
       ${t.advice_given ? `<details><summary>What the caller was told</summary><p class="advice">${esc(t.advice_given)}</p></details>` : ""}
       ${t.state === "open" ? `<button type="button" data-done="${t.id}">Done</button>` : `<p class="muted small">Done ${dayTime(t.done_at)} by ${esc(t.done_by)}</p>`}
@@ -146,10 +137,9 @@ async function openClient(id) {
 async function loadAccess() {
   const entries = await api("GET", "/api/audit?limit=200");
   const shown = $("#glass-only").checked ? entries.filter((e) => e.break_glass) : entries;
-  const names = await Promise.all(shown.map((e) => e.client_id ? clientName(e.client_id) : ""));
-  $("#access").innerHTML = shown.length ? shown.map((e, i) => `<tr class="${e.break_glass ? "glass" : ""}">
+  $("#access").innerHTML = shown.length ? shown.map((e) => `<tr class="${e.break_glass ? "glass" : ""}">
       <td>${dayTime(e.at)}</td><td>${esc(e.username)} <span class="muted small">${esc(e.role)}</span></td>
-      <td>${esc(names[i])}</td><td>${esc(e.action)} ${esc(e.data)}</td>
+      <td>${esc(e.client_name)}</td><td>${esc(e.action)} ${esc(e.data)}</td>
       <td>${e.break_glass ? '<strong class="flag">break-glass:</strong> ' : ""}${esc(e.reason)}</td></tr>`).join("")
     : '<tr><td colspan="5" class="muted">Nobody looked at your clients\' records in this period.</td></tr>';
 }
