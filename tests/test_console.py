@@ -359,11 +359,11 @@ def test_after_a_lost_connection_the_board_says_so_reloads_and_nothing_typed_is_
     page.context.close()
 
 
-def test_a_call_to_112_is_recorded_and_the_coordinator_sends_new_calls_to_backup(region: Region, chromium) -> None:
-    page = _console(chromium, region)
+def _fall_on_screen(page, region: Region, ref: str) -> dict:
+    """An alarm call about a named client, opened on the console and triaged as a fall (its first question shown)."""
     client = _client_named(region)
-    call = httpx.post(f"{region.url}/api/calls", json={"source": "alarm", "source_ref": "console-112",
-                                                       "client_id": client["id"]}, headers=region.op, timeout=30).json()
+    call = httpx.post(f"{region.url}/api/calls", json={"source": "alarm", "source_ref": ref, "client_id": client["id"]},
+                      headers=region.op, timeout=30).json()
     _row(page, call["id"]).click()
     page.locator("#call-body .start-triage").wait_for()
     page.locator("#call").focus()
@@ -371,6 +371,12 @@ def test_a_call_to_112_is_recorded_and_the_coordinator_sends_new_calls_to_backup
     page.locator(".complaint-filter").wait_for()
     page.keyboard.press("1")  # Fall
     page.locator(".question").wait_for()
+    return call
+
+
+def test_a_call_to_112_is_recorded_and_the_coordinator_sends_new_calls_to_backup(region: Region, chromium) -> None:
+    page = _console(chromium, region)
+    call = _fall_on_screen(page, region, "console-112")
     _keys(page, ["1", "1", "1", "1", "1", "2"])  # ABCD as usual; no heavy bleeding; bad pain, a leg out of shape
     assert "call 112" in page.inner_text(".outcome .big")
     page.keyboard.press("d")
@@ -408,16 +414,7 @@ def test_a_call_to_112_is_recorded_and_the_coordinator_sends_new_calls_to_backup
 
 def test_the_operators_concern_sends_an_ambulance_before_the_protocol_ends(region: Region, chromium) -> None:
     page = _console(chromium, region)
-    client = _client_named(region)
-    call = httpx.post(f"{region.url}/api/calls", json={"source": "alarm", "source_ref": "console-concern",
-                                                       "client_id": client["id"]}, headers=region.op, timeout=30).json()
-    _row(page, call["id"]).click()
-    page.locator("#call-body .start-triage").wait_for()
-    page.locator("#call").focus()
-    page.keyboard.press("t")
-    page.locator(".complaint-filter").wait_for()
-    page.keyboard.press("1")  # Fall
-    page.locator(".question").wait_for()
+    call = _fall_on_screen(page, region, "console-concern")
     _keys(page, ["1", "1", "1", "1"])  # ABCD as usual; now the fall's own questions
     page.keyboard.press("c")
     page.wait_for_selector("dialog[open]")

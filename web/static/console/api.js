@@ -26,3 +26,18 @@ export async function api(method, path, body, { form = false } = {}) {
   return data;
 }
 export const message = (e) => e?.body?.detail || e?.message || String(e);
+
+// A page's login form: the token is kept only for the roles the page is for; a refusal is said in `errorBox`.
+export function loginForm(form, errorBox, { roles, refusal, start }) {
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    errorBox.textContent = "";
+    try {
+      const t = await api("POST", "/api/auth/token", { username: f.get("username"), password: f.get("password") }, { form: true });
+      if (!roles.includes(t.role)) { errorBox.textContent = refusal; return; }
+      token.set(t.access_token);
+      await start();
+    } catch (e) { errorBox.textContent = message(e); }
+  });
+}

@@ -1,6 +1,6 @@
 // nightcare operator console: one live board where every night call is taken, triaged and followed.
 // Plain ES modules served by the service (no build step); Leaflet and axe-core come from the npm registry.
-import { api, message, token, whenUnauthorized, Refused } from "./api.js";
+import { api, message, token, whenUnauthorized, Refused, loginForm } from "./api.js";
 import { applyEvent, loadBoard, state, subscribe } from "./store.js";
 import * as board from "./board.js";
 import * as calls from "./callpanel.js";
@@ -35,17 +35,8 @@ function logout() {
 whenUnauthorized(() => { logout(); $("#login-error").textContent = "Your session ended: log in again."; });
 $("#logout").addEventListener("click", logout);
 
-$("#login-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  const f = new FormData(ev.target);
-  $("#login-error").textContent = "";
-  try {
-    const t = await api("POST", "/api/auth/token", { username: f.get("username"), password: f.get("password") }, { form: true });
-    if (!["operator", "coordinator"].includes(t.role)) { $("#login-error").textContent = "The console is for operators and coordinators."; return; }
-    token.set(t.access_token);
-    await start();
-  } catch (e) { $("#login-error").textContent = message(e); }
-});
+loginForm($("#login-form"), $("#login-error"),
+  { roles: ["operator", "coordinator"], refusal: "The console is for operators and coordinators.", start: () => start() });
 
 async function start() {
   show(true);  // on screen before the board is drawn: the map measures its box

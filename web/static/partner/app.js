@@ -2,7 +2,7 @@
 // tasks the night left, the clients (consent, key safe present, never a code), who looked at their records and
 // why, and the organisation's share of the night team's cost. It talks to the service only through its public
 // HTTP API; every list it shows is scoped by the service to the partner's organisation.
-import { api, token, message, Refused } from "/console/api.js";
+import { api, token, message, Refused, loginForm } from "/console/api.js";
 import { $, $$, esc, setServerTime, now, dayTime } from "/console/util.js";
 import { renderHandover } from "/partner/handover.js";
 import { recordHtml } from "/console/record.js";
@@ -15,17 +15,8 @@ function show(loggedIn) {
   if (!loggedIn) $("#login input[name=username]").focus();
 }
 
-$("#login-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  const f = new FormData(ev.target);
-  $("#login-error").textContent = "";
-  try {
-    const t = await api("POST", "/api/auth/token", { username: f.get("username"), password: f.get("password") }, { form: true });
-    if (!["partner", "coordinator"].includes(t.role)) { $("#login-error").textContent = "The portal is for partner organisations (and coordinators)."; return; }
-    token.set(t.access_token);
-    await start();
-  } catch (e) { $("#login-error").textContent = message(e); }
-});
+loginForm($("#login-form"), $("#login-error"),
+  { roles: ["partner", "coordinator"], refusal: "The portal is for partner organisations (and coordinators).", start: () => start() });
 $("#logout").onclick = async () => {
   try { await api("POST", "/api/auth/logout"); } catch { /* gone already */ }
   token.del(); show(false);
