@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from dispatch.auth.models import Role, User
@@ -100,13 +99,8 @@ def submit(session: Session, principal: Principal, *, document: dict[str, Any],
     draft = ProtocolDraft(protocol_id=protocol.id, version=protocol.version, title=protocol.title, document=document,
                           sha256=versions.sha(document), drafted_by=_drafted_by(user, drafted_by, tz),
                           authors=[user.username], updated_by=user.username)
-    try:
-        with session.begin_nested():
-            session.add(draft)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(f"{protocol.id} v{protocol.version} was drafted concurrently", field="version") from None
-    return draft
+    return versions.insert_once(session, draft, Conflict(f"{protocol.id} v{protocol.version} was drafted concurrently",
+                                                         field="version"))
 
 
 def _open(draft: ProtocolDraft) -> None:
@@ -162,13 +156,8 @@ def sign_off(session: Session, principal: Principal, *, protocol_id: str, versio
     record = ProtocolSignoff(draft_id=draft.id, protocol_id=protocol_id, version=version, sha256=draft.sha256,
                              user_id=user.id, username=user.username, name=_name(user),
                              profession=user.profession, comment=comment)
-    try:
-        with session.begin_nested():
-            session.add(record)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(f"{_name(user)} signed off this document already", field="user") from None
-    return record
+    return versions.insert_once(session, record, Conflict(f"{_name(user)} signed off this document already",
+                                                          field="user"))
 
 
 def publish(session: Session, principal: Principal, *, protocol_id: str, version: int, tz: str) -> ProtocolVersion:

@@ -9,7 +9,7 @@ import json
 import logging
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -27,6 +27,9 @@ log = logging.getLogger("nightcare.protocols")
 
 SHIPPED_BY = "nightcare (shipped default)"
 SHIPPED_STATEMENT = "shipped starting point, not signed off by the region's clinicians"
+
+
+_Row = TypeVar("_Row")
 
 
 def sha(document: dict[str, Any]) -> str:
@@ -105,13 +108,19 @@ def write_version(session: Session, document: dict[str, Any], *, governance: dic
     record = ProtocolVersion(protocol_id=protocol.id, version=protocol.version, title=protocol.title,
                              document=document, sha256=sha(document), published_by=published_by,
                              governance=governance, published_at=published_at or utcnow())
+    return insert_once(session, record, Conflict(f"{protocol.id} v{protocol.version} was published concurrently",
+                                                 field="version"))
+
+
+def insert_once(session: Session, row: _Row, taken: Conflict) -> _Row:
+    """Insert `row`; if a unique key says another request wrote it first, `taken` is raised instead."""
     try:
         with session.begin_nested():
-            session.add(record)
+            session.add(row)
             session.flush()
     except IntegrityError:
-        raise Conflict(f"{protocol.id} v{protocol.version} was published concurrently", field="version") from None
-    return record
+        raise taken from None
+    return row
 
 
 def shipped_governance(*, tz: str) -> dict[str, Any]:

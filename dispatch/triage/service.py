@@ -63,12 +63,6 @@ def signals_of(session: Session, call: Call | None, triage: Triage | TriageDraft
     return [s for s in SIGNALS if s in set(triage.signals) | detected]
 
 
-def step(session: Session, triage: Triage | TriageDraft, call: Call | None = None) -> Question | Result:
-    call = call if call is not None else session.get(Call, triage.call_id)
-    return walk(protocol_of(session, triage), triage.complaint, [(a[0], a[1]) for a in triage.answers],
-                signals_of(session, call, triage), context_of(session, call, triage))
-
-
 def start(session: Session, principal: Principal, call: Call, *, complaint: str, settings: Settings) -> Run:
     """Start (or restart) triage. A re-triage of a waiting call supersedes the previous run."""
     version = versions.in_use(session, protocol_id=settings.protocol_id, pin=settings.protocol_version)
@@ -247,12 +241,13 @@ def view(session: Session, run: Run, settings: Settings) -> dict[str, Any]:
         signals = set(decided.signals) | set(decided.computed.get("signals", []))
     else:
         call = session.get(Call, triage.call_id)
-        current_step = step(session, triage, call)
+        signals = set(signals_of(session, call, triage))  # asked once: the walk and the view share it
+        current_step = walk(protocol, triage.complaint, [(a[0], a[1]) for a in triage.answers], signals,
+                            context_of(session, call, triage))
         if isinstance(current_step, Question):
             step_out = {"type": "question", "node": current_step.node, "question": current_step.question,
                         "abcd": current_step.abcd, "remaining": current_step.remaining,
                         "answers": [{"id": a, "label": label} for a, label in current_step.answers]}
-            signals = set(signals_of(session, call, triage))
         else:
             step_out = {"type": "outcome", **{k: v for k, v in asdict(current_step).items() if k != "trace"}}
             signals = set(current_step.signals)
