@@ -222,7 +222,9 @@ def test_escalation_sms_then_alert_and_replan(world: World, engine, app, twilio_
         assert s.get(Visit, vid).nurse_id != world.nurses["n2"]
         alert = s.exec(select(Alert).where(Alert.visit_id == vid)).one()
         assert alert.kind == "offer_unanswered" and "3 min" in alert.message
-    assert messages(engine, world.nurses["n2"])[-1].kind == "job.cancelled"
+    # Her phone is told the job is no longer hers (a background re-plan may add a plan message after it).
+    about = [m.kind for m in messages(engine, world.nurses["n2"]) if m.payload.get("visit_id") == vid]
+    assert about[-1] == "job.cancelled"
     replan(world)
     assert world.client.get(f"/api/visits/{vid}", headers=world.h("operator")).json()["nurse_id"] != world.nurses["n2"]
 
