@@ -3,19 +3,16 @@ database (SQLite and PostgreSQL) with known times, read on a set clock; partners
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dispatch.calls.models import Call
 from dispatch.insight import kpis
-from dispatch.nurses.models import Shift
 from dispatch.timeutil import Clock, use_clock
-from dispatch.triage.models import Triage
-from dispatch.visits.models import Visit, VisitEvent
+from tests.insight_night import record_night
 from tests.world import World
 
 REGION = ZoneInfo("Europe/Amsterdam")
@@ -109,60 +106,12 @@ def clock() -> Iterator[None]:
     use_clock(previous)
 
 
-def _call(session: Session, world: World, ref: str, at: str, org: str | None, client: str | None,
-          runs: tuple[tuple[str, str], ...] = (), arrive_min: int | None = None, *, sent: bool = False,
-          nurse: str = "n1", moves: tuple[tuple[int, str], ...] = ()) -> int:
-    """A call at local `at`, its triage runs (urgency, disposition; the last is current), a visit whose nurse is on
-    scene `arrive_min` after the call (or never, when only `sent`), with any further (minute, state) moves."""
-    t0 = local(at)
-    call = Call(source="phone", source_ref=ref, client_id=world.clients[client] if client else None,
-                organisation_id=world.orgs[org] if org else None, received_at=t0, state="received")
-    session.add(call)
-    session.flush()
-    assert call.id is not None
-    for k, (urgency, disposition) in enumerate(runs):
-        session.add(Triage(id=call.id * 10 + k, call_id=call.id, protocol_id="nightcare-regional-night",
-                           protocol_version=1, complaint="fall", answers=[], signals=[],
-                           computed={"urgency": urgency, "disposition": disposition}, final_urgency=urgency,
-                           final_disposition=disposition, started_at=t0, started_by="operator",
-                           decided_at=t0 + timedelta(minutes=3 + k), decided_by="operator"))
-    if arrive_min is not None or sent:
-        assert org and client
-        visit = Visit(kind="acute", client_id=world.clients[client], organisation_id=world.orgs[org], call_id=call.id,
-                      window_start=t0, window_end=t0 + timedelta(hours=2), nurse_id=world.nurses[nurse],
-                      urgency=runs[-1][0], state="on_scene" if arrive_min is not None else "cancelled")
-        session.add(visit)
-        session.flush()
-        assert visit.id is not None
-        events = list(moves) + ([(arrive_min, "on_scene")] if arrive_min is not None else [])
-        for minute, to in sorted(events):
-            session.add(VisitEvent(visit_id=visit.id, at=t0 + timedelta(minutes=minute), actor="nurse1",
-                                   actor_role="nurse", move=to, to_state=to))
-    return call.id
-
-
 @pytest.fixture
 def night(world: World, engine: Engine, clock: None) -> None:
-    visit, u2, u3 = ("U2", "nurse_visit"), ("U2", "nurse_visit"), ("U3", "nurse_visit")
-    with Session(engine) as s:
-        _call(s, world, "i-1", "2026-11-09T23:10", "a", "a1", (u2,), 25, moves=((10, "en_route"), (55, "completed")))
-        # First triaged U3, then re-triaged U2: the current run counts.
-        _call(s, world, "i-2", "2026-11-10T00:20", "a", "a2", (u3, visit), 45)
-        _call(s, world, "i-3", "2026-11-10T00:40", "b", "b1", (u2,), 20, nurse="n2",
-              moves=((5, "en_route"), (50, "completed")))
-        _call(s, world, "i-4", "2026-11-10T02:15", "b", "b2", (u3,), 90, nurse="n2")
-        _call(s, world, "i-5", "2026-11-10T02:30", "a", "a3", (("U1", "call_112"),), 20)
-        _call(s, world, "i-6", "2026-11-10T03:00", "a", "a1", (("U5", "advice"),))
-        _call(s, world, "i-7", "2026-11-10T04:10", "b", "b1", (("U4", "defer_to_day"),))
-        _call(s, world, "i-8", "2026-11-10T05:00", None, None)
-        _call(s, world, "i-9", "2026-11-09T23:50", "a", "a2", (u3,), sent=True)
-        # The nights before and after: not in this night's figures.
-        _call(s, world, "i-10", "2026-11-09T06:50", "a", "a1", (u2,), 10)
-        _call(s, world, "i-11", "2026-11-10T07:30", "b", "b1", (u2,), 10)
-        for nurse in ("n1", "n2"):
-            s.add(Shift(nurse_id=world.nurses[nurse], starts_at=local("2026-11-09T22:00"),
-                        ends_at=local("2026-11-10T07:00"), state="ended"))
-        s.commit()
+    with Session(engine) as session:
+        record_night(session, day=date(2026, 11, 9), zone=REGION, orgs=(world.orgs["a"], world.orgs["b"]),
+                     clients=world.clients, nurses=(world.nurses["n1"], world.nurses["n2"]))
+        session.commit()
 
 
 def test_coordinator_reads_the_night(world: World, night: None) -> None:
