@@ -155,7 +155,7 @@ def test_partners_see_their_own_organisation_only(world: World, night: None) -> 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_bad_periods_name_the_field(world: World, clock: None) -> None:
     cases = [({"from": "2026-11-10", "to": "2026-11-09"}, "from"), ({"from": "2026-01-01", "to": "2026-11-09"}, "to"),
-             ({"from": "last night"}, "from")]
+             ({"from": "last night"}, "from"), ({"to": "9999-12-31"}, "to"), ({"from": "0001-01-01"}, "from")]
     for params, field in cases:
         r = world.client.get(URL, params=params, headers=world.h("coordinator"))
         assert r.status_code == 422, r.text

@@ -104,6 +104,11 @@ def test_the_coordinator_reads_last_night(region: Region, chromium) -> None:  # 
     page.wait_for_function("() => document.querySelector('#period').textContent.startsWith('7 nights')")
     assert "10 calls" in page.inner_text("#period")
     _shot(page, "2-seven-nights")
+    # Tonight (the night of 15 January, from 07:00) is going on: its one call so far (07:30, reached in 10 min),
+    # and the page says the figures are as of now.
+    page.click(".periods button[data-nights='tonight']")
+    page.wait_for_function("() => document.querySelector('#period').textContent.includes('Still going on')")
+    assert "1 call." in page.inner_text("#period") and _tile(page, "U2")["p90"] == "10 min"
     assert errors == []
     coordinator = {"Authorization": f"Bearer {region.token('coordinator')}"}
     api = httpx.get(f"{region.url}/api/insight/kpis", headers=coordinator, timeout=30).json()

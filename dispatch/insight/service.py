@@ -25,6 +25,7 @@ from dispatch.triage.models import Triage
 from dispatch.visits.models import Visit, VisitEvent
 
 MAX_NIGHTS = 92
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # nights this service can have seen (or plan)
 
 
 def targets(settings: Settings) -> dict[str, int]:
@@ -99,6 +100,9 @@ def _nurse_time(session: Session, since: datetime, until: datetime) -> dict[str,
 
 def period(*, first: date | None, last: date | None, now: datetime, settings: Settings) -> tuple[date, date]:
     """The nights asked for: `last` defaults to the last finished night, `first` to `last`."""
+    for name, day in (("from", first), ("to", last)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise Invalid(f"{name}: {day} is not a night from {EARLIEST} to {LATEST}", field=name)
     last = last or (first if first is not None else last_finished_night(now, settings))
     first = first or last
     if first > last:

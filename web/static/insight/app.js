@@ -76,9 +76,9 @@ const percent = (x) => x == null ? "—" : `${Math.round(x * 100)} %`;
 const plural = (n, one, many = one + "s") => `${n} ${n === 1 ? one : many}`;
 
 function render(d) {
-  const nights = d.nights === 1 ? `the night of ${dayTime(d.period_start)}` : `${d.nights} nights`;
-  $("#period").textContent = `${nights[0].toUpperCase()}${nights.slice(1)} → ${dayTime(d.period_end)} (${d.time_zone}): `
-    + `${plural(d.calls, "call")}.${d.complete ? "" : ` Still going on: figures as of ${hhmm(d.generated_at)}.`}`;
+  $("#period").textContent = `${d.nights === 1 ? "The night" : `${d.nights} nights`}: ${dayTime(d.period_start)} → `
+    + `${dayTime(d.period_end)} (${d.time_zone}): ${plural(d.calls, "call")}.`
+    + (d.complete ? "" : ` Still going on: figures as of ${hhmm(d.generated_at)}, updated every minute.`);
   $("#tiles").innerHTML = URGENCIES.map((u) => {
     const r = d.responses[u];
     const share = r.within_target_share;
@@ -123,6 +123,11 @@ async function loadCompliance(d) {
     ? [...c.rows.map((r) => row(r.week, esc(r.operator), r)), row(`${c.from} – ${c.to}`, "<strong>All operators</strong>", c.total)].join("")
     : '<tr><td colspan="9" class="muted">No triages decided in this period.</td></tr>';
 }
+
+// A period still going on (tonight) is read again every minute while the page is in view.
+setInterval(() => {
+  if (state.data && !state.data.complete && !document.hidden && !$("#insight").hidden) load();
+}, 60_000);
 
 if (token.get()) start().catch(() => { token.del(); show(false); });
 else show(false);
