@@ -33,10 +33,12 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Region]:
     engine = make_engine(url)
     try:
         with Session(engine) as session:
-            orgs = {o.code: o.id for o in session.exec(select(Organisation))}
+            orgs = {o.code: o.id for o in session.exec(select(Organisation)) if o.id is not None}
             a, b = orgs["de-brink"], orgs["drentsche-aa"]
-            ours = session.exec(select(Client.id).where(Client.organisation_id == a).order_by(col(Client.id))).all()
-            theirs = session.exec(select(Client.id).where(Client.organisation_id == b).order_by(col(Client.id))).all()
+            ours = [i for i in session.exec(select(Client.id).where(Client.organisation_id == a)
+                                            .order_by(col(Client.id))) if i is not None]
+            theirs = [i for i in session.exec(select(Client.id).where(Client.organisation_id == b)
+                                              .order_by(col(Client.id))) if i is not None]
             clients = dict(zip(("a1", "a2", "a3"), ours, strict=False)) | dict(zip(("b1", "b2"), theirs, strict=False))
             record_night(session, day=NIGHT, zone=ZoneInfo("Europe/Amsterdam"), orgs=(a, b), clients=clients,
                          nurses=(region.nurse_ids["nurse1"], region.nurse_ids["nurse2"]))
