@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# The pages' browser assets (Leaflet; axe-core for the tests) from the npm registry, as the lock file says.
+# The pages' browser assets (Leaflet, Chart.js; axe-core for the tests) from the npm registry, as the lock file says.
 WEB_STAMP := web/node_modules/.installed
 $(WEB_STAMP): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error

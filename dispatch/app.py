@@ -34,6 +34,7 @@ from dispatch.errors import install_error_handlers
 from dispatch.handover.push import HandoverPusher
 from dispatch.handover.router import router as handover_router
 from dispatch.heap import freeze_startup_objects
+from dispatch.insight.router import router as insight_router
 from dispatch.keysafes.crypto import KeysafeCipher
 from dispatch.keysafes.router import router as keysafes_router
 from dispatch.nightbag.router import router as nightbag_router
@@ -148,7 +149,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                    calls_router, triage_router,
                    protocols_router, visits_router, observations_router, keysafes_router, daytasks_router,
                    assignment_router, alerts_router, audit_router, nightbag_router, board_router, night_router, overflow_router,
-                   reports_router, live_router, twilio_router, handover_router, costshare_router, records_router):
+                   reports_router, live_router, twilio_router, handover_router, costshare_router, records_router,
+                   insight_router):
         app.include_router(router)
     if settings.environment != "production":  # the demo region's record systems (adapters/fhir/demo_server.py)
         from adapters.fhir.demo_server import router as demo_fhir_router

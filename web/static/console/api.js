@@ -1,7 +1,8 @@
 // The service's public HTTP API, with the operator's token. A refusal carries the service's {error, detail,
 // field}; no connection is its own error, so that what the operator typed is kept and can be sent again.
 // Each page keeps its own login (a partner's portal and an operator's console may be open side by side).
-const TOKEN = location.pathname.startsWith("/partner") ? "nc.partner.token" : "nc.console.token";
+const PAGE_TOKENS = { "/partner": "nc.partner.token", "/insight": "nc.insight.token" };
+const TOKEN = Object.entries(PAGE_TOKENS).find(([page]) => location.pathname.startsWith(page))?.[1] || "nc.console.token";
 export class Offline extends Error {}
 export class Refused extends Error {
   constructor(status, body) { super(body?.detail || `HTTP ${status}`); this.status = status; this.body = body || {}; }

@@ -1,0 +1,30 @@
+"""The coordinator's figures over HTTP (partners: their own organisation's)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from dispatch.auth.deps import require
+from dispatch.auth.models import Role
+from dispatch.db import SessionDep
+from dispatch.insight import service
+from dispatch.insight.schemas import KpisOut
+from dispatch.timeutil import utcnow
+
+router = APIRouter(prefix="/api/insight", tags=["insight"])
+Readers = require(Role.coordinator, Role.partner)
+
+
+@router.get("/kpis", response_model=KpisOut, response_model_by_alias=True)
+def kpis(request: Request, session: SessionDep, principal: Readers,  # type: ignore[valid-type]
+         first: Annotated[date | None, Query(alias="from", description="first night, YYYY-MM-DD (the night that "
+                                                                       "begins that day); default: `to`")] = None,
+         last: Annotated[date | None, Query(alias="to", description="last night, included; default: the last "
+                                                                    "finished night")] = None) -> dict[str, Any]:
+    """Response times per urgency (p50, p90, share within the region's target), calls per urgency and outcome, per
+    organisation and per hour of the night, and the night team's utilisation, for nights `from` to `to` (at most
+    92). A night runs from 07:00 to 07:00 the next morning, region time. A partner sees its own clients' calls."""
+    return service.kpi_report(session, principal, first=first, last=last, settings=request.app.state.settings,
+                              now=utcnow())
