@@ -38,8 +38,9 @@ PAGES: tuple[Page, ...] = (
          "their records, their cost share",
          "partner-de-brink, partner-drentsche-aa, partner-midden-drenthe, partner-vaart-en-wijk", folder="partner"),
     Page("/insight/", "Insight",
-         "the night in figures: response times per urgency, calls per outcome, the team's utilisation",
-         "coordinator; a partner sees its own organisation", folder="insight"),
+         "the coordinator's figures: response times per urgency against the region's targets, calls per hour and "
+         "organisation, the night team",
+         "coordinator; a partner sees its own clients' nights", folder="insight"),
     Page("/docs", "API reference",
          "every operation, to try in the browser: press Authorize and log in with a demo login",
          "any demo login"),
