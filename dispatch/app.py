@@ -132,6 +132,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version="0.1.0",
         summary="Regional night-care dispatch and triage",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc are served with their assets from this service (web/apidocs.py)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.cipher = KeysafeCipher(settings)

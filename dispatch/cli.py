@@ -7,6 +7,8 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
@@ -21,6 +23,9 @@ from dispatch.errors import AppError
 from dispatch.protocol_versions.cli import add_commands
 from dispatch.settings import Settings
 from dispatch.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from dispatch.seed.demo import SeedReport
 
 
 def _settings() -> Settings:
@@ -76,7 +81,7 @@ def _cmd_audit_verify(args: argparse.Namespace) -> None:
           + (f"; the anchor at seq {anchor[0]} matches" if anchor else ""))
 
 
-def _cmd_seed(args: argparse.Namespace) -> None:
+def _cmd_seed(args: argparse.Namespace) -> SeedReport:
     from dispatch.seed.demo import seed_demo
 
     settings = _settings()
@@ -87,7 +92,7 @@ def _cmd_seed(args: argparse.Namespace) -> None:
     engine.dispose()
     print(f"demo region: +{report.organisations} organisations, +{report.clients} clients, +{report.nurses} nurses, "
           f"+{report.shifts} shifts, +{report.visits} planned visits")
-    return report  # type: ignore[return-value]
+    return report
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -165,24 +170,48 @@ def _cmd_serve(args: argparse.Namespace) -> None:
     _serve(args.host, args.port, args.workers)
 
 
+def _night_clock(settings: Settings) -> str:
+    """`--night`: start the clock at tonight's 23:30 (unless NIGHTCARE_CLOCK_START says otherwise, or it is night
+    already). The variable is set for this process, so the app that uvicorn creates runs on the same clock."""
+    from dispatch.seed.demo import night_clock_start
+
+    if settings.clock_start is not None:
+        return f"on the clock NIGHTCARE_CLOCK_START gives ({settings.clock_start.isoformat()})"
+    start = night_clock_start(utcnow(), ZoneInfo(settings.region_timezone))
+    if start is None:
+        return "on real time: it is night already"
+    os.environ["NIGHTCARE_CLOCK_START"] = start.isoformat()
+    return f"on a clock started at tonight's {start:%H:%M} ({start:%Y-%m-%d}, {settings.region_timezone})"
+
+
 def _cmd_run(args: argparse.Namespace) -> None:
     """Development: migrate, seed the demo region, print URLs and logins, serve."""
-    from dispatch.seed.demo import DEMO_PASSWORD
+    from dispatch.seed.demo import DEMO_PASSWORD, SHIFT_END, SHIFT_START, is_night
+    from web.pages import available_pages
 
     settings = _settings()
+    clock = _night_clock(settings) if args.night else None
+    if clock:
+        settings = _settings()  # now with the clock start
+    print(f"migrating the database ({settings.database_url})", flush=True)
     migrate.upgrade(settings.migration_url)
+    print("seeding the demo region", flush=True)
     report = _cmd_seed(args)
     base = f"http://{args.host}:{args.port}"
     # The demo organisations' record systems are served by this same process (/demo-fhir/<code>/).
     own_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     os.environ.setdefault("NIGHTCARE_DEMO_FHIR_BASE_URL", f"http://{own_host}:{args.port}")
-    print(f"\nnightcare is starting on {base}  (database: {settings.database_url})")
-    print(f"  service home      {base}/")
-    print(f"  operator console  {base}/console/   (operator, operator2, backup-operator, coordinator)")
-    print(f"  nurse app         {base}/nurse/     (nurse1, nurse2, nurse3; the demo's shifts are tonight's, 23:00-07:15)")
-    print(f"  partner portal    {base}/partner/   (partner-de-brink, partner-drentsche-aa, partner-midden-drenthe, ...)")
-    print(f"  API reference     {base}/docs       (Authorize with a login below)")
-    print(f"  health            {base}/healthz")
+    print(f"\nnightcare is starting on {base}")
+    print(f"  {'home':<24} {base}/")
+    for page in available_pages():
+        logins = f" ({page.logins})" if page.logins else ""
+        print(f"  {page.title:<24} {base + page.path:<32}{logins}".rstrip())
+    shifts = f"{SHIFT_START:%H:%M}-{SHIFT_END:%H:%M}"
+    if clock:
+        print(f"\nthe service runs {clock}; the demo's nurses are on shift {shifts}")
+    elif not is_night(utcnow(), ZoneInfo(settings.region_timezone)):
+        print(f"\nthe demo's shifts are tonight's ({shifts}, {settings.region_timezone}): until then no nurse is on "
+              "duty and the planner assigns nothing. To try the night now: make run NIGHT=1 (nightcare run --night)")
     print(f"\ndemo logins (password for all: {DEMO_PASSWORD}):")
     for username, role, scope in report.users:
         print(f"  {username:<24} {role:<12} {scope}")
@@ -348,6 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="migrate, seed the demo region and serve (development)")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=PORT, default=8000)
+    run.add_argument("--night", action="store_true",
+                     help="start the service's clock at tonight's 23:30, when the demo's nurses are on shift "
+                          "(development only; it runs on from there)")
     run.set_defaults(func=_cmd_run)
 
     serve = sub.add_parser("serve", help="serve the API (database must be migrated)")
@@ -455,7 +487,8 @@ def build_parser() -> argparse.ArgumentParser:
                                     "open it) and print its heaviest functions")
     bench_console.set_defaults(func=_cmd_bench_console)
     bench_routing = bench_sub.add_parser("routing", help="Solomon instances: gap to best known, with VROOM")
-    bench_routing.add_argument("directory", help="a folder of .vrptw files (e.g. ../shared/benchmarks/solomon/25)")
+    bench_routing.add_argument("directory", help="a folder of Solomon .vrptw files, with best_known.csv in it or "
+                                                 "its parent (not in the repository)")
     bench_routing.add_argument("--time-limit", type=SECONDS, default=1.0, help="seconds per instance")
     bench_routing.add_argument("--only", help="comma-separated name prefixes, e.g. C1,R2")
     bench_routing.add_argument("--no-default", action="store_true", help="skip OR-Tools with default settings")
@@ -484,7 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_decisions.set_defaults(func=_cmd_bench_decisions)
 
     simulate = sub.add_parser("simulate", help="run a night scenario through the dispatch core")
-    simulate.add_argument("scenario", help="SCENARIO.json (specs/night-scenario.md)")
+    simulate.add_argument("scenario", help="SCENARIO.json (docs/night-scenario.md)")
     simulate.add_argument("--policy", choices=["optimised", "nearest", "clairvoyant"], default="optimised")
     simulate.add_argument("--time-limit", type=SECONDS, default=0.1, help="solver seconds per re-plan")
     simulate.add_argument("--solutions", type=POSITIVE, metavar="N",
@@ -500,7 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
     scenario.set_defaults(func=_cmd_scenario)
 
     solve = sub.add_parser("solve", help="solve a routing problem (JSON) and print the plan")
-    solve.add_argument("problem", help="PROBLEM.json (specs/routing-problem.md)")
+    solve.add_argument("problem", help="PROBLEM.json (docs/routing-problem.md)")
     solve.add_argument("--time-limit", type=SECONDS, default=1.0, help="seconds (0: greedy insertion only)")
     solve.add_argument("--solutions", type=POSITIVE, metavar="N",
                        help="stop after N improving solutions (the time limit then only caps it): the same "

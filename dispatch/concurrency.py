@@ -127,7 +127,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        # Swagger UI and ReDoc are served from a CDN by FastAPI (inline script): they get no CSP of their own.
+        # Swagger UI and ReDoc (web/apidocs.py) start with an inline script and styles: no CSP on them. Their
+        # assets are this service's own, so they load nothing from elsewhere all the same.
         docs = path in ("/docs", "/redoc") or path.startswith("/docs/")
 
         async def with_headers(message: Message) -> None:

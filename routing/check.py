@@ -5,7 +5,7 @@ from routing.problem import Plan, Problem
 
 
 def violations(problem: Problem, plan: Plan, travel: list[list[int]]) -> list[str]:
-    """Every way the plan breaks specs/routing-problem.md; empty when it is feasible."""
+    """Every way the plan breaks the feasibility rules of docs/routing-problem.md; empty when it is feasible."""
     found: list[str] = []
     jobs = {j.id: j for j in problem.jobs}
     nurses = {n.id: n for n in problem.nurses}

@@ -1,4 +1,4 @@
-"""The routing problem and plan of specs/routing-problem.md, with validation and JSON round-trips."""
+"""The routing problem and plan of docs/routing-problem.md, with validation and JSON round-trips."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field

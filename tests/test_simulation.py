@@ -244,7 +244,7 @@ def test_the_pooled_u2_share_counts_every_call_once() -> None:
 
 
 def _spec_example() -> dict:
-    """The scenario of specs/night-scenario.md."""
+    """The scenario of docs/night-scenario.md."""
     return {"name": "assen-weekday-01", "shift": {"start_s": 0, "end_s": 28800},
             "travel": {"model": "geodesic", "speed_kmh": 50, "road_factor": 1.3},
             "targets_s": {"U2": 1800, "U3": 7200},

@@ -1,4 +1,4 @@
-"""The life of a call (DESIGN.md): states and the transitions allowed between them."""
+"""The life of a call (docs/calls.md): states and the transitions allowed between them."""
 from __future__ import annotations
 
 from enum import StrEnum

@@ -73,6 +73,23 @@ def tonight(now: datetime, tz: ZoneInfo) -> date:
     return (local - timedelta(hours=7)).date()
 
 
+SHIFT_START, SHIFT_END = time(23, 0), time(7, 15)  # the demo's shifts, in the region's time
+
+
+def is_night(now: datetime, tz: ZoneInfo) -> bool:
+    """Whether the demo's nurses are on shift at `now` (23:00 to 07:15 in the region)."""
+    local = now.astimezone(tz).time()
+    return local >= SHIFT_START or local < SHIFT_END
+
+
+def night_clock_start(now: datetime, tz: ZoneInfo) -> datetime | None:
+    """Where `nightcare run --night` starts the clock: tonight's 23:30 in the region, half an hour into the
+    demo's shifts; None when it is night already, when real time will do."""
+    if is_night(now, tz):
+        return None
+    return datetime.combine(now.astimezone(tz).date(), time(23, 30), tz)
+
+
 def _get_or_create(session: Session, model, lookup: dict, **values):
     stmt = select(model)
     for key, value in lookup.items():
@@ -112,8 +129,8 @@ def seed_demo(engine: Engine, settings: Settings, *, now: datetime) -> SeedRepor
             nurses.append(nurse)
             report.nurses += created
         night = tonight(now, tz)
-        start = datetime.combine(night, time(23, 0), tz)
-        end = datetime.combine(night + timedelta(days=1), time(7, 15), tz)
+        start = datetime.combine(night, SHIFT_START, tz)
+        end = datetime.combine(night + timedelta(days=1), SHIFT_END, tz)
         for i, nurse in enumerate(nurses):
             _, created = _get_or_create(session, Shift, {"external_ref": f"demo-shift-{night}-{i}"},
                                         nurse_id=nurse.id, starts_at=start, ends_at=end)

@@ -1,4 +1,4 @@
-"""A night on a simulated clock, dispatched by the same core as the live service (specs/night-scenario.md).
+"""A night on a simulated clock, dispatched by the same core as the live service (docs/night-scenario.md).
 
 Policies: `optimised` (re-plans with the dispatch core at every call and every completion; a travelling
 nurse may be re-routed from her point on the straight line), `nearest` (each new visit goes to the nurse

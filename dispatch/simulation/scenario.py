@@ -20,7 +20,7 @@ from routing.problem import (
 )
 
 SHIFT_S = 8 * 3600  # 23:00 - 07:00
-DEFAULT_TARGETS_S = {"U2": 1800, "U3": 7200}  # specs/night-scenario.md
+DEFAULT_TARGETS_S = {"U2": 1800, "U3": 7200}  # docs/night-scenario.md
 # Relative call intensity per hour of the shift (23h, 0h, ..., 6h): busy late evening and early morning.
 HOURLY_WEIGHT = (1.6, 1.3, 0.9, 0.7, 0.6, 0.7, 1.0, 1.4)
 # complaint: (weight, {urgency: weight}, service minutes, skills)
@@ -90,7 +90,7 @@ def generate(*, seed: int, calls: int, planned: int = 20, nurses: int = 3) -> di
 
 
 def check(raw: Any) -> dict[str, Any]:
-    """The scenario of specs/night-scenario.md with its defaults filled in, or a ProblemError whose message
+    """The scenario of docs/night-scenario.md with its defaults filled in, or a ProblemError whose message
     names the field and the reason (`calls[3].at_s: must be a whole number of seconds`)."""
     scenario = obj(raw, "scenario")
     name = scenario.get("name", "")

@@ -35,7 +35,7 @@ The walk: start with no answers; while the engine asks a question, look its node
 the table does not answer fails the case, naming the node and the question — the table must answer what the
 protocol asks); the client's wishes and risks go in as the engine's `Context`, the signals as signals.
 
-Run: `/work/main/.venv/bin/python -m pytest tests/protocols/test_night_calls.py` from the worktree.
+Run: `.venv/bin/python -m pytest tests/protocols/test_night_calls.py` from the clone.
 """
 from __future__ import annotations
 
