@@ -336,6 +336,10 @@ def test_a_night_nurse_finds_what_she_needs_on_her_phone(night: Region, browser)
     page.reload()  # asked once: the choice is remembered
     page.wait_for_selector("#jobs:not([hidden])")
     assert page.is_hidden("#position-consent") and page.is_checked("#position-toggle")
+    page.uncheck("#position-toggle")  # she can switch it off (and on again)
+    page.wait_for_selector("#position-status:has-text('Position not shared')")
+    page.check("#position-toggle")
+    page.wait_for_selector("#position-status:has-text('Sharing your position')")
 
     # A call's job: her wish first, then what the caller said and what the caller was told.
     visit_id, call_id = _call_for_a_client_with_a_wish(region)

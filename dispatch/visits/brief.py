@@ -132,7 +132,8 @@ def brief_for(session: Session, principal: Principal, *, visit_id: int) -> Brief
 
 
 @router.get("", response_model=BriefOut)
-def read_brief(visit_id: VisitId, session: SessionDep, principal: Readers) -> BriefOut:
+def read_brief(visit_id: VisitId, session: SessionDep,
+               principal: Readers) -> BriefOut:  # type: ignore[valid-type]
     """What the nurse needs before she rings the bell: the client's wishes and risks, what the caller said and
     what the caller was told. For the assigned nurse while the job is open, an operator (a job from an open
     call) and a coordinator; audited as a read of the client's data for this visit."""

@@ -30,12 +30,17 @@ async function report(pos) {
 }
 
 function begin() {
-  if (watch !== null || !navigator.geolocation || consent() !== "on" || !onDuty()) return;
+  clearTimeout(endTimer);
+  if (watch !== null || !navigator.geolocation || consent() !== "on" || !shift) return;
+  if (!onDuty()) {  // the bag is checked before the shift: sharing begins when the shift does
+    const wait = new Date(shift.starts_at) - now();
+    if (wait > 0) endTimer = setTimeout(begin, wait);
+    return;
+  }
   watch = navigator.geolocation.watchPosition(report, (e) => {
     status(e.code === 1 ? "Position blocked in the phone's settings: the planner uses the centre of Assen"
                         : "Position not available right now");
   }, { enableHighAccuracy: true, maximumAge: 30000, timeout: 60000 });
-  clearTimeout(endTimer);
   endTimer = setTimeout(stop, Math.max(0, new Date(shift.ends_at) - now()));  // the end of her shift ends it
   status("Sharing your position while on duty");
 }
