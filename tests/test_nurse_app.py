@@ -40,7 +40,9 @@ def browser(tmp_path: Path):
     with playwright.sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
-            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2)
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2,
+            # A phone set to another zone and a 12-hour locale: the app shows the region's 24-hour times anyway.
+            timezone_id="America/New_York", locale="en-US")
         yield context
         context.close()
 
@@ -301,11 +303,12 @@ def test_a_night_nurse_finds_what_she_needs_on_her_phone(night: Region, browser)
     page.wait_for_selector("#bag:not([hidden]) .bag-row")
     row = page.locator(".bag-row", has_text="Thermometer")
     assert row.locator("input[data-f=calibration_due]").input_value() == "2026-09-30"  # remembered, not retyped
-    gloves = page.locator(".bag-row .stepper").first
-    start = int(gloves.locator("output").inner_text())
-    gloves.get_by_role("button", name=re.compile("One fewer")).click()
-    assert int(gloves.locator("output").inner_text()) == start - 1
-    gloves.get_by_role("button", name=re.compile("One more")).click()
+    counter = row.get_by_role("group", name=re.compile("Thermometer"))  # a stepper, with accessible names
+    assert counter.locator("output").inner_text() == "1"
+    counter.get_by_role("button", name="One fewer: Thermometer (of 1)").click()
+    assert counter.locator("output").inner_text() == "0"
+    counter.get_by_role("button", name="One more: Thermometer (of 1)").click()
+    assert counter.locator("output").inner_text() == "1"
     _shot(page, "10-bag-remembers")
     page.click("#bag-form button[type=submit]")
     page.wait_for_selector("#jobs:not([hidden])")
@@ -366,7 +369,7 @@ def test_a_night_nurse_finds_what_she_needs_on_her_phone(night: Region, browser)
         card.locator(f"input[name={field}]").fill(value)
     card.locator("select[name=consciousness]").select_option("voice")
     card.locator(".obs-form button[type=submit]").click()
-    call = card.locator(".news2.high a.call112")
+    call = card.locator(".news2.high").get_by_role("link", name="Call 112")
     call.wait_for()
     assert call.get_attribute("href") == "tel:112" and "Call 112" in call.inner_text()
     assert "112" in card.locator(".news2 .response").inner_text()

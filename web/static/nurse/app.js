@@ -66,7 +66,11 @@ window.addEventListener("online", () => {
 window.addEventListener("offline", () => line(false));
 
 // -- screens ------------------------------------------------------------------------------------------------
-function show(id) { for (const s of ["login", "bag", "jobs"]) $("#" + s).hidden = s !== id; banner(); }
+function show(id) {
+  for (const s of ["login", "bag", "jobs"]) $("#" + s).hidden = s !== id;
+  $("#line").hidden = id !== "jobs";  // the live channel belongs to the jobs screen
+  banner();
+}
 
 function logout() {
   const token = store.get("token");
