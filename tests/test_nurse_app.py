@@ -385,12 +385,25 @@ def test_a_night_nurse_finds_what_she_needs_on_her_phone(night: Region, browser)
     banner = page.locator("#offline")
     banner.wait_for()
     assert "your actions are kept" in banner.inner_text()
-    card.locator("[data-act=complete]").click()
-    card.locator("textarea[name=note]").fill("NEWS2 9, ambulance called; daughter with her.")
-    browser.set_offline(True)
-    card.locator(".complete-form button[type=submit]").click()
+    card.locator("[data-act=observations]").click()  # observations again, after oxygen: kept, scored later
+    for field, value in (("respiration_rate", "18"), ("spo2", "96"), ("systolic_bp", "120"), ("pulse", "80"),
+                         ("temperature", "37.0")):
+        card.locator(f"input[name={field}]").fill(value)
+    card.locator(".obs-form button[type=submit]").click()
+    card.locator(".news2.waiting").wait_for()
     page.wait_for_selector("#offline:has-text('1 waiting to send')")
     _shot(page, "14-no-connection")
+    browser.set_offline(False)
+    banner.wait_for(state="hidden", timeout=15000)
+    card.locator(".news2.low").wait_for(timeout=15000)  # the service's score, once they were sent
+    assert "NEWS2 0" in card.locator(".news2").inner_text()
+
+    browser.set_offline(True)
+    banner.wait_for()
+    card.locator("[data-act=complete]").click()
+    card.locator("textarea[name=note]").fill("NEWS2 9, then 0 after oxygen; stays home as she wishes.")
+    card.locator(".complete-form button[type=submit]").click()
+    page.wait_for_selector("#offline:has-text('1 waiting to send')")
     browser.set_offline(False)
     banner.wait_for(state="hidden", timeout=15000)
     _wait(lambda: httpx.get(f"{url}/api/visits/{visit_id}", headers=region.op, timeout=30).json()["state"]

@@ -2,7 +2,7 @@
 // The service decides what she may do with a job (each visit carries its `allowed_actions`), what time it is (the
 // phone's clock may be off) and what a NEWS2 score calls for; this page keeps no copy of those rules.
 import { $, Offline, Refused, api, date, day, esc, now, on, queued, refusedActions, setClock, stepper, store, time } from "./core.js";
-import { CLOSED, card, fill } from "./card.js";
+import { CLOSED, card, fill, lastNews2 } from "./card.js";
 import { endPosition, startPosition } from "./position.js";
 
 const jobs = new Map();   // visit id -> visit
@@ -56,6 +56,7 @@ async function replay() {
     }
   } finally { replaying = false; }
   showQueue();
+  for (const li of cards.values()) if (li.querySelector(".news2.waiting")) lastNews2(li);  // scored now
   if (store.get("token")) await loadJobs().catch(() => {});
 }
 window.addEventListener("online", () => {

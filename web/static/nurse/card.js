@@ -73,6 +73,12 @@ function showNews2(li, obs) {
   box.hidden = false;
 }
 
+/** The last NEWS2 answer recorded on the card's job (after a reload, or once queued observations were sent). */
+export function lastNews2(li) {
+  api("GET", `/api/visits/${li.dataset.visit}`).then((d) => { const o = d.observations?.at(-1); if (o) showNews2(li, o); })
+    .catch(() => {});
+}
+
 const VITALS = { respiration_rate: "respiration rate", spo2: "SpO₂", systolic_bp: "systolic blood pressure",
   pulse: "pulse", temperature: "temperature" };
 
@@ -105,9 +111,7 @@ export function card(v, { jobs, render }) {
     li._client = c;
   }).catch(() => {});
   loadBrief(li, v);
-  if (v.state === "on_scene") {  // observations recorded earlier on this job: the last NEWS2 answer stays in view
-    api("GET", `/api/visits/${id}`).then((d) => { const o = d.observations?.at(-1); if (o) showNews2(li, o); }).catch(() => {});
-  }
+  if (v.state === "on_scene") lastNews2(li);  // observations recorded earlier on this job stay in view
   const step = async (action, extra = {}) => {
     const what = { accept: "Accept", en_route: "En route", on_scene: "On scene", completed: "Complete" }[action];
     const r = await act("POST", `/api/visits/${id}/${action === "accept" ? "accept" : "progress"}`,
