@@ -56,10 +56,17 @@ function showBrief(li, b) {
   box.hidden = false;
 }
 
+// One card's brief and record alerts after the other: a phone with a full night of jobs does not ask for all of
+// them at once (each is an audited read, the record perhaps from a slow record system).
+let briefs = Promise.resolve();
 function loadBrief(li, v) {
-  api("GET", `/api/visits/${v.id}/brief`).then((b) => showBrief(li, b)).catch(() => {});
-  api("GET", `/api/clients/${v.client_id}/summary?visit_id=${v.id}`)
-    .then((r) => { li._record = r; showAlerts(li); }).catch(() => {});
+  const load = async () => {
+    if (!li.isConnected) return;  // the job went meanwhile (or she logged out)
+    await api("GET", `/api/visits/${v.id}/brief`).then((b) => showBrief(li, b)).catch(() => {});
+    await api("GET", `/api/clients/${v.client_id}/summary?visit_id=${v.id}`)
+      .then((r) => { li._record = r; showAlerts(li); }).catch(() => {});
+  };
+  briefs = briefs.then(load, load);
 }
 
 // -- NEWS2: the service scores, this page shows its answer ----------------------------------------------------
