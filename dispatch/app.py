@@ -52,6 +52,7 @@ from dispatch.responders.hub import Hub, PostgresListener, register
 from dispatch.responders.live import router as live_router
 from dispatch.settings import Settings
 from dispatch.triage.router import router as triage_router
+from dispatch.visits.brief import router as brief_router
 from dispatch.visits.observations import router as observations_router
 from dispatch.visits.router import router as visits_router
 from web import mount_web
@@ -149,7 +150,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_error_handlers(app)
     for router in (auth_router, organisations_router, client_import_router, clients_router, nurses_router,
                    calls_router, triage_router,
-                   protocols_router, visits_router, observations_router, keysafes_router, daytasks_router,
+                   protocols_router, visits_router, observations_router, brief_router, keysafes_router, daytasks_router,
                    assignment_router, alerts_router, audit_router, nightbag_router, board_router, night_router, overflow_router,
                    reports_router, live_router, twilio_router, handover_router, costshare_router, records_router,
                    insight_router):

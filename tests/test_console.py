@@ -123,7 +123,7 @@ def _nurse_phone(chromium, region: Region, username: str):
     phone.click("#login-form button")
     phone.wait_for_selector("#bag:not([hidden]) .bag-row, #jobs:not([hidden])")
     if phone.is_visible("#bag"):
-        phone.click("#bag-form button")
+        phone.click("#bag-form button[type=submit]")
     phone.wait_for_selector("#jobs:not([hidden])")
     phone.wait_for_selector("#line:not(.off)")
     return phone

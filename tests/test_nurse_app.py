@@ -7,7 +7,9 @@ started at four hours of a winter night and day (NIGHTCARE_CLOCK_START): the tes
 says. Screenshots are kept in test-artifacts/ (CI keeps them)."""
 from __future__ import annotations
 
+import re
 import shutil
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -38,7 +40,9 @@ def browser(tmp_path: Path):
     with playwright.sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
-            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2)
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2,
+            # A phone set to another zone and a 12-hour locale: the app shows the region's 24-hour times anyway.
+            timezone_id="America/New_York", locale="en-US")
         yield context
         context.close()
 
@@ -86,11 +90,12 @@ def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser, h
             page.reload()
         page.wait_for_selector("#bag:not([hidden])")
         page.wait_for_selector(".bag-row")
+        assert re.fullmatch(r"{0}–{0}".format(r"([01]\d|2[0-3]):[0-5]\d"), page.inner_text("#bag-shift"))  # 24-hour
         # One thermometer with its calibration overdue: the check flags it, the shift still starts.
         thermometer = page.locator(".bag-row", has_text="Thermometer")
         thermometer.locator("input[data-f=calibration_due]").fill("2020-01-01")
         _shot(page, f"1-bag-check-{tag}")
-        page.click("#bag-form button")
+        page.click("#bag-form button[type=submit]")
         page.wait_for_selector("text=out of calibration")
         page.wait_for_selector("#jobs:not([hidden])")
         page.wait_for_selector("#line:not(.off)")
@@ -149,12 +154,15 @@ def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser, h
         card.locator(".state", has_text="on scene").wait_for()
         card.locator("[data-act=complete]").click()
         card.locator("textarea[name=note]").fill("Turned, comfortable, sleeping again.")
-        card.locator(".materials input").first.fill("2")
+        first_material = card.locator(".materials .stepper").first
+        for _ in range(3):
+            first_material.locator(".step-up").click()
+        first_material.locator(".step-down").click()
         # A job update arriving while she types (any re-plan) leaves her note and her counts as she typed them.
         region.assign(others[1], "nurse1")
         page.locator(f"li.job[data-visit='{others[1]}']").wait_for(timeout=5000)
         assert card.locator("textarea[name=note]").input_value() == "Turned, comfortable, sleeping again."
-        assert card.locator(".materials input").first.input_value() == "2"
+        assert first_material.locator("output").inner_text() == "2"
         _shot(page, f"5-complete-form-{tag}")
         card.locator(".complete-form button[type=submit]").click()
         card.wait_for(state="detached")
@@ -169,60 +177,239 @@ def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser, h
         region.stop()
 
 
-def test_nothing_she_records_is_lost(tmp_path: Path, browser) -> None:
+@pytest.fixture(scope="module")
+def night(tmp_path_factory: pytest.TempPathFactory):
+    """One demo region at 01:30, shared by the tests below (each with a nurse of its own)."""
+    tmp = tmp_path_factory.mktemp("night")
+    region = Region(f"sqlite:///{tmp / 'nightcare.db'}", tmp, clock_start=_at("01:30").isoformat())
+    yield region
+    region.stop()
+
+
+def test_nothing_she_records_is_lost(night: Region, browser) -> None:
     """Vital signs in part are not scored or dropped: she is told which are missing and keeps what she typed. An
     action queued offline that the service refuses when it arrives (the job was cancelled meanwhile) is shown to
     her with the reason, and her handover note stays readable."""
-    region = Region(f"sqlite:///{tmp_path / 'nightcare.db'}", tmp_path, clock_start=_at("01:30").isoformat())
-    try:
-        page = browser.new_page()
-        page.goto(f"{region.url}/nurse/")
-        page.fill("input[name=username]", "nurse1")
-        page.fill("input[name=password]", "nightcare-demo")
-        page.click("#login-form button")
-        page.wait_for_selector("#bag:not([hidden]) .bag-row")
-        page.click("#bag-form button")
-        page.wait_for_selector("#jobs:not([hidden])")
-        page.wait_for_selector("#line:not(.off)")
-        visit_id = region.planned_visits()[0]
-        region.assign(visit_id, "nurse1")
-        card = page.locator(f"li.job[data-visit='{visit_id}']")
-        card.locator("[data-act=accept]").click()
-        card.locator(".state", has_text="accepted").wait_for()
-        card.locator("[data-act=on_scene]").click()
-        card.locator(".state", has_text="on scene").wait_for()
-        card.locator("[data-act=complete]").click()
-        note = "Fell again reaching for the light; bruise on the left forearm. Daughter informed."
-        card.locator("textarea[name=note]").fill(note)
-        card.locator("input[name=respiration_rate]").fill("18")
-        card.locator("input[name=spo2]").fill("95")
-        card.locator("input[name=pulse]").fill("88")
-        card.locator(".complete-form button[type=submit]").click()
-        error = card.locator(".error")
-        error.wait_for()
-        page.wait_for_function("document.querySelector(`li.job[data-visit='%s'] .error`).textContent.length > 0"
-                               % visit_id)
-        assert "systolic blood pressure" in error.inner_text() and "temperature" in error.inner_text()
-        assert card.locator("textarea[name=note]").input_value() == note  # nothing she typed is gone
-        assert httpx.get(f"{region.url}/api/visits/{visit_id}", headers=region.op).json()["state"] == "on_scene"
-        _shot(page, "7-vitals-incomplete")
+    region = night
+    page = browser.new_page()
+    page.goto(f"{region.url}/nurse/")
+    page.fill("input[name=username]", "nurse1")
+    page.fill("input[name=password]", "nightcare-demo")
+    page.click("#login-form button")
+    page.wait_for_selector("#bag:not([hidden]) .bag-row")
+    page.click("#bag-form button[type=submit]")
+    page.wait_for_selector("#jobs:not([hidden])")
+    page.wait_for_selector("#line:not(.off)")
+    visit_id = region.planned_visits()[0]
+    region.assign(visit_id, "nurse1")
+    card = page.locator(f"li.job[data-visit='{visit_id}']")
+    card.locator("[data-act=accept]").click()
+    card.locator(".state", has_text="accepted").wait_for()
+    card.locator("[data-act=on_scene]").click()
+    card.locator(".state", has_text="on scene").wait_for()
+    card.locator("[data-act=complete]").click()
+    note = "Fell again reaching for the light; bruise on the left forearm. Daughter informed."
+    card.locator("textarea[name=note]").fill(note)
+    card.locator("[data-act=observations]").click()
+    card.locator("input[name=respiration_rate]").fill("18")
+    card.locator("input[name=spo2]").fill("95")
+    card.locator("input[name=pulse]").fill("88")
+    card.locator(".obs-form button[type=submit]").click()
+    error = card.locator(".error")
+    error.wait_for()
+    page.wait_for_function(f"document.querySelector(`li.job[data-visit='{visit_id}'] .error`).textContent.length > 0")
+    assert "systolic blood pressure" in error.inner_text() and "temperature" in error.inner_text()
+    assert card.locator("textarea[name=note]").input_value() == note  # nothing she typed is gone
+    assert httpx.get(f"{region.url}/api/visits/{visit_id}", headers=region.op).json()["state"] == "on_scene"
+    _shot(page, "7-vitals-incomplete")
 
-        for name in ("respiration_rate", "spo2", "pulse"):
-            card.locator(f"input[name={name}]").fill("")
-        browser.set_offline(True)
-        card.locator(".complete-form button[type=submit]").click()
-        page.wait_for_selector("#queued:not([hidden])")
-        # Meanwhile the operators cancel the visit (the client was taken to hospital by her son).
-        r = httpx.post(f"{region.url}/api/visits/{visit_id}/cancel", json={"reason": "son took her to hospital"},
-                       headers=region.op)
-        assert r.status_code == 200
-        browser.set_offline(False)
-        refused = page.locator("#refused")
-        refused.wait_for(timeout=15000)
-        assert "Complete" in refused.inner_text() and "cancelled" in refused.inner_text()
-        assert note in refused.inner_text()
-        _shot(page, "8-refused-kept")
-        refused.locator("[data-dismiss]").first.click()
-        page.wait_for_selector("#refused", state="hidden")
-    finally:
-        region.stop()
+    assert card.locator("input[name=pulse]").input_value() == "88"
+    browser.set_offline(True)
+    card.locator(".complete-form button[type=submit]").click()
+    page.wait_for_selector("#queued:not([hidden])")
+    # Meanwhile the operators cancel the visit (the client was taken to hospital by her son).
+    r = httpx.post(f"{region.url}/api/visits/{visit_id}/cancel", json={"reason": "son took her to hospital"},
+                   headers=region.op)
+    assert r.status_code == 200
+    browser.set_offline(False)
+    refused = page.locator("#refused")
+    refused.wait_for(timeout=15000)
+    assert "Complete" in refused.inner_text() and "cancelled" in refused.inner_text()
+    assert note in refused.inner_text()
+    _shot(page, "8-refused-kept")
+    refused.locator("[data-dismiss]").first.click()
+    page.wait_for_selector("#refused", state="hidden")
+
+
+def _wait(predicate, what: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"not reached in {timeout} s: {what}")
+
+
+def _call_for_a_client_with_a_wish(region: Region) -> tuple[int, int]:
+    """A call from a demo client with a do-not-resuscitate wish, triaged (a fall, on the floor: U2): its visit."""
+    coordinator = {"Authorization": f"Bearer {region.token('coordinator')}"}
+    client = next(c for c in (httpx.get(f"{region.url}/api/clients/{i}", headers=coordinator, timeout=30).json()
+                              for i in range(7, 400, 7))
+                  if "do_not_resuscitate" in c.get("wishes", []) and c["consent_night_team"] and c["phones"])
+    call = httpx.post(f"{region.url}/api/calls", headers=region.op, timeout=30, json={
+        "source": "phone", "source_ref": "nurse-app-brief", "caller_phone": client["phones"][0]}).json()
+    assert call["client_id"] == client["id"], call
+    step = httpx.post(f"{region.url}/api/calls/{call['id']}/triage", json={"complaint": "fall"}, headers=region.op,
+                      timeout=30).json()
+    while step["step"]["type"] == "question":  # breathing, awake, no bleeding; then "no" to every question
+        offered = [a["id"] for a in step["step"]["answers"]]
+        answer = "yes" if step["step"]["abcd"] and "yes" in offered else "no" if "no" in offered else offered[-1]
+        step = httpx.post(f"{region.url}/api/calls/{call['id']}/triage/answers", headers=region.op, timeout=30,
+                          json={"node": step["step"]["node"], "answer": answer}).json()
+        assert "step" in step, step
+    decided = httpx.post(f"{region.url}/api/calls/{call['id']}/triage/decision", json={}, headers=region.op,
+                         timeout=30).json()["decision"]
+    return decided["visit"]["id"], call["id"]
+
+
+def test_a_night_nurse_finds_what_she_needs_on_her_phone(night: Region, browser) -> None:
+    """Another login is refused with a message; her name, shift end and logout in the header; the bag check
+    fills in the dates it remembers and counts on steppers; her position shared with her consent; the client's
+    wish and the caller's answers and advice on the job card; NEWS2 with a big "Call 112" at high risk, kept on
+    the card; a no-connection banner with what is waiting, gone by itself when the connection returns."""
+    region, url = night, night.url
+    coordinator = {"Authorization": f"Bearer {region.token('coordinator')}"}
+    items = httpx.get(f"{url}/api/nightbag/items", headers=coordinator, timeout=30).json()
+    for device in (i for i in items if i["kind"] == "device"):  # the calibration round, recorded once
+        r = httpx.patch(f"{url}/api/nightbag/items/{device['id']}", json={"calibration_due": "2026-09-30"},
+                        headers=coordinator, timeout=30)
+        assert r.status_code == 200, r.text
+    browser.grant_permissions(["geolocation"], origin=url)
+    browser.set_geolocation({"latitude": 52.8610, "longitude": 6.5190})  # Beilen
+    page = browser.new_page()
+    page.goto(f"{url}/nurse/")
+
+    # An operator's login is refused with a message; nothing of the nurse app opens.
+    page.fill("input[name=username]", "operator")
+    page.fill("input[name=password]", "nightcare-demo")
+    page.click("#login-form button")
+    page.wait_for_selector("#login-error:has-text('not a night nurse')")
+    assert page.is_hidden("#who") and page.is_hidden("#jobs") and page.is_hidden("#bag")
+    _shot(page, "9-not-a-nurse")
+
+    page.fill("input[name=username]", "nurse2")
+    page.fill("input[name=password]", "nightcare-demo")
+    page.click("#login-form button")
+    page.wait_for_selector("#bag:not([hidden]) .bag-row")
+    row = page.locator(".bag-row", has_text="Thermometer")
+    assert row.locator("input[data-f=calibration_due]").input_value() == "2026-09-30"  # remembered, not retyped
+    counter = row.get_by_role("group", name=re.compile("Thermometer"))  # a stepper, with accessible names
+    assert counter.locator("output").inner_text() == "1"
+    counter.get_by_role("button", name="One fewer: Thermometer (of 1)").click()
+    assert counter.locator("output").inner_text() == "0"
+    counter.get_by_role("button", name="One more: Thermometer (of 1)").click()
+    assert counter.locator("output").inner_text() == "1"
+    _shot(page, "10-bag-remembers")
+    page.click("#bag-form button[type=submit]")
+    page.wait_for_selector("#jobs:not([hidden])")
+    assert "Bag complete" in page.text_content("#bag-result")  # nothing "calibration unknown"
+    header = page.inner_text("header")
+    shifts = httpx.get(f"{url}/api/shifts", headers={"Authorization": f"Bearer {region.token('nurse2')}"},
+                       timeout=30).json()
+    ends = max(datetime.fromisoformat(sh["ends_at"]) for sh in shifts if sh["state"] == "started")
+    assert f"On shift until {ends.astimezone(REGION):%H:%M}" in header and "Log out" in header
+    name = httpx.get(f"{url}/api/nurses", headers=region.op, timeout=30).json()
+    me = next(n for n in name if n["id"] == region.nurse_ids["nurse2"])
+    assert me["name"] in header
+
+    # Her position, once she agrees: reported, and again when she has moved.
+    page.wait_for_selector("#position-consent:not([hidden])")
+    assert "centre of Assen" in page.inner_text("#position-consent")
+    _shot(page, "11-position-consent")
+    page.click("#position-yes")
+
+    def position() -> tuple[float, float] | None:
+        nurses = httpx.get(f"{url}/api/nurses", headers=region.op, timeout=30).json()
+        n = next(n for n in nurses if n["id"] == region.nurse_ids["nurse2"])
+        return None if n["lat"] is None else (round(n["lat"], 3), round(n["lon"], 3))
+
+    _wait(lambda: position() == (52.861, 6.519), "her first position on the server")
+    browser.set_geolocation({"latitude": 52.8700, "longitude": 6.5300})  # over a kilometre further
+    _wait(lambda: position() == (52.870, 6.530), "her new position on the server")
+    page.reload()  # asked once: the choice is remembered
+    page.wait_for_selector("#jobs:not([hidden])")
+    assert page.is_hidden("#position-consent") and page.is_checked("#position-toggle")
+    page.uncheck("#position-toggle")  # she can switch it off (and on again)
+    page.wait_for_selector("#position-status:has-text('Position not shared')")
+    page.check("#position-toggle")
+    page.wait_for_selector("#position-status:has-text('Sharing your position')")
+
+    # A call's job: her wish first, then what the caller said and what the caller was told.
+    visit_id, call_id = _call_for_a_client_with_a_wish(region)
+    region.assign(visit_id, "nurse2")
+    card = page.locator(f"li.job[data-visit='{visit_id}']")
+    card.locator(".alerts li.wish", has_text="Do not resuscitate").wait_for(timeout=10000)
+    card.locator(".brief .said dt").first.wait_for()
+    answered = httpx.get(f"{url}/api/calls/{call_id}/triage", headers=region.op, timeout=30).json()["answers"]
+    assert card.locator(".brief .said dt").count() == len(answered) > 0
+    assert card.locator(".brief .said dt").first.inner_text() == answered[0]["question"]
+    assert "told" in card.locator(".brief .told summary").inner_text()
+    assert card.locator(".brief .told p").first.inner_text()
+    alerts_box = card.locator(".alerts").bounding_box()
+    assert alerts_box["y"] < card.locator(".address").bounding_box()["y"]  # at the top of the card
+    _shot(page, "12-job-brief")
+
+    # Observations as a step of their own; the service's NEWS2 answer, and at high risk a big "Call 112".
+    card.locator("[data-act=accept]").click()
+    card.locator("[data-act=on_scene]").click()
+    card.locator(".state", has_text="on scene").wait_for()
+    card.locator("[data-act=observations]").click()
+    for field, value in (("respiration_rate", "26"), ("spo2", "90"), ("systolic_bp", "95"), ("pulse", "125"),
+                         ("temperature", "39.5")):
+        card.locator(f"input[name={field}]").fill(value)
+    card.locator("select[name=consciousness]").select_option("voice")
+    card.locator(".obs-form button[type=submit]").click()
+    call = card.locator(".news2.high").get_by_role("link", name="Call 112")
+    call.wait_for()
+    assert call.get_attribute("href") == "tel:112" and "Call 112" in call.inner_text()
+    assert "112" in card.locator(".news2 .response").inner_text()
+    assert call.bounding_box()["height"] >= 48
+    recorded = httpx.get(f"{url}/api/visits/{visit_id}", headers=region.op, timeout=30).json()["observations"]
+    assert recorded[-1]["news2_risk"] == "high" and recorded[-1]["call_112"]
+    _shot(page, "13-news2-call-112")
+    page.reload()  # kept on the card
+    card.locator(".news2.high a.call112").wait_for()
+
+    # No connection: the banner says so and counts what waits; it clears by itself when the connection returns.
+    browser.set_offline(True)
+    banner = page.locator("#offline")
+    banner.wait_for()
+    assert "your actions are kept" in banner.inner_text()
+    card.locator("[data-act=observations]").click()  # observations again, after oxygen: kept, scored later
+    for field, value in (("respiration_rate", "18"), ("spo2", "96"), ("systolic_bp", "120"), ("pulse", "80"),
+                         ("temperature", "37.0")):
+        card.locator(f"input[name={field}]").fill(value)
+    card.locator(".obs-form button[type=submit]").click()
+    card.locator(".news2.waiting").wait_for()
+    page.wait_for_selector("#offline:has-text('1 waiting to send')")
+    _shot(page, "14-no-connection")
+    browser.set_offline(False)
+    banner.wait_for(state="hidden", timeout=15000)
+    card.locator(".news2.low").wait_for(timeout=15000)  # the service's score, once they were sent
+    assert "NEWS2 0" in card.locator(".news2").inner_text()
+
+    browser.set_offline(True)
+    banner.wait_for()
+    card.locator("[data-act=complete]").click()
+    card.locator("textarea[name=note]").fill("NEWS2 9, then 0 after oxygen; stays home as she wishes.")
+    card.locator(".complete-form button[type=submit]").click()
+    page.wait_for_selector("#offline:has-text('1 waiting to send')")
+    browser.set_offline(False)
+    banner.wait_for(state="hidden", timeout=15000)
+    _wait(lambda: httpx.get(f"{url}/api/visits/{visit_id}", headers=region.op, timeout=30).json()["state"]
+          == "completed", "the queued completion sent")
+
+    # Logging out stops her position reports and leaves nothing of her on the screen.
+    page.click("#logout")
+    page.wait_for_selector("#login:not([hidden])")
+    assert page.is_hidden("#who") and page.is_hidden("#position-settings")

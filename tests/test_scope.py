@@ -89,6 +89,12 @@ MATRIX = [
      {"operator": 200, "coordinator": 200, "nurse1": 403, "partner_a": 200, "partner_b": 200}),
     ("observations on visit a1", "GET", "/api/visits/{visit_a1}/observations", None,
      {"operator": 200, "coordinator": 200, "nurse1": 200, "partner_a": 200, "partner_b": 404}),
+    ("brief of visit a1 (a planned visit: no call for the operator)", "GET", "/api/visits/{visit_a1}/brief", None,
+     {"operator": 403, "coordinator": 200, "nurse1": 200, "partner_a": 403, "partner_b": 403}),
+    ("brief of visit b1 (not hers)", "GET", "/api/visits/{visit_b1}/brief", None,
+     {"operator": 403, "coordinator": 200, "nurse1": 404, "partner_a": 403, "partner_b": 403}),
+    ("set a bag item's dates", "PATCH", "/api/nightbag/items/999999", lambda w: {"expires_on": "2027-01-01"},
+     {"operator": 403, "coordinator": 404, "nurse1": 403, "partner_a": 403, "partner_b": 403}),
     ("who am I", "GET", "/api/me", None,
      {"operator": 200, "coordinator": 200, "nurse1": 200, "partner_a": 200, "partner_b": 200}),
 ]

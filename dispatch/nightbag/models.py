@@ -1,7 +1,7 @@
 """The standard night bag: a template of items, the check at the start of each shift, materials used."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column
@@ -20,6 +20,10 @@ class BagItem(SQLModel, table=True):
     kind: str = Field(default="material", max_length=10)  # material | device (devices need calibration)
     quantity: int = 1  # how many the bag holds
     active: bool = True
+    # Remembered from the last bag check that gave them (or set by a coordinator), and offered in the next check:
+    # a device's next calibration date and the item's expiry date. One value per line of the region's bag.
+    calibration_due: date | None = None
+    expires_on: date | None = None
 
 
 class BagCheck(SQLModel, table=True):

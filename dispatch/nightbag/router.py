@@ -4,16 +4,16 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
 from dispatch.alerts.service import raise_alert
 from dispatch.auth.deps import Coordinators, require
 from dispatch.auth.models import Role
 from dispatch.db import SessionDep
-from dispatch.errors import Conflict, Forbidden, NotFound
+from dispatch.errors import Conflict, Forbidden, Invalid, NotFound
 from dispatch.nightbag.models import BagCheck, BagItem
-from dispatch.nightbag.service import check_flags, restock
+from dispatch.nightbag.service import check_flags, remember_dates, restock
 from dispatch.nurses.models import Nurse, Shift
 from dispatch.timeutil import utcnow
 from dispatch.validation import Moment, Name
@@ -32,6 +32,19 @@ class ItemIn(BaseModel):
 
 class ItemOut(ItemIn):
     id: int
+    calibration_due: date | None = Field(default=None, description="devices: the next calibration date known "
+                                                                    "from the last bag check or a coordinator")
+    expires_on: date | None = Field(default=None, description="the expiry date known from the last bag check or "
+                                                              "a coordinator")
+
+
+class ItemDatesIn(BaseModel):
+    """A coordinator records the dates of an item in the bag (after the calibration round, a new batch); `null`
+    forgets a date. Fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+    calibration_due: date | None = Field(default=None, description="devices only")
+    expires_on: date | None = None
 
 
 class CountIn(BaseModel):
@@ -80,6 +93,21 @@ def update_item(item_id: Id, body: ItemIn, session: SessionDep, principal: Coord
     return item
 
 
+@router.patch("/nightbag/items/{item_id}", response_model=ItemOut)
+def set_item_dates(item_id: Id, body: ItemDatesIn, session: SessionDep, principal: Coordinators) -> BagItem:
+    """Set the calibration or expiry date the next bag check starts from."""
+    item = session.get(BagItem, item_id)
+    if item is None:
+        raise NotFound(f"no night-bag item {item_id}", field="item_id")
+    given = body.model_dump(exclude_unset=True)
+    if given.get("calibration_due") is not None and item.kind != "device":
+        raise Invalid(f"{item.name} is not a device: it has no calibration date", field="calibration_due")
+    for key, value in given.items():
+        setattr(item, key, value)
+    session.add(item)
+    return item
+
+
 @router.post("/shifts/{shift_id}/start", response_model=CheckOut, status_code=201)
 def start_shift(shift_id: Id, body: CheckIn, session: SessionDep, principal: NightStaff) -> CheckOut:
     """Start a shift with the night-bag check. Problems do not stop the shift (there is no shop open at 23:00):
@@ -93,13 +121,10 @@ def start_shift(shift_id: Id, body: CheckIn, session: SessionDep, principal: Nig
     if shift.state == "ended":
         raise Conflict(f"shift {shift_id} has ended", field="shift_id")
     template = list(session.exec(select(BagItem).where(BagItem.active)))
-    known = {i.id for i in template}
-    counted = {}
-    for index, count in enumerate(body.items):
-        if count.item_id not in known:
-            raise NotFound(f"no night-bag item {count.item_id}", field=f"items[{index}].item_id")
-        counted[count.item_id] = count.model_dump()
+    counted = remember_dates({i.id: i for i in template if i.id is not None}, body.items)  # type: ignore[arg-type]
     flags = check_flags(template, counted, utcnow().date())
+    for item in template:
+        session.add(item)
     check = BagCheck(shift_id=shift.id, nurse_id=shift.nurse_id, items=[c.model_dump(mode="json") for c in body.items],
                      flags=flags)
     shift.state = "started"

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from dispatch.audit import service as audit
 from dispatch.auth.service import Principal
-from dispatch.errors import Invalid
+from dispatch.errors import Invalid, NotFound
 from dispatch.nightbag.models import BagCheck, BagItem, MaterialUse
 from dispatch.visits.models import Visit
 
@@ -37,6 +37,26 @@ def check_flags(template: list[BagItem], counted: dict[int, dict[str, Any]], tod
                 flags.append({"item_id": item.id, "name": item.name, "problem": "out of calibration",
                               "detail": f"calibration was due on {due.isoformat()}"})
     return flags
+
+
+def remember_dates(items: dict[int, BagItem], counts: list[Any]) -> dict[int, dict[str, Any]]:
+    """The counts of a bag check by item, with the dates the bag remembers: a date she gives is kept on the item
+    for the next check; a date she leaves out is the one remembered (from an earlier check or a coordinator)."""
+    counted: dict[int, dict[str, Any]] = {}
+    for index, count in enumerate(counts):
+        item = items.get(count.item_id)
+        if item is None:
+            raise NotFound(f"no night-bag item {count.item_id}", field=f"items[{index}].item_id")
+        seen = count.model_dump()
+        for key in ("expires_on", "calibration_due"):
+            if key == "calibration_due" and item.kind != "device":
+                continue
+            if seen.get(key) is not None:
+                setattr(item, key, seen[key])
+            else:
+                seen[key] = getattr(item, key)
+        counted[count.item_id] = seen
+    return counted
 
 
 def record_materials(session: Session, principal: Principal, visit: Visit, used: list[tuple[int, int]]) -> None:

@@ -15,7 +15,7 @@ from dispatch.db import SessionDep
 from dispatch.errors import Conflict
 from dispatch.visits import service as visits
 from dispatch.visits.models import Observation
-from protocols.news2 import Consciousness, Observations, score
+from protocols.news2 import Consciousness, Observations, Risk, score
 
 router = APIRouter(prefix="/api/visits/{visit_id}/observations", tags=["visits"])
 VisitId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -42,11 +42,14 @@ class ObservationOut(ObservationIn):
     news2_risk: str
     news2_parameters: dict[str, int]
     clinical_response: str
+    call_112: bool = Field(description="the response is an emergency: call 112 now (NEWS2 high)")
+    urgent: bool = Field(description="the response is urgent (a single red score, NEWS2 medium or high)")
 
 
 def _out(obs: Observation) -> dict[str, Any]:
     result = score(Observations(**obs.model_dump(include=set(ObservationIn.model_fields))))
-    return {**obs.model_dump(), "news2_parameters": result.parameters, "clinical_response": result.response}
+    return {**obs.model_dump(), "news2_parameters": result.parameters, "clinical_response": result.response,
+            "call_112": result.risk == Risk.high, "urgent": result.risk != Risk.low}
 
 
 def observations_of(session: Session, visit_id: int) -> list[dict[str, Any]]:
