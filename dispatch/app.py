@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from adapters.geocoding import make_geocoder
 from adapters.fhir.sources import FhirSources
+from adapters.geocoding import make_geocoder
 from adapters.twilio_webhooks import router as twilio_router
 from dispatch.alerts.router import router as alerts_router
 from dispatch.assignment.replanner import Replanner
@@ -147,7 +147,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for router in (auth_router, organisations_router, client_import_router, clients_router, nurses_router,
                    calls_router, triage_router,
                    protocols_router, visits_router, observations_router, keysafes_router, daytasks_router,
-                   assignment_router, alerts_router, audit_router, nightbag_router, board_router, night_router, overflow_router,
+                   assignment_router, alerts_router, audit_router, nightbag_router, board_router, night_router,
+                   overflow_router,
                    reports_router, live_router, twilio_router, handover_router, costshare_router, records_router):
         app.include_router(router)
     if settings.environment != "production":  # the demo region's record systems (adapters/fhir/demo_server.py)

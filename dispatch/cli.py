@@ -174,13 +174,15 @@ def _cmd_run(args: argparse.Namespace) -> None:
     report = _cmd_seed(args)
     base = f"http://{args.host}:{args.port}"
     # The demo organisations' record systems are served by this same process (/demo-fhir/<code>/).
-    own_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    own_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # noqa: S104 - a comparison, not a bind
     os.environ.setdefault("NIGHTCARE_DEMO_FHIR_BASE_URL", f"http://{own_host}:{args.port}")
     print(f"\nnightcare is starting on {base}  (database: {settings.database_url})")
     print(f"  service home      {base}/")
     print(f"  operator console  {base}/console/   (operator, operator2, backup-operator, coordinator)")
-    print(f"  nurse app         {base}/nurse/     (nurse1, nurse2, nurse3; the demo's shifts are tonight's, 23:00-07:15)")
-    print(f"  partner portal    {base}/partner/   (partner-de-brink, partner-drentsche-aa, partner-midden-drenthe, ...)")
+    print(f"  nurse app         {base}/nurse/     "
+          "(nurse1, nurse2, nurse3; the demo's shifts are tonight's, 23:00-07:15)")
+    print(f"  partner portal    {base}/partner/   "
+          "(partner-de-brink, partner-drentsche-aa, partner-midden-drenthe, ...)")
     print(f"  API reference     {base}/docs       (Authorize with a login below)")
     print(f"  health            {base}/healthz")
     print(f"\ndemo logins (password for all: {DEMO_PASSWORD}):")

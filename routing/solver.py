@@ -115,7 +115,7 @@ def _allow(model: pywrapcp.RoutingModel, index: int, vehicles: list[int]) -> Non
     model.VehicleVar(index).SetValues([-1, *vehicles])
 
 
-def _build(problem: Problem, matrix: list[list[int]], jobs: list[Job]):  # noqa: ANN202
+def _build(problem: Problem, matrix: list[list[int]], jobs: list[Job]):
     nurses = list(problem.nurses)
     v = len(nurses)
     # Nodes: one start and one end per nurse, then one per job. An open end (end: null) costs nothing to reach.
@@ -174,7 +174,7 @@ def _build(problem: Problem, matrix: list[list[int]], jobs: list[Job]):  # noqa:
     return model, manager
 
 
-def _params(options: Options, seconds: float):  # noqa: ANN202
+def _params(options: Options, seconds: float):
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(FIRST_SOLUTION, options.first_solution)
     params.local_search_metaheuristic = getattr(METAHEURISTIC, options.metaheuristic)
@@ -190,7 +190,7 @@ def _params(options: Options, seconds: float):  # noqa: ANN202
     return params
 
 
-def _routes(model, manager, solution, v: int) -> list[list[int]]:  # noqa: ANN001
+def _routes(model, manager, solution, v: int) -> list[list[int]]:
     routes = []
     for k in range(v):
         seq, index = [], solution.Value(model.NextVar(model.Start(k)))
@@ -241,13 +241,13 @@ def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[st
 
 
 def _plan_from(problem: Problem, matrix: list[list[int]], jobs: list[Job], unassigned: list[dict[str, str]],
-               model, manager, solution, options: Options, name: str) -> Plan:  # noqa: ANN001
+               model, manager, solution, options: Options, name: str) -> Plan:
     nurses = list(problem.nurses)
     v = len(nurses)
     routes: dict[str, list[Job]] = {}
     left = list(unassigned)
     placed: set[str] = set()
-    for k, (nurse, nodes) in enumerate(zip(nurses, _routes(model, manager, solution, v))):
+    for nurse, nodes in zip(nurses, _routes(model, manager, solution, v), strict=True):
         seq = [jobs[node - 2 * v] for node in nodes]
         routes[nurse.id] = seq
         placed.update(j.id for j in seq)

@@ -1,4 +1,5 @@
-"""Every access to client data leaves an audit entry: who, role, organisation, when, which client, what, why, from where."""
+"""Every access to client data leaves an audit entry: who, role, organisation, when, which client, what, why,
+from where."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

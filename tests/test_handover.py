@@ -83,8 +83,8 @@ def night(world: World, engine: Engine) -> dict[str, dict[str, int]]:
         made = {"a1": _night_of(session, world, "a1", "a", "h-1", "2026-11-09T23:40:00"),
                 "b1": _night_of(session, world, "b1", "b", "h-2", "2026-11-10T02:10:00")}
         # After 07:00 the next night's: not in this handover.
-        session.add(Call(source="phone", source_ref="h-3", client_id=world.clients["a2"], organisation_id=world.orgs["a"],
-                         received_at=local("2026-11-10T07:30:00")))
+        session.add(Call(source="phone", source_ref="h-3", client_id=world.clients["a2"],
+                         organisation_id=world.orgs["a"], received_at=local("2026-11-10T07:30:00")))
         session.commit()
     return made
 

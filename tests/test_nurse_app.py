@@ -129,7 +129,8 @@ def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser, h
         page2 = browser.new_page()
         page2.goto(f"{region.url}/nurse/manifest.webmanifest")
         refused = page2.evaluate("""async ([id, token]) => {
-            const r = await fetch(`/api/visits/${id}/keysafe`, {method: "POST", headers: {Authorization: "Bearer " + token}});
+            const r = await fetch(`/api/visits/${id}/keysafe`,
+                                  {method: "POST", headers: {Authorization: "Bearer " + token}});
             return [r.status, await r.text()]; }""", [visit_id, token2])
         assert refused[0] == 404 and (expected is None or expected not in refused[1])
         page2.close()
@@ -200,8 +201,8 @@ def test_nothing_she_records_is_lost(tmp_path: Path, browser) -> None:
         card.locator(".complete-form button[type=submit]").click()
         error = card.locator(".error")
         error.wait_for()
-        page.wait_for_function("document.querySelector(`li.job[data-visit='%s'] .error`).textContent.length > 0"
-                               % visit_id)
+        page.wait_for_function(
+            f"document.querySelector(`li.job[data-visit='{visit_id}'] .error`).textContent.length > 0")
         assert "systolic blood pressure" in error.inner_text() and "temperature" in error.inner_text()
         assert card.locator("textarea[name=note]").input_value() == note  # nothing she typed is gone
         assert httpx.get(f"{region.url}/api/visits/{visit_id}", headers=region.op).json()["state"] == "on_scene"

@@ -83,8 +83,10 @@ def test_demo_logins_work(engine, settings, client) -> None:
         assert r.status_code == 200 and r.json()["role"] == role
 
 
-@pytest.mark.parametrize(("local", "night_of"), [("2026-01-14T02:00", "2026-01-13"), ("2026-01-14T07:30", "2026-01-14"),
-                                                  ("2026-01-14T13:00", "2026-01-14"), ("2026-01-14T22:59", "2026-01-14")])
+@pytest.mark.parametrize(("local", "night_of"), [("2026-01-14T02:00", "2026-01-13"),
+                                                  ("2026-01-14T07:30", "2026-01-14"),
+                                                  ("2026-01-14T13:00", "2026-01-14"),
+                                                  ("2026-01-14T22:59", "2026-01-14")])
 def test_the_seeded_night_is_the_current_or_coming_one_at_any_hour(local: str, night_of: str) -> None:
     """Seeded at 02:00 the demo's shifts are the night under way; from 07:00 on, the coming one (23:00–07:15)."""
     tz = ZoneInfo("Europe/Amsterdam")

@@ -157,7 +157,7 @@ def test_concurrent_writers_never_chain_onto_the_same_entry(engine: Engine, data
     assert code == 0 and f"intact: {writers * each * 2} entries" in out
     # The two entries of one transaction are next to each other in the chain.
     entries = _entries(engine)
-    assert all(a.reason == b.reason for a, b in zip(entries[::2], entries[1::2]))
+    assert all(a.reason == b.reason for a, b in zip(entries[::2], entries[1::2], strict=True))
 
 
 def test_verify_prints_the_size_and_last_hash_of_an_intact_log(world: World, engine: Engine, database_url: str,
@@ -264,7 +264,7 @@ def test_the_service_role_cannot_switch_the_protection_off(world: World, engine:
           "ALTER TABLE calls ADD COLUMN extra int"]
     for statement in attempts:
         with engine.connect() as conn, pytest.raises(DatabaseError,
-                                                     match="must be owner|permission denied|append-only"):
+                                                     match=r"must be owner|permission denied|append-only"):
             conn.execute(text(statement))
     with engine.connect() as conn:
         enabled = conn.execute(text("SELECT tgrelid::regclass::text, tgenabled FROM pg_trigger "
@@ -296,10 +296,10 @@ def test_upgrading_a_database_in_use_chains_its_audit_log_and_keeps_every_triage
         for call_id in (1, 2):
             _insert(conn, "calls", source="phone", origin="", source_ref=f"old-{call_id}",
                     client_match="none", text="", state="triaging", received_at=now)
-        run = dict(protocol_id="nightcare-regional-night", protocol_version=1, complaint="fall", signals=[],
-                   override_reason="", advice_given="", started_at=now, started_by="operator")
-        decision = dict(computed={"urgency": "U2"}, final_urgency="U2", final_disposition="nurse_visit",
-                        decided_at=now, decided_by="operator")
+        run = {"protocol_id": "nightcare-regional-night", "protocol_version": 1, "complaint": "fall", "signals": [],
+               "override_reason": "", "advice_given": "", "started_at": now, "started_by": "operator"}
+        decision = {"computed": {"urgency": "U2"}, "final_urgency": "U2", "final_disposition": "nurse_visit",
+                    "decided_at": now, "decided_by": "operator"}
         _insert(conn, "triages", id=1, call_id=1, answers=[["abcd_airway", "yes"]], state="superseded",
                 **run, **decision)
         _insert(conn, "triages", id=2, call_id=1, answers=[["abcd_airway", "no"]], state="in_progress", **run)

@@ -85,7 +85,8 @@ async def _guard(request: Request, org_code: str, *, token: bool = True) -> JSON
     if not token:
         return None
     settings: Settings = request.app.state.settings
-    expected = _access_token(settings, org_code) if org_code in OAUTH_ORGS else settings.demo_fhir_secret.get_secret_value()
+    expected = (_access_token(settings, org_code) if org_code in OAUTH_ORGS
+                else settings.demo_fhir_secret.get_secret_value())
     given = request.headers.get("authorization", "")
     if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
         return _outcome(401, "a valid bearer token is needed")
@@ -194,7 +195,7 @@ async def search(org_code: str, resource_type: str, request: Request, patient: s
     if (refused := await _guard(request, org_code)) is not None:
         return refused
     records = await _records(request, org_code, patient) if patient else None
-    found = [r for r in records or () if r["resourceType"] == resource_type and r["resourceType"] != "Patient"
+    found = [r for r in records or () if (r["resourceType"] == resource_type and r["resourceType"] != "Patient")
              or (r["resourceType"] == "Flag" and r["id"] == "broken")]
     if resource_type == "Observation":
         found.sort(key=lambda r: r.get("effectiveDateTime", ""), reverse=True)

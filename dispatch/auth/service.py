@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from dispatch.auth import passwords
 from dispatch.auth.models import AuthToken, Role, Team, User
@@ -127,7 +127,7 @@ def disable_user(session: Session, *, username: str) -> int:
     session.add(user)
     revoked = session.exec(
         update(AuthToken)
-        .where(AuthToken.user_id == user.id, AuthToken.revoked == False, AuthToken.expires_at > utcnow())
+        .where(AuthToken.user_id == user.id, col(AuthToken.revoked).is_(False), AuthToken.expires_at > utcnow())
         .values(revoked=True)
     ).rowcount
     session.flush()

@@ -34,7 +34,7 @@ REAL_USER_EVERY = 10
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
 async def _intake(url: str, headers: dict[str, str], *, clients: int, interval: float, duration: float,

@@ -101,7 +101,8 @@ def _alert_if_called_again(session: Session, call: Call) -> None:
     """A second call about a client whose earlier call (within 24 h) was urgent: the operators must know at once."""
     if call.client_id is None:
         return
-    earlier = session.exec(select(Triage.call_id, Triage.final_urgency).join(Call, col(Call.id) == Triage.call_id).where(
+    earlier = session.exec(select(Triage.call_id, Triage.final_urgency)
+                           .join(Call, col(Call.id) == Triage.call_id).where(
         Call.client_id == call.client_id, Call.id != call.id, Call.received_at >= call.received_at - AGAIN_WITHIN,
         col(Triage.final_urgency).in_(URGENT)).order_by(col(Triage.id).desc())).first()
     if earlier is not None:

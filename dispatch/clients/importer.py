@@ -1,4 +1,5 @@
-"""Client import from a CSV file, for organisations without a record system nightcare can query (docs/clients-import.md).
+"""Client import from a CSV file, for organisations without a record system nightcare can query
+(docs/clients-import.md).
 
 One import is one transaction. Each row is checked on its own; a bad row is reported (row, field, reason) and
 left out, the good rows go in. Rows are matched to existing clients on the organisation's own id
@@ -109,7 +110,7 @@ def read_rows(data: bytes, *, max_bytes: int, max_rows: int) -> tuple[list[str],
 def _date(row: Row, column: str, raw: str, *, today: date) -> date | None:
     for fmt in ("%Y-%m-%d", "%d-%m-%Y"):
         try:
-            value = datetime.strptime(raw, fmt).date()
+            value = datetime.strptime(raw, fmt).date()  # noqa: DTZ007 - a calendar date; no time of day, no zone
             break
         except ValueError:
             continue
@@ -316,12 +317,13 @@ def _write(session: Session, principal: Principal, organisation: Organisation, s
     off them (external id, phones, consents)."""
     clients: list[Client] = []
     stale_phones: list[int] = []
-    for row, client, changed, point, _ in changes:
+    for row, existing, changed, point, _ in changes:
         v = row.values
-        if client is None:
+        if existing is None:
             client = Client(organisation_id=organisation.id, lat=point[0], lon=point[1],  # type: ignore[index]
                             **{f: v[f] for f in CLIENT_FIELDS if f in v})
         else:
+            client = existing
             for f in CLIENT_FIELDS:
                 if f in changed:
                     setattr(client, f, v[f])

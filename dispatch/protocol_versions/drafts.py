@@ -105,7 +105,8 @@ def submit(session: Session, principal: Principal, *, document: dict[str, Any],
 
 def _open(draft: ProtocolDraft) -> None:
     if draft.state != DraftState.draft:
-        raise Conflict(f"{draft.protocol_id} v{draft.version} is published; it cannot change: draft v{draft.version + 1}",
+        raise Conflict(f"{draft.protocol_id} v{draft.version} is published; it cannot change: "
+                       f"draft v{draft.version + 1}",
                        field="version")
 
 

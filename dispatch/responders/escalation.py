@@ -100,7 +100,8 @@ def tick(engine: Engine, settings: Settings, sms: SmsSender, *, now: datetime | 
             sms.send(phones[nurse_id], sms_text(visit_id))
         except SmsFailed as exc:
             with Session(engine) as session:
-                raise_alert(session, kind="sms_failed", message=f"visit {visit_id}: SMS to nurse {nurse_id} failed: {exc}",
+                raise_alert(session, kind="sms_failed",
+                            message=f"visit {visit_id}: SMS to nurse {nurse_id} failed: {exc}",
                             visit_id=visit_id, nurse_id=nurse_id)
                 _sms_tried(session, visit_id, now)
                 session.commit()
@@ -129,7 +130,8 @@ def past_target(engine: Engine, *, now: datetime | None = None) -> list[int]:
         late = session.exec(select(Visit).where(Visit.kind == "acute", col(Visit.call_id).is_not(None),
                                                 col(Visit.state).in_(("open", "assigned", "accepted", "en_route")),
                                                 Visit.window_end < now)).all()
-        known = set(session.exec(select(Alert.call_id).where(Alert.kind == "call_past_target")).all()) if late else set()
+        known = (set(session.exec(select(Alert.call_id).where(Alert.kind == "call_past_target")).all())
+                 if late else set())
         for visit in late:
             if visit.call_id in known:
                 continue

@@ -149,7 +149,8 @@ def _seed_clients(session: Session, rng: random.Random, orgs: list[Organisation]
         lat, lon = _point_near(rng, place)
         street = rng.choice(place.streets)
         house = str(rng.randint(1, 180)) + rng.choice(("", "", "", "a", "b"))
-        postcode = f"{place.postcode}{rng.randint(1, 9)} {rng.choice('ABCDEGHJKLMNPRSTVWX')}{rng.choice('ABCDEGHJKLMNPRSTVWX')}"
+        letters = "ABCDEGHJKLMNPRSTVWX"
+        postcode = f"{place.postcode}{rng.randint(1, 9)} {rng.choice(letters)}{rng.choice(letters)}"
         given, family = rng.choice(GIVEN_NAMES), rng.choice(FAMILY_NAMES)
         born = date(1926, 1, 1) + timedelta(days=rng.randint(0, 365 * 36))
         # Every tenth client shares a landline with the one before (a couple): matching by phone is
@@ -216,7 +217,7 @@ def _seed_users(session: Session, settings: Settings, orgs: list[Organisation],
     ]
     for i, nurse in enumerate(nurses, start=1):
         wanted.append((f"nurse{i}", Role.nurse, None, nurse.id, nurse.name))
-    for (code, name, _), org in zip(ORGANISATIONS, orgs):
+    for code, name, _ in ORGANISATIONS:
         wanted.append((f"partner-{code}", Role.partner, code, None, name))
     # The region's clinicians, who sign off protocol versions (operators: senior triage staff, as in NTS centres).
     for username, full_name, profession in CLINICIANS:

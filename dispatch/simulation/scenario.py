@@ -60,7 +60,7 @@ def generate(*, seed: int, calls: int, planned: int = 20, nurses: int = 3) -> di
     rng = random.Random(seed)
     team = []
     for k in range(nurses):
-        name, _, skills = NURSES[k % len(NURSES)]
+        _, _, skills = NURSES[k % len(NURSES)]
         lat, lon = NURSE_BASES[k % len(NURSE_BASES)]
         team.append({"id": f"n{k + 1}", "lat": lat, "lon": lon, "skills": sorted(skills)})
     have = set().union(*(n["skills"] for n in team))

@@ -201,7 +201,8 @@ def test_a_waiting_weight_reaches_the_urgent_client_first(time_limit: float) -> 
     raw["jobs"][1]["waiting_weight"] = 10
     keen = solve(from_dict(raw), Options(time_limit_s=time_limit))
     assert [s.job for s in keen.route_of("n1").stops] == ["urgent", "routine"]
-    assert keen.route_of("n1").stops[0].arrival_s == 600 and violations(from_dict(raw), keen, travel.matrix(from_dict(raw))) == []
+    assert keen.route_of("n1").stops[0].arrival_s == 600
+    assert violations(from_dict(raw), keen, travel.matrix(from_dict(raw))) == []
 
 
 def test_solve_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
