@@ -134,7 +134,7 @@ class Protocol:
         return complaint.outcomes.get(outcome_id) or self.outcomes[outcome_id]
 
 
-def _require(doc: dict, key: str, where: str, kind: type | tuple[type, ...]) -> Any:
+def _require(doc: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...]) -> Any:
     if key not in doc:
         raise ProtocolError(f"{where}: missing '{key}'")
     value = doc[key]
@@ -335,7 +335,8 @@ def _check_graph(protocol: Protocol) -> None:
 
 def _check_safe_to_read(protocol: Protocol) -> None:
     """Version 2 on: a red flag names its source, a 112 outcome has steps, no visit tonight has a safety net."""
-    graphs = [("abcd", protocol.abcd, {})] + [(f"complaint '{c.id}'", c.nodes, c.outcomes)
+    no_outcomes: dict[str, Outcome] = {}
+    graphs = [("abcd", protocol.abcd, no_outcomes)] + [(f"complaint '{c.id}'", c.nodes, c.outcomes)
                                               for c in protocol.complaints.values()]
     for where, nodes, outcomes in graphs:
         for node in nodes.values():

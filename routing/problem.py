@@ -67,7 +67,9 @@ class Problem:
     def nurses_for(self, job: Job) -> list[Nurse]:
         """Who may do it: the nurse it is locked to, else every nurse with its skills."""
         if job.locked:
-            return [self.nurse(job.assigned_to)]  # type: ignore[arg-type]
+            if job.assigned_to is None:  # from_dict() refuses a locked job without its nurse
+                raise ValueError(f"job {job.id} is locked to no nurse")
+            return [self.nurse(job.assigned_to)]
         return [n for n in self.nurses if job.skills <= n.skills]
 
 
@@ -107,11 +109,10 @@ class Plan:
 
 
 def seconds(value: Any, path: str, *, minimum: int | None = None) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ProblemError(f"{path}: must be a whole number of seconds")
+        raise ProblemError(f"{path}: must be a whole number of seconds")
     if minimum is not None and value < minimum:
         raise ProblemError(f"{path}: must be at least {minimum}")
     return value
