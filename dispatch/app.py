@@ -80,7 +80,7 @@ def sms_sender(settings: Settings, http_client: object | None = None) -> SmsSend
     from adapters.twilio import TwilioSms
 
     return TwilioSms(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
-                     settings.twilio_from_number, http_client=http_client)  # type: ignore[arg-type]
+                     settings.twilio_from_number, http_client=http_client)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,

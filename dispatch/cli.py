@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
@@ -21,6 +22,9 @@ from dispatch.errors import AppError
 from dispatch.protocol_versions.cli import add_commands
 from dispatch.settings import Settings
 from dispatch.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from dispatch.seed.demo import SeedReport
 
 
 def _settings() -> Settings:
@@ -76,7 +80,7 @@ def _cmd_audit_verify(args: argparse.Namespace) -> None:
           + (f"; the anchor at seq {anchor[0]} matches" if anchor else ""))
 
 
-def _cmd_seed(args: argparse.Namespace) -> None:
+def _cmd_seed(args: argparse.Namespace) -> SeedReport:
     from dispatch.seed.demo import seed_demo
 
     settings = _settings()
@@ -87,7 +91,7 @@ def _cmd_seed(args: argparse.Namespace) -> None:
     engine.dispose()
     print(f"demo region: +{report.organisations} organisations, +{report.clients} clients, +{report.nurses} nurses, "
           f"+{report.shifts} shifts, +{report.visits} planned visits")
-    return report  # type: ignore[return-value]
+    return report
 
 
 def _read_password(args: argparse.Namespace) -> str:

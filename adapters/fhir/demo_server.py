@@ -11,10 +11,11 @@ import asyncio
 import hashlib
 import hmac
 from datetime import UTC
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from adapters.fhir import demo_data
 from dispatch.clients.models import Client, ClientExternalId
@@ -62,7 +63,7 @@ def _outcome(status: int, text: str) -> JSONResponse:
 
 def _bundle(kind: str, resources: list[dict], base: str) -> JSONResponse:
     entries = [{"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r} for r in resources]
-    body = {"resourceType": "Bundle", "type": kind, "entry": entries}
+    body: dict[str, Any] = {"resourceType": "Bundle", "type": kind, "entry": entries}
     if kind == "searchset":
         body["total"] = len(entries)
     else:
@@ -95,8 +96,8 @@ async def _guard(request: Request, org_code: str, *, token: bool = True) -> JSON
 
 def _load(request: Request, org_code: str, value: str) -> list[dict] | None:
     with Session(request.app.state.reader_engine) as session:
-        row = session.exec(select(Client).join(ClientExternalId, ClientExternalId.client_id == Client.id)
-                           .join(Organisation, Organisation.id == ClientExternalId.organisation_id)
+        row = session.exec(select(Client).join(ClientExternalId, col(ClientExternalId.client_id) == Client.id)
+                           .join(Organisation, col(Organisation.id) == ClientExternalId.organisation_id)
                            .where(Organisation.code == org_code, ClientExternalId.system == EXTERNAL_SYSTEM,
                                   ClientExternalId.value == value)).first()
         if row is None:

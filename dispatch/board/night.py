@@ -48,7 +48,8 @@ def night_summary(client_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: 
             {"visit_id": v.id, "completed_at": v.completed_at.isoformat() if v.completed_at else None,
              "note": v.handover_note}
             for v in session.exec(select(Visit).where(Visit.client_id == client_id, Visit.state == "completed",
-                                                      Visit.completed_at >= now - RECENT, Visit.handover_note != "")
+                                                      col(Visit.completed_at) >= now - RECENT,
+                                                      Visit.handover_note != "")
                                   .order_by(col(Visit.completed_at).desc()).limit(10))]
     audit.record(session, principal, action="read", data="client.night" if access.full else "client.identity",
                  client_ids=[client_id], reason=access.reason, break_glass=access.break_glass)

@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from dispatch.alerts.service import raise_alert
-from dispatch.auth.deps import Coordinators, require
+from dispatch.auth.deps import Coordinators, roles
 from dispatch.auth.models import Role
+from dispatch.auth.service import Principal
 from dispatch.db import SessionDep
 from dispatch.errors import Conflict, Forbidden, NotFound
 from dispatch.nightbag.models import BagCheck, BagItem
@@ -19,7 +20,7 @@ from dispatch.timeutil import utcnow
 from dispatch.validation import Moment, Name
 
 router = APIRouter(prefix="/api", tags=["night bag"])
-NightStaff = require(Role.operator, Role.coordinator, Role.nurse)
+NightStaff = Annotated[Principal, roles(Role.operator, Role.coordinator, Role.nurse)]
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -100,6 +101,7 @@ def start_shift(shift_id: Id, body: CheckIn, session: SessionDep, principal: Nig
             raise NotFound(f"no night-bag item {count.item_id}", field=f"items[{index}].item_id")
         counted[count.item_id] = count.model_dump()
     flags = check_flags(template, counted, utcnow().date())
+    assert shift.id is not None  # a stored shift
     check = BagCheck(shift_id=shift.id, nurse_id=shift.nurse_id, items=[c.model_dump(mode="json") for c in body.items],
                      flags=flags)
     shift.state = "started"

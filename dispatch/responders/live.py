@@ -131,12 +131,15 @@ async def nurse_socket(ws: WebSocket) -> None:
 
 
 def _nurse_sender(ws: WebSocket, conn: Connection, engine: Engine, last_seq: int):
+    nurse_id = conn.nurse_id
+    assert nurse_id is not None  # her own channel
+
     async def send() -> None:
         sent = last_seq
         while True:
             conn.wake.clear()
             while True:  # what the phone still needs after what it has, in order, a page at a time
-                page = await _db(engine, functools.partial(outbox.after, nurse_id=conn.nurse_id, seq=sent))
+                page = await _db(engine, functools.partial(outbox.after, nurse_id=nurse_id, seq=sent))
                 for m in page.messages:
                     await ws.send_text(json.dumps({"type": "message", "seq": m.seq, "kind": m.kind,
                                                    "at": m.created_at.isoformat(), "payload": m.payload}))
