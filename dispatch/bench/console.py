@@ -340,8 +340,8 @@ def _run_backend(backend: str, database_url: str, workdir: Path, *, owner_url: s
 
 def run(*, backend: str, calls: int, seconds: float, consoles: int, clients: int = 4, settle: float = 10.0,
         profile: Path | None = None) -> dict:
-    options = {"calls": calls, "seconds": seconds, "consoles": consoles, "clients": clients, "settle": settle,
-               "profile": profile}
+    options: dict[str, Any] = {"calls": calls, "seconds": seconds, "consoles": consoles, "clients": clients,
+                               "settle": settle, "profile": profile}
     if not Path(CHROMIUM).exists():
         raise SystemExit("nightcare bench console: Debian's chromium is missing (apt-get install chromium)")
     with tempfile.TemporaryDirectory(prefix="nightcare-bench-console-") as tmp:
