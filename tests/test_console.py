@@ -70,7 +70,7 @@ def _console(chromium, region: Region, username: str = "operator", **size: int):
     page.click("#login-form button")
     page.wait_for_selector("#console:not([hidden])")
     page.wait_for_selector("#line:not(.off)")
-    page.errors = errors  # type: ignore[attr-defined]
+    page.errors = errors
     return page
 
 
@@ -210,7 +210,7 @@ def test_a_phone_call_is_taken_triaged_and_followed_until_the_nurse_accepts(regi
                            ".innerText.includes('accepted')",
                            arg=call_id, timeout=5000)
     _shot(page, "5-accepted")
-    assert page.errors == []  # type: ignore[attr-defined]
+    assert page.errors == []
     print(f"call on the board {on_board_s:.2f} s after the webhook answered; {keys} keys to a decided U2")
     phone.context.close()
     page.context.close()

@@ -1,6 +1,8 @@
 """One error shape for every 4xx/5xx, naming the field and the reason."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.world import PASSWORD, World
@@ -48,9 +50,10 @@ def test_conflicts_name_the_field(world: World) -> None:
 
 
 def test_same_external_id_twice_in_one_request_is_a_422(world: World) -> None:
-    body = {"organisation": "org-a", "given_name": "Annie", "family_name": "Post", "street": "Brink",
-            "house_number": "1", "postcode": "9411 AB", "city": "Beilen", "lat": 52.8, "lon": 6.5,
-            "external_ids": [{"system": "ecd", "value": "A-77"}, {"system": "ecd", "value": "A-77"}]}
+    body: dict[str, Any] = {
+        "organisation": "org-a", "given_name": "Annie", "family_name": "Post", "street": "Brink",
+        "house_number": "1", "postcode": "9411 AB", "city": "Beilen", "lat": 52.8, "lon": 6.5,
+        "external_ids": [{"system": "ecd", "value": "A-77"}, {"system": "ecd", "value": "A-77"}]}
     r = world.client.post("/api/clients", json=body, headers=world.h("coordinator"))
     assert r.status_code == 422 and r.json()["field"] == "external_ids"
     body["external_ids"] = body["external_ids"][:1]

@@ -327,7 +327,7 @@ def test_published_versions_and_signoffs_are_immutable_in_the_database(team: Wor
     for statement in ("UPDATE protocol_versions SET title = 'edited'", "DELETE FROM protocol_versions",
                       "UPDATE protocol_signoffs SET comment = 'edited'", "DELETE FROM protocol_signoffs"):
         with Session(engine) as session, pytest.raises(DatabaseError, match="append-only"):
-            session.exec(text(statement))
+            session.connection().execute(text(statement))
             session.commit()
 
 

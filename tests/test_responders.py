@@ -236,6 +236,7 @@ def test_a_failed_sms_alerts_the_operators(world: World, engine, app, twilio_htt
     assert assign(world, "b1", "n2").status_code == 200
     with Session(engine) as s:
         offered_at = s.get(Visit, world.visits["b1"]).offered_at
+    assert offered_at is not None
     result = tick(engine, app.state.settings, app.state.sms, now=offered_at + timedelta(seconds=61))
     assert world.visits["b1"] in result.sms_failed
     with Session(engine) as s:
@@ -248,6 +249,7 @@ def test_twilio_unreachable_is_an_alert_not_a_traceback(world: World, engine, ap
     assert assign(world, "b1", "n2").status_code == 200
     with Session(engine) as s:
         offered_at = s.get(Visit, world.visits["b1"]).offered_at
+    assert offered_at is not None
     for seconds in (61, 75, 90):  # ticks go on; the SMS is tried once
         result = tick(engine, app.state.settings, app.state.sms, now=offered_at + timedelta(seconds=seconds))
         assert result.sms_sent == []

@@ -3,6 +3,7 @@ final outcome; the client's wishes and risks and the operator's concern take par
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 
@@ -106,7 +107,7 @@ def test_a_do_not_hospitalise_wish_turns_112_into_the_gp_post_and_a_nurse() -> N
 
 
 def test_despite_dnh_keeps_112() -> None:
-    doc = copy.deepcopy(DOC)
+    doc: dict[str, Any] = copy.deepcopy(DOC)
     doc["outcomes"]["recovery"]["despite_dnh"] = True
     r = walk(load(doc), "bleed", [("awake", "no"), ("breathing", "yes")], (),
              Context(wishes=frozenset({"do_not_hospitalise"})))
