@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 NIGHT  ?=
 
-.PHONY: run test install lock postgres-server chromium clean
+.PHONY: run test lint install lock postgres-server chromium clean
 
 $(BIN)/python:
 	@echo "==> Creating the virtual environment in $(VENV)"
@@ -54,8 +54,13 @@ run: install
 # Test files run on two workers (one per core here); a file's tests stay together (module-scoped servers).
 TEST_WORKERS ?= 2
 
+## Lint and type-check (rule set and mypy levels in pyproject.toml; docs/development.md); a finding fails the build
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
 ## Install everything the tests need (Python packages, Debian's PostgreSQL and Chromium) and run the suite
-test: install postgres-server chromium
+test: install lint postgres-server chromium
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The tests start a throwaway PostgreSQL cluster of their own; they need the server binaries.

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Dial, VoiceResponse
@@ -128,7 +128,7 @@ def _nurse_job(session: Session, nurse: Nurse, visit_id: int | None) -> Visit | 
     stmt = select(Visit).where(Visit.nurse_id == nurse.id, Visit.state == VisitState.assigned.value)
     if visit_id is not None:
         stmt = stmt.where(Visit.id == visit_id)
-    return session.exec(stmt.order_by(Visit.offered_at, Visit.id).with_for_update()
+    return session.exec(stmt.order_by(col(Visit.offered_at), col(Visit.id)).with_for_update()
                         .execution_options(populate_existing=True)).first()
 
 

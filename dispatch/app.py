@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from adapters.geocoding import make_geocoder
 from adapters.fhir.sources import FhirSources
+from adapters.geocoding import make_geocoder
 from adapters.twilio_webhooks import router as twilio_router
 from dispatch.alerts.router import router as alerts_router
 from dispatch.assignment.replanner import Replanner
@@ -82,7 +82,7 @@ def sms_sender(settings: Settings, http_client: object | None = None) -> SmsSend
     from adapters.twilio import TwilioSms
 
     return TwilioSms(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
-                     settings.twilio_from_number, http_client=http_client)  # type: ignore[arg-type]
+                     settings.twilio_from_number, http_client=http_client)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
@@ -150,10 +150,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_error_handlers(app)
     for router in (auth_router, organisations_router, client_import_router, clients_router, nurses_router,
                    calls_router, triage_router,
-                   protocols_router, visits_router, observations_router, brief_router, keysafes_router, daytasks_router,
-                   assignment_router, alerts_router, audit_router, nightbag_router, board_router, night_router, overflow_router,
-                   reports_router, live_router, twilio_router, handover_router, costshare_router, records_router,
-                   insight_router):
+                   protocols_router, visits_router, observations_router, brief_router, keysafes_router,
+                   daytasks_router, assignment_router, alerts_router, audit_router, nightbag_router, board_router,
+                   night_router, overflow_router, reports_router, live_router, twilio_router, handover_router,
+                   costshare_router, records_router, insight_router):
         app.include_router(router)
     if settings.environment != "production":  # the demo region's record systems (adapters/fhir/demo_server.py)
         from adapters.fhir.demo_server import router as demo_fhir_router

@@ -199,7 +199,7 @@ def _cmd_run(args: argparse.Namespace) -> None:
     report = _cmd_seed(args)
     base = f"http://{args.host}:{args.port}"
     # The demo organisations' record systems are served by this same process (/demo-fhir/<code>/).
-    own_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    own_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # noqa: S104 - a comparison, not a bind
     os.environ.setdefault("NIGHTCARE_DEMO_FHIR_BASE_URL", f"http://{own_host}:{args.port}")
     print(f"\nnightcare is starting on {base}")
     print(f"  {'home':<24} {base}/")

@@ -64,7 +64,7 @@ def make_engine(database_url: str, *, pool_size: int = 20, reader: bool = False)
 
 def _configure_sqlite(engine: Engine, *, immediate: bool = True) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy (not pysqlite) decide when a transaction begins, so we can BEGIN IMMEDIATE.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -77,12 +77,12 @@ def _configure_sqlite(engine: Engine, *, immediate: bool = True) -> None:
 
     if not immediate:
         @event.listens_for(engine, "begin")
-        def _on_begin_deferred(connection):  # type: ignore[no-untyped-def]
+        def _on_begin_deferred(connection):
             connection.exec_driver_sql("BEGIN")
         return
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):  # type: ignore[no-untyped-def]
+    def _on_begin(connection):
         # Take the write lock up front: a deferred transaction that reads and then writes can fail
         # with SQLITE_BUSY_SNAPSHOT under concurrency instead of waiting its turn.
         connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -96,7 +96,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-        field = _field_from_loc(first.get("loc", ()))
+        field = _field_from_loc(tuple(first.get("loc", ())))
         detail = f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
         problems = [
             {"field": _field_from_loc(e.get("loc", ())), "reason": e.get("msg")} for e in errors[:20]

@@ -13,6 +13,7 @@ runs its callbacks once its outermost transaction commits.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import weakref
 from collections import defaultdict
@@ -108,7 +109,7 @@ def publish(session: Session, event: Event) -> None:
     for react in reactions.during.get(type(event), ()):
         react(session, event)
     for later in reactions.after.get(type(event), ()):
-        after_commit(session, lambda later=later: later(event))
+        after_commit(session, functools.partial(later, event))
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:

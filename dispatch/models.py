@@ -22,7 +22,8 @@ from dispatch.triage.models import GpNotification, Triage, TriageDraft
 from dispatch.visits.models import Observation, Visit, VisitDecline, VisitEvent
 
 __all__ = ["Alert", "AuditEntry", "AuthToken", "BagCheck", "BagItem", "Call", "CallEvent", "Client",
-           "ClientExternalId", "ClientPhone", "CostAgreement", "DayTask", "Decision", "GpNotification", "HandoverPush", "InboundSms", "MaterialUse", "Nurse",
+           "ClientExternalId", "ClientPhone", "CostAgreement", "DayTask", "Decision", "GpNotification", "HandoverPush",
+           "InboundSms", "MaterialUse", "Nurse",
            "NurseChannel", "Observation", "Organisation", "OutboxMessage", "ProtocolDraft",
            "ProtocolSignoff", "ProtocolVersion", "RecordSummaryCache", "Shift", "Triage",
            "TriageDraft", "User", "Visit", "VisitDecline", "VisitEvent"]

@@ -68,7 +68,7 @@ def _board_call(session: Session, event: CallChanged) -> None:
 def _board_visit(session: Session, event: VisitChanged) -> None:
     visit = session.get(Visit, event.visit_id)
     assert visit is not None
-    call, call_row = _call_row(session, visit.call_id)
+    _, call_row = _call_row(session, visit.call_id)
     board_after_commit(session, "visit.changed", audience="regional", action=event.action,
                        nurse_before=event.nurse_before, reason=event.reason,
                        visit=rows.visit_rows(session, [visit])[0], call=call_row)

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import phonenumbers
+from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, AwareDatetime, StringConstraints
 
 # NUL and other control characters (except tab/newline) are refused: PostgreSQL cannot store NUL,
@@ -19,17 +22,26 @@ def _printable(value: str) -> str:
     return value
 
 
-def text(max_length: int, min_length: int = 0):
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_printable),
-    ]
+@dataclass(frozen=True)
+class Text(GroupedMetadata):
+    """Bounded, printable, stripped text: `Annotated[str, Text(80, 1)]` (a form mypy reads as a type)."""
+
+    max_length: int
+    min_length: int = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        yield StringConstraints(strip_whitespace=True, min_length=self.min_length, max_length=self.max_length)
+        yield AfterValidator(_printable)
 
 
-Name = text(100, 1)
-ShortText = text(200)
-LongText = text(4000)
+def text(max_length: int, min_length: int = 0) -> Any:
+    """The same type built at run time; mypy cannot use it as an annotation: prefer `Annotated[str, Text(...)]`."""
+    return Annotated[str, Text(max_length, min_length)]
+
+
+Name = Annotated[str, Text(100, 1)]
+ShortText = Annotated[str, Text(200)]
+LongText = Annotated[str, Text(4000)]
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 
 
@@ -55,17 +67,17 @@ def _valid_phone(value: str) -> str:
 Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_valid_phone)]
 
 # Named text types, so schemas never call a factory inside an annotation.
-Ref = text(120, 1)  # a source system's own id
-SystemName = text(60, 1)
-ExternalValue = text(100, 1)
-Skill = text(40, 1)
-Street = text(200, 1)
-HouseNumber = text(20, 1)
-Postcode = text(10, 1)
-City = text(100, 1)
-KeysafeCode = text(40, 1)
-RawPhone = text(40)
-StateName = text(20, 1)
+Ref = Annotated[str, Text(120, 1)]  # a source system's own id
+SystemName = Annotated[str, Text(60, 1)]
+ExternalValue = Annotated[str, Text(100, 1)]
+Skill = Annotated[str, Text(40, 1)]
+Street = Annotated[str, Text(200, 1)]
+HouseNumber = Annotated[str, Text(20, 1)]
+Postcode = Annotated[str, Text(10, 1)]
+City = Annotated[str, Text(100, 1)]
+KeysafeCode = Annotated[str, Text(40, 1)]
+RawPhone = Annotated[str, Text(40)]
+StateName = Annotated[str, Text(20, 1)]
 
 
 EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)

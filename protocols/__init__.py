@@ -5,6 +5,7 @@ No database, no web. Imports nothing from the rest of nightcare.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -14,7 +15,7 @@ DATA = Path(__file__).parent / "data"
 DEFAULT_PROTOCOL_ID = "nightcare-regional-night"
 
 
-def parse(text: str) -> dict:
+def parse(text: str) -> dict[str, Any]:
     """Parse a protocol document (YAML, which includes JSON)."""
     try:
         doc = yaml.safe_load(text)
@@ -25,7 +26,7 @@ def parse(text: str) -> dict:
     return doc
 
 
-def shipped_documents() -> list[dict]:
+def shipped_documents() -> list[dict[str, Any]]:
     """The protocol versions shipped with nightcare, oldest first."""
     docs = [parse(p.read_text(encoding="utf-8")) for p in sorted(DATA.glob("*.yaml"))]
     return sorted(docs, key=lambda d: (d.get("protocol", ""), d.get("version", 0)))

@@ -20,7 +20,7 @@ from protocols.book import (
     page,
 )
 from protocols.diff import diff
-from protocols.model import Complaint, Protocol
+from protocols.model import Complaint, Node, Protocol
 
 OUTCOME_FIELDS = (("urgency", "Urgency"), ("disposition", "Disposition"), ("also_send_nurse", "Also send a nurse"),
                   ("skills", "Skills"), ("service_minutes", "Service minutes"),
@@ -96,7 +96,8 @@ class DiffBook:
                              f"{self.table(rows)}</article>")
         return "".join(parts)
 
-    def graph_changes(self, g: dict[str, Any], graph: str, old_nodes: dict, new_nodes: dict,
+    def graph_changes(self, g: dict[str, Any], graph: str, old_nodes: dict[str, Node],
+                      new_nodes: dict[str, Node],
                       complaint_new: Complaint | None, complaint_old: Complaint | None) -> str:
         parts = []
         for nid in g["nodes_added"]:

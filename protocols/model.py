@@ -134,11 +134,11 @@ class Protocol:
         return complaint.outcomes.get(outcome_id) or self.outcomes[outcome_id]
 
 
-def _require(doc: dict, key: str, where: str, kind: type | tuple[type, ...]) -> Any:
+def _require(doc: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...]) -> Any:
     if key not in doc:
         raise ProtocolError(f"{where}: missing '{key}'")
     value = doc[key]
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
         raise ProtocolError(f"{where}: '{key}' must be {getattr(kind, '__name__', kind)}")
     return value
 
@@ -149,10 +149,9 @@ def _steps(raw: Any, where: str) -> tuple[Step, ...]:
     if not isinstance(raw, list):
         raise ProtocolError(f"{where}: must be a list of instructions")
     steps = []
-    for i, item in enumerate(raw):
+    for i, given in enumerate(raw):
         at = f"{where} {i + 1}"
-        if isinstance(item, str):
-            item = {"text": item}
+        item = {"text": given} if isinstance(given, str) else given
         if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip():
             raise ProtocolError(f"{at}: an instruction needs its text")
         unknown = sorted(set(item) - {"text", "cpr", "unresponsive"})
@@ -285,10 +284,12 @@ def load(doc: Any) -> Protocol:
         nodes = {nid: _node(nid, n, where) for nid, n in (_require(raw, "nodes", where, dict)).items()}
         outcomes = {oid: _outcome(oid, o, where) for oid, o in (raw.get("outcomes") or {}).items()}
         risks = _names(raw.get("risks"), f"{where} risks", RISK_FLAGS)
-        complaints[cid] = Complaint(id=cid, title=_require(raw, "title", where, str), start=_require(raw, "start", where, str),
+        complaints[cid] = Complaint(id=cid, title=_require(raw, "title", where, str),
+                                    start=_require(raw, "start", where, str),
                                     nodes=nodes, outcomes=outcomes, skip_abcd=bool(raw.get("skip_abcd", False)),
                                     first_aid=_steps(raw.get("first_aid"), f"{where} first_aid"), risks=risks)
-    protocol = Protocol(id=pid, version=version, title=str(doc.get("title", pid)), note=str(doc.get("note", "")).strip(),
+    protocol = Protocol(id=pid, version=version, title=str(doc.get("title", pid)),
+                        note=str(doc.get("note", "")).strip(),
                         abcd=abcd, outcomes=shared, complaints=complaints, abcd_start=abcd_start,
                         sources={str(k): " ".join(v.split()) for k, v in sources.items()})
     _check_graph(protocol)
@@ -334,7 +335,8 @@ def _check_graph(protocol: Protocol) -> None:
 
 def _check_safe_to_read(protocol: Protocol) -> None:
     """Version 2 on: a red flag names its source, a 112 outcome has steps, no visit tonight has a safety net."""
-    graphs = [("abcd", protocol.abcd, {})] + [(f"complaint '{c.id}'", c.nodes, c.outcomes)
+    no_outcomes: dict[str, Outcome] = {}
+    graphs = [("abcd", protocol.abcd, no_outcomes)] + [(f"complaint '{c.id}'", c.nodes, c.outcomes)
                                               for c in protocol.complaints.values()]
     for where, nodes, outcomes in graphs:
         for node in nodes.values():

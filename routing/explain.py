@@ -7,9 +7,11 @@ from routing import travel as travel_times
 from routing.greedy import insert
 from routing.problem import Job, Plan, Problem
 from routing.schedule import route_times
+from routing.travel import Key
 
 
-def etas(problem: Problem, plan: Plan, job_id: str, cache: MutableMapping | None = None) -> dict[str, int | None]:
+def etas(problem: Problem, plan: Plan, job_id: str,
+         cache: MutableMapping[Key, int] | None = None) -> dict[str, int | None]:
     """nurse id -> arrival seconds at the job (None: she cannot take it: skills, window or shift end)."""
     matrix = travel_times.matrix(problem, cache)
     jobs = {j.id: j for j in problem.jobs}

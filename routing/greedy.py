@@ -1,11 +1,13 @@
 """Greedy insertion: fast, deterministic, always answers. Used when the solver fails or has no time."""
 from __future__ import annotations
 
+from typing import Any
+
 from routing.problem import Job, Nurse, Plan, Problem, Route
 from routing.schedule import RouteTimes, route_times
 
 
-def _order(job: Job) -> tuple:
+def _order(job: Job) -> tuple[bool, bool, int, int, str]:
     # Jobs under way first, then locked ones, then the most pressing window.
     return (not job.started, not job.locked, job.window_s[1], job.window_s[0], job.id)
 
@@ -60,7 +62,7 @@ def _place(problem: Problem, travel: list[list[int]], routes: dict[str, list[Job
 
 
 def assemble(problem: Problem, travel: list[list[int]], routes: dict[str, list[Job]],
-             unassigned: list[dict[str, str]], solver: dict) -> Plan:
+             unassigned: list[dict[str, str]], solver: dict[str, Any]) -> Plan:
     out, travel_s, late = [], 0, 0
     for nurse in problem.nurses:
         times = route_times(problem, travel, nurse, routes.get(nurse.id, []))

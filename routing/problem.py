@@ -67,7 +67,9 @@ class Problem:
     def nurses_for(self, job: Job) -> list[Nurse]:
         """Who may do it: the nurse it is locked to, else every nurse with its skills."""
         if job.locked:
-            return [self.nurse(job.assigned_to)]  # type: ignore[arg-type]
+            if job.assigned_to is None:  # from_dict() refuses a locked job without its nurse
+                raise ValueError(f"job {job.id} is locked to no nurse")
+            return [self.nurse(job.assigned_to)]
         return [n for n in self.nurses if job.skills <= n.skills]
 
 
@@ -107,11 +109,10 @@ class Plan:
 
 
 def seconds(value: Any, path: str, *, minimum: int | None = None) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ProblemError(f"{path}: must be a whole number of seconds")
+        raise ProblemError(f"{path}: must be a whole number of seconds")
     if minimum is not None and value < minimum:
         raise ProblemError(f"{path}: must be at least {minimum}")
     return value
@@ -186,7 +187,8 @@ def from_dict(raw: Any) -> Problem:
     if "matrix_s" in travel_raw:
         matrix = travel_raw["matrix_s"]
         n = len(locations_raw)
-        if not isinstance(matrix, list) or len(matrix) != n or any(not isinstance(r, list) or len(r) != n for r in matrix):
+        if (not isinstance(matrix, list) or len(matrix) != n
+                or any(not isinstance(r, list) or len(r) != n for r in matrix)):
             raise ProblemError(f"travel.matrix_s: must be {n}×{n}, one row and column per location")
         rows = tuple(tuple(seconds(v, f"travel.matrix_s[{i}][{j}]", minimum=0) for j, v in enumerate(r))
                      for i, r in enumerate(matrix))
@@ -195,27 +197,26 @@ def from_dict(raw: Any) -> Problem:
         speed, factor = geodesic_travel(travel_raw, "travel", alternative=" (or give travel.matrix_s)")
         travel = Travel(model="geodesic", speed_kmh=speed, road_factor=factor)
     locations = []
-    for i, loc in enumerate(locations_raw):
-        loc = obj(loc, f"locations[{i}]")
+    for i, loc_raw in enumerate(locations_raw):
+        loc = obj(loc_raw, f"locations[{i}]")
         lat, lon = lat_lon(loc, f"locations[{i}]") if travel.model == "geodesic" else (loc.get("lat"), loc.get("lon"))
         locations.append(Location(lat=lat, lon=lon))
     n_loc = len(locations)
 
-    def _loc(value: Any, path: str, nullable: bool = False) -> int | None:
-        if value is None and nullable:
-            return None
+    def _loc(value: Any, path: str) -> int:
         index = seconds(value, path, minimum=0)
         if index >= n_loc:
             raise ProblemError(f"{path}: no location {index} (there are {n_loc})")
         return index
 
     nurses = []
-    for i, nr in enumerate(raw.get("nurses") or []):
-        nr = obj(nr, f"nurses[{i}]")
+    for i, nr_raw in enumerate(raw.get("nurses") or []):
+        nr = obj(nr_raw, f"nurses[{i}]")
         nid = ident(nr, f"nurses[{i}]")
         capacity = nr.get("capacity")
         nurses.append(Nurse(
-            id=nid, start=_loc(nr.get("start"), f"nurses[{i}].start"), end=_loc(nr.get("end"), f"nurses[{i}].end", True),
+            id=nid, start=_loc(nr.get("start"), f"nurses[{i}].start"),
+            end=None if nr.get("end") is None else _loc(nr["end"], f"nurses[{i}].end"),
             available_from_s=seconds(nr.get("available_from_s", 0), f"nurses[{i}].available_from_s", minimum=0),
             shift_end_s=seconds(nr.get("shift_end_s", 86_400), f"nurses[{i}].shift_end_s", minimum=0),
             skills=skill_set(nr.get("skills"), f"nurses[{i}].skills"),
@@ -225,8 +226,8 @@ def from_dict(raw: Any) -> Problem:
     distinct([n.id for n in nurses], "nurses")
     ids = {n.id for n in nurses}
     jobs = []
-    for i, jb in enumerate(raw.get("jobs") or []):
-        jb = obj(jb, f"jobs[{i}]")
+    for i, jb_raw in enumerate(raw.get("jobs") or []):
+        jb = obj(jb_raw, f"jobs[{i}]")
         jid = ident(jb, f"jobs[{i}]")
         opens, closes = window(jb.get("window_s"), f"jobs[{i}].window_s")
         assigned, locked = jb.get("assigned_to"), bool(jb.get("locked", False))
@@ -255,9 +256,11 @@ def from_dict(raw: Any) -> Problem:
 
 
 def to_dict(problem: Problem) -> dict[str, Any]:
-    travel: dict[str, Any] = ({"matrix_s": [list(r) for r in problem.travel.matrix_s]} if problem.travel.model == "matrix"
-                              else {"model": "geodesic", "speed_kmh": problem.travel.speed_kmh,
-                                    "road_factor": problem.travel.road_factor})
+    travel: dict[str, Any]
+    if problem.travel.model == "matrix" and problem.travel.matrix_s is not None:
+        travel = {"matrix_s": [list(r) for r in problem.travel.matrix_s]}
+    else:
+        travel = {"model": "geodesic", "speed_kmh": problem.travel.speed_kmh, "road_factor": problem.travel.road_factor}
     return {
         "now_s": problem.now_s,
         "locations": [{k: v for k, v in asdict(loc).items() if v is not None} for loc in problem.locations],

@@ -32,7 +32,7 @@ def read(path: Path) -> Instance:
     for line in lines:
         if not line or line == "EOF":
             continue
-        if ":" in line and current is None or (":" in line and line.split(":")[0].strip().isupper()
+        if (":" in line and current is None) or (":" in line and line.split(":")[0].strip().isupper()
                                                  and not line[0].isdigit()):
             key, value = (part.strip() for part in line.split(":", 1))
             header[key] = value

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import MutableMapping
 from dataclasses import dataclass
+from typing import Any
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
@@ -16,6 +17,7 @@ from routing.check import violations
 from routing.greedy import assemble, plan_greedy
 from routing.problem import Job, Plan, Problem
 from routing.schedule import LATENESS_SCALE, departure
+from routing.travel import Key
 
 # Dropping a job must cost more than any lateness: an urgent call is never dropped for being late.
 DROP_PENALTY = 10**12
@@ -49,7 +51,7 @@ class Options:
 
 
 def solve(problem: Problem, options: Options = Options(), *,
-          travel_cache: MutableMapping | None = None) -> Plan:
+          travel_cache: MutableMapping[Key, int] | None = None) -> Plan:
     started = time.perf_counter()
     matrix = travel_times.matrix(problem, travel_cache)
     unassigned, skip = _impossible(problem)
@@ -115,7 +117,8 @@ def _allow(model: pywrapcp.RoutingModel, index: int, vehicles: list[int]) -> Non
     model.VehicleVar(index).SetValues([-1, *vehicles])
 
 
-def _build(problem: Problem, matrix: list[list[int]], jobs: list[Job]):  # noqa: ANN202
+def _build(problem: Problem, matrix: list[list[int]],
+           jobs: list[Job]) -> tuple[pywrapcp.RoutingModel, pywrapcp.RoutingIndexManager]:
     nurses = list(problem.nurses)
     v = len(nurses)
     # Nodes: one start and one end per nurse, then one per job. An open end (end: null) costs nothing to reach.
@@ -174,7 +177,7 @@ def _build(problem: Problem, matrix: list[list[int]], jobs: list[Job]):  # noqa:
     return model, manager
 
 
-def _params(options: Options, seconds: float):  # noqa: ANN202
+def _params(options: Options, seconds: float) -> Any:  # a RoutingSearchParameters protobuf
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(FIRST_SOLUTION, options.first_solution)
     params.local_search_metaheuristic = getattr(METAHEURISTIC, options.metaheuristic)
@@ -190,7 +193,8 @@ def _params(options: Options, seconds: float):  # noqa: ANN202
     return params
 
 
-def _routes(model, manager, solution, v: int) -> list[list[int]]:  # noqa: ANN001
+def _routes(model: pywrapcp.RoutingModel, manager: pywrapcp.RoutingIndexManager, solution: Any,
+            v: int) -> list[list[int]]:
     routes = []
     for k in range(v):
         seq, index = [], solution.Value(model.NextVar(model.Start(k)))
@@ -241,13 +245,14 @@ def _ortools(problem: Problem, matrix: list[list[int]], unassigned: list[dict[st
 
 
 def _plan_from(problem: Problem, matrix: list[list[int]], jobs: list[Job], unassigned: list[dict[str, str]],
-               model, manager, solution, options: Options, name: str) -> Plan:  # noqa: ANN001
+               model: pywrapcp.RoutingModel, manager: pywrapcp.RoutingIndexManager, solution: Any,
+               options: Options, name: str) -> Plan:
     nurses = list(problem.nurses)
     v = len(nurses)
     routes: dict[str, list[Job]] = {}
     left = list(unassigned)
     placed: set[str] = set()
-    for k, (nurse, nodes) in enumerate(zip(nurses, _routes(model, manager, solution, v))):
+    for nurse, nodes in zip(nurses, _routes(model, manager, solution, v), strict=True):
         seq = [jobs[node - 2 * v] for node in nodes]
         routes[nurse.id] = seq
         placed.update(j.id for j in seq)

@@ -13,7 +13,7 @@ Key = tuple[float, ...]  # (speed, road factor, lat1, lon1, lat2, lon2)
 def geodesic_seconds(a: tuple[float, float], b: tuple[float, float], *, speed_kmh: float, road_factor: float) -> int:
     if a == b:
         return 0
-    km = geodesic(a, b).km
+    km: float = geodesic(a, b).km
     return round(km * road_factor / speed_kmh * 3600)
 
 
@@ -22,17 +22,21 @@ def matrix(problem: Problem, cache: MutableMapping[Key, int] | None = None) -> l
     if problem.travel.matrix_s is not None:
         return [list(row) for row in problem.travel.matrix_s]
     speed, factor = problem.travel.speed_kmh, problem.travel.road_factor
-    points = [(loc.lat, loc.lon) for loc in problem.locations]
+    points: list[tuple[float, float]] = []
+    for loc in problem.locations:
+        if loc.lat is None or loc.lon is None:  # from_dict() refuses such a problem
+            raise ValueError("geodesic travel needs every location's lat and lon")
+        points.append((loc.lat, loc.lon))
     n = len(points)
     result = [[0] * n for _ in range(n)]
     for i in range(n):
         for j in range(i + 1, n):
             a, b = points[i], points[j]
-            key = (speed, factor, *a, *b) if a <= b else (speed, factor, *b, *a)
-            seconds = cache.get(key) if cache is not None else None  # type: ignore[arg-type]
+            key: Key = (speed, factor, *a, *b) if a <= b else (speed, factor, *b, *a)
+            seconds = cache.get(key) if cache is not None else None
             if seconds is None:
-                seconds = geodesic_seconds(a, b, speed_kmh=speed, road_factor=factor)  # type: ignore[arg-type]
+                seconds = geodesic_seconds(a, b, speed_kmh=speed, road_factor=factor)
                 if cache is not None:
-                    cache[key] = seconds  # type: ignore[index]
+                    cache[key] = seconds
             result[i][j] = result[j][i] = seconds
     return result

@@ -36,8 +36,8 @@ def routes(problem: Problem, matrix: list[list[int]], jobs: list[Job], seconds: 
     nurse_index = {n.id: k for k, n in enumerate(problem.nurses)}
     for offset, job in enumerate(jobs):
         skills = {skill_id[s] for s in job.skills}
-        if job.locked:
-            skills = {lock_base + nurse_index[job.assigned_to]}  # type: ignore[index]
+        if job.locked and job.assigned_to is not None:  # from_dict() refuses a locked job without its nurse
+            skills = {lock_base + nurse_index[job.assigned_to]}
         model.add_job(vroom.Job(offset + 1, location=job.location, default_service=job.service_s,
                                 delivery=[job.demand] if capacities else vroom.Amount([]), skills=skills,
                                 time_windows=[vroom.TimeWindow(*job.window_s)]))

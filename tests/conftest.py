@@ -6,6 +6,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -82,7 +83,7 @@ def owner_database_url(database_url: str) -> str:
     return owner_url(database_url)
 
 
-def test_settings(database_url: str, **overrides: object) -> Settings:
+def test_settings(database_url: str, **overrides: Any) -> Settings:
     overrides.setdefault("throttled_login_delay_s", 0)  # a throttled login is answered at once in tests
     # The API tests of triage's mechanics walk version 1's questions (kept: calls triaged with it finish with
     # it), pinned as a region may pin a version. Version 2's content is judged by tests/protocols (the table of

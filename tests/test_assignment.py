@@ -42,7 +42,8 @@ def visit(world: World, visit_id: int) -> dict:
     return world.client.get(f"/api/visits/{visit_id}", headers=world.h("operator")).json()
 
 
-def acute_visit(world: World, ref: str, answers: list[str], complaint: str = "fall", phone: str = "+31592111111") -> dict:
+def acute_visit(world: World, ref: str, answers: list[str], complaint: str = "fall",
+                phone: str = "+31592111111") -> dict:
     call = new_call(world, ref, phone=phone)
     run_triage(world, call["id"], complaint, answers)
     decision = decide(world, call["id"]).json()["decision"]
@@ -77,7 +78,8 @@ def test_explanation_lists_every_nurses_eta(on_duty: World) -> None:
     explained = world.client.get(f"/api/visits/{made['visit_id']}/explanation", headers=world.h("operator")).json()
     assert {n["nurse_id"] for n in explained["nurses"]} == set(world.nurses.values())
     chosen = [n for n in explained["nurses"] if n["chosen"]]
-    assert len(chosen) == 1 and chosen[0]["nurse_id"] == explained["nurse_id"] == visit(world, made["visit_id"])["nurse_id"]
+    assert len(chosen) == 1
+    assert chosen[0]["nurse_id"] == explained["nurse_id"] == visit(world, made["visit_id"])["nurse_id"]
     etas = [datetime.fromisoformat(n["eta"]) for n in explained["nurses"] if n["eta"]]
     assert datetime.fromisoformat(chosen[0]["eta"]) == min(etas)  # nobody else idle: the closest goes
 
@@ -111,8 +113,8 @@ def test_accepted_work_stays_and_the_rest_moves_when_a_nurse_drops_out(on_duty: 
             v.nurse_id, v.state = world.nurses["n1"], state
             s.add(v)
         s.commit()
-    r = world.client.post(f"/api/nurses/{world.nurses['n1']}/availability", json={"available": False, "reason": "flat tyre"},
-                          headers=world.h("nurse1"))
+    r = world.client.post(f"/api/nurses/{world.nurses['n1']}/availability",
+                          json={"available": False, "reason": "flat tyre"}, headers=world.h("nurse1"))
     assert r.status_code == 200
     replan(world)
     assert visit(world, accepted["visit_id"])["nurse_id"] == world.nurses["n1"]

@@ -91,7 +91,12 @@ def test_user_add_asks_for_the_password_twice_at_a_prompt(cli_env: None, world: 
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     typed = iter(["night-shift-lantern", "night-shift-lantern", "night-shift-lantern", "night-shift-lanterns"])
     prompts: list[str] = []
-    monkeypatch.setattr(getpass, "getpass", lambda prompt: prompts.append(prompt) or next(typed))
+
+    def getpass_(prompt: str) -> str:
+        prompts.append(prompt)
+        return next(typed)
+
+    monkeypatch.setattr(getpass, "getpass", getpass_)
     _stdin(monkeypatch, "", tty=True)
     main(["user", "add", "--role", "operator", "--username", "night-operator"])
     assert prompts == ["Password for night-operator: ", "The same password again: "]

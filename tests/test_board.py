@@ -216,7 +216,8 @@ def test_the_board_shows_each_nurse_her_job_now_her_next_jobs_and_her_bag(on_dut
                                  headers=world.h("operator")).status_code == 200
     assert world.client.post(f"/api/visits/{now_job['visit_id']}/accept", headers=world.h("nurse1")).status_code == 200
     assert world.client.post(f"/api/nurses/{world.nurses['n2']}/availability",
-                             json={"available": False, "reason": "flat tyre"}, headers=world.h("nurse2")).status_code == 200
+                             json={"available": False, "reason": "flat tyre"},
+                             headers=world.h("nurse2")).status_code == 200
     nurses = {n["id"]: n for n in board(world)["nurses"]}
     anouk, sanne = nurses[world.nurses["n1"]], nurses[world.nurses["n2"]]
     assert anouk["name"] == "Anouk" and anouk["on_duty"] is True and sanne["on_duty"] is False
@@ -356,7 +357,7 @@ def test_a_call_to_112_is_refused_without_a_contact_an_aware_time_or_an_open_cal
     no_contact = world.client.post(url, json={"to": "call_112"}, headers=world.h("operator"))
     assert no_contact.status_code == 422 and no_contact.json()["field"] == "contact"
     naive = world.client.post(url, json={"to": "call_112", "contact": "112 dispatcher",
-                                         "called_at": datetime.now().replace(microsecond=0).isoformat()},
+                                         "called_at": datetime.now().replace(microsecond=0).isoformat()},  # noqa: DTZ005 - naive on purpose: refused
                               headers=world.h("operator"))
     assert naive.status_code == 422 and naive.json()["field"] == "called_at"
     assert world.client.get(url, headers=world.h("operator")).json() == []

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from sqlmodel import Session, func, select
 
@@ -96,7 +97,7 @@ def test_lifecycle_records_every_transition(world: World) -> None:
     events = world.client.get(f"/api/calls/{call_id}", headers=world.h("operator")).json()["events"]
     assert [e["to_state"] for e in events] == ["received", *path]
     assert [e["seq"] for e in events] == list(range(1, len(path) + 2))
-    assert all(e["from_state"] == prev["to_state"] for prev, e in zip(events, events[1:]))
+    assert all(e["from_state"] == prev["to_state"] for prev, e in pairwise(events))
     assert [e["reason"] for e in events][1:] == [f"to {s}" for s in path]
     times = [datetime.fromisoformat(e["at"]) for e in events]
     assert times == sorted(times) and all(t.tzinfo is not None for t in times)
@@ -138,8 +139,8 @@ def test_list_filters_by_state_organisation_and_since(world: World) -> None:
     a = world.post_call(source_ref="L-1", caller_phone="+31592111111").json()
     b = world.post_call(source_ref="L-2", caller_phone="+31592222222").json()
     world.move(b["id"], "triaging")
-    get = lambda **p: [c["id"] for c in world.client.get("/api/calls", params=p,
-                                                             headers=world.h("operator")).json()]
+    def get(**p: object) -> list[int]:
+        return [c["id"] for c in world.client.get("/api/calls", params=p, headers=world.h("operator")).json()]
     assert get(state="triaging") == [b["id"]]
     assert set(get(state=["received", "triaging"])) == {a["id"], b["id"]}
     assert get(organisation_id=world.orgs["a"]) == [a["id"]]

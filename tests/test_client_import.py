@@ -9,7 +9,7 @@ from datetime import date
 import httpx
 import pytest
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from adapters.geocoding.local import LocalTableGeocoder
 from adapters.geocoding.pdok import PdokGeocoder
@@ -157,7 +157,7 @@ def test_who_may_import_and_the_limits(world: World) -> None:
     missing = post_import(world, body.replace("postcode,", "postcod,", 1))
     assert missing.status_code == 422 and missing.json()["field"] == "columns"
     assert "missing: postcode" in missing.json()["detail"] and "unknown: postcod" in missing.json()["detail"]
-    settings = world.client.app.state.settings
+    settings = world.app.state.settings
     settings.import_max_rows, settings.import_max_bytes = 2, 1024
     try:
         many = post_import(world, body)
@@ -224,7 +224,7 @@ def test_an_unreachable_geocoder_stops_the_import(world: World, engine) -> None:
         def locate(self, *args, **kwargs):
             raise GeocoderUnavailable("PDOK Locatieserver did not answer in time")
 
-    world.client.app.state.geocoder = Down()
+    world.app.state.geocoder = Down()
     answer = post_import(world, make_csv(3, bad=[])[0])
     assert answer.status_code == 503 and answer.json()["field"] == "geocoder"
     assert count(engine, ClientExternalId, ClientExternalId.value == "C-0000") == 0
@@ -262,7 +262,7 @@ def test_consent_is_recorded_kept_and_enforced(world: World, engine) -> None:
     with Session(engine) as s:
         assert visible_client(s, coordinator, a1).summary_allowed is True
         history = s.exec(select(ClientConsent).where(ClientConsent.client_id == a1)
-                         .order_by(ClientConsent.id)).all()
+                         .order_by(col(ClientConsent.id))).all()
         assert [(h.kind, h.given) for h in history] == [("night_team", False), ("summary", False),
                                                         ("night_team", True), ("summary", True)]
         assert history[0].consent_date == date(2026, 10, 1)

@@ -70,7 +70,7 @@ def _console(chromium, region: Region, username: str = "operator", **size: int):
     page.click("#login-form button")
     page.wait_for_selector("#console:not([hidden])")
     page.wait_for_selector("#line:not(.off)")
-    page.errors = errors  # type: ignore[attr-defined]
+    page.errors = errors
     return page
 
 
@@ -80,7 +80,8 @@ def _axe(page, view: str) -> None:
         pytest.fail("axe-core is missing: `make test` installs it (web/package.json)")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("""async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
-        .map((v) => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3)}))""")
+        .map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                      nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3)}))""")
     bad = [v for v in result if v["impact"] in ("serious", "critical")]
     assert bad == [], f"{view}: {json.dumps(bad, indent=1)}"
 
@@ -187,7 +188,8 @@ def test_a_phone_call_is_taken_triaged_and_followed_until_the_nurse_accepts(regi
 
     # The planner gives it to a nurse: her name and ETA on the board, the visit on the map and in her panel.
     row = _row(page, call_id)
-    page.wait_for_function("id => /ETA \\d\\d:\\d\\d/.test(document.querySelector(`#calls li[data-call='${id}']`).innerText)",
+    page.wait_for_function("id => /ETA \\d\\d:\\d\\d/"
+                           ".test(document.querySelector(`#calls li[data-call='${id}']`).innerText)",
                            arg=call_id, timeout=15000)
     assert "U2" in row.inner_text() and "assigned" in row.inner_text()
     board = httpx.get(f"{region.url}/api/board", headers=region.op, timeout=30).json()
@@ -199,14 +201,16 @@ def test_a_phone_call_is_taken_triaged_and_followed_until_the_nurse_accepts(regi
     _shot(page, "4-assigned")
 
     # She accepts on her phone; the board shows it at once.
-    username = {n["id"]: u for u, n in zip(("nurse1", "nurse2", "nurse3"), _nurses_by_login(region))}[visit["nurse_id"]]
+    logins = zip(("nurse1", "nurse2", "nurse3"), _nurses_by_login(region), strict=True)
+    username = {n["id"]: u for u, n in logins}[visit["nurse_id"]]
     phone = _nurse_phone(chromium, region, username)
     card = phone.locator(f"li.job[data-visit='{visit['id']}']")
     card.locator("[data-act=accept]").click()
-    page.wait_for_function("id => document.querySelector(`#calls li[data-call='${id}']`).innerText.includes('accepted')",
+    page.wait_for_function("id => document.querySelector(`#calls li[data-call='${id}']`)"
+                           ".innerText.includes('accepted')",
                            arg=call_id, timeout=5000)
     _shot(page, "5-accepted")
-    assert page.errors == []  # type: ignore[attr-defined]
+    assert page.errors == []
     print(f"call on the board {on_board_s:.2f} s after the webhook answered; {keys} keys to a decided U2")
     phone.context.close()
     page.context.close()
@@ -311,7 +315,8 @@ def test_an_alert_is_acknowledged_on_every_board(region: Region, chromium) -> No
     # A nurse starts her shift with a thermometer out of calibration: an alert for the operators.
     token = region.token("nurse2")
     me = httpx.get(f"{region.url}/api/nurses/me", headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
-    items = httpx.get(f"{region.url}/api/nightbag/items", headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
+    items = httpx.get(f"{region.url}/api/nightbag/items", headers={"Authorization": f"Bearer {token}"},
+                      timeout=30).json()
     counted = [{"item_id": i["id"], "quantity": i["quantity"],
                 **({"calibration_due": "2020-01-01"} if i["kind"] == "device" else {})} for i in items]
     r = httpx.post(f"{region.url}/api/shifts/{me['shift']['id']}/start", json={"items": counted},
@@ -427,7 +432,8 @@ def test_the_operators_concern_sends_an_ambulance_before_the_protocol_ends(regio
     page.locator(".outcome .big:has-text('decided')").wait_for(timeout=5000)
     assert "U1" in page.inner_text(".outcome .big") and "call 112" in page.inner_text(".outcome .big")
     assert "skipped" in page.inner_text(".outcome")
-    decision = httpx.get(f"{region.url}/api/calls/{call['id']}/triage", headers=region.op, timeout=30).json()["decision"]
+    decision = httpx.get(f"{region.url}/api/calls/{call['id']}/triage", headers=region.op,
+                         timeout=30).json()["decision"]
     assert decision["questions_skipped"] >= 1 and decision["override_reason"].startswith("she screams")
     _shot(page, "11-concern-112")
     page.context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,6 +33,7 @@ def _visit(session: Session, world: World, key: str, org: str, start: str, trave
                   completed_at=t0 + timedelta(minutes=travel + care))
     session.add(visit)
     session.flush()
+    assert visit.id is not None
     session.add(VisitEvent(visit_id=visit.id, at=t0 - timedelta(minutes=3), actor="nurse1", actor_role="nurse",
                            move="accept", to_state="accepted"))
     session.add(VisitEvent(visit_id=visit.id, at=t0, actor="nurse1", actor_role="nurse", move="en_route",
@@ -135,7 +137,7 @@ def test_each_model_against_hand_figures(world: World, month, body: dict, expect
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_agreements_are_validated_naming_the_field(world: World) -> None:
-    cases = [
+    cases: list[tuple[dict[str, Any], int, str]] = [
         ({"model": "fixed", "shares": {"org-a": "60", "org-b": "30"}}, 422, "shares"),
         ({"model": "fixed", "shares": {"org-a": "60", "org-x": "40"}}, 422, "shares.org-x"),
         ({"model": "mix", "weights": {"calls": -1, "visits": 2}}, 422, "weights.calls"),

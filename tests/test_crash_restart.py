@@ -71,7 +71,8 @@ def test_a_burst_from_50_concurrent_sources_is_all_acknowledged(database_url: st
     try:
         with httpx.Client(headers=headers, timeout=60, limits=httpx.Limits(max_connections=50)) as http:
             def post(i: int) -> int:
-                return http.post(f"{server.url}/api/calls", json={"source": "alarm", "source_ref": f"burst-{i}"}).status_code
+                return http.post(f"{server.url}/api/calls",
+                                 json={"source": "alarm", "source_ref": f"burst-{i}"}).status_code
 
             with ThreadPoolExecutor(max_workers=50) as pool:
                 statuses = list(pool.map(post, range(250)))

@@ -44,6 +44,7 @@ def _night_of(session: Session, world: World, key: str, org: str, ref: str, at: 
                 state="completed", received_at=t0)
     session.add(call)
     session.flush()
+    assert call.id is not None
     trace = [{"node": "fall_injury", "question": "Is the client injured?", "answer": "minor",
               "label": "Minor injury", "signal": None, "abcd": False}]
     session.add(Triage(id=call.id * 10, call_id=call.id, protocol_id="nightcare-regional-night", protocol_version=1,
@@ -58,6 +59,7 @@ def _night_of(session: Session, world: World, key: str, org: str, ref: str, at: 
                   handover_note=NOTE)
     session.add(visit)
     session.flush()
+    assert visit.id is not None
     for minutes, move, to in ((5, "offer", "assigned"), (8, "accept", "accepted"), (20, "en_route", "en_route"),
                               (40, "on_scene", "on_scene"), (65, "complete", "completed")):
         session.add(VisitEvent(visit_id=visit.id, at=t0 + timedelta(minutes=minutes), actor="nurse1",
@@ -68,6 +70,7 @@ def _night_of(session: Session, world: World, key: str, org: str, ref: str, at: 
     item = session.exec(select(BagItem).where(BagItem.name == "Gauze")).first() or BagItem(name="Gauze")
     session.add(item)
     session.flush()
+    assert item.id is not None
     session.add(MaterialUse(visit_id=visit.id, item_id=item.id, quantity=2, recorded_by="nurse1",
                             at=t0 + timedelta(minutes=60)))
     session.add(DayTask(organisation_id=org_id, client_id=client_id, call_id=call.id, summary="Check the wound",
@@ -83,8 +86,8 @@ def night(world: World, engine: Engine) -> dict[str, dict[str, int]]:
         made = {"a1": _night_of(session, world, "a1", "a", "h-1", "2026-11-09T23:40:00"),
                 "b1": _night_of(session, world, "b1", "b", "h-2", "2026-11-10T02:10:00")}
         # After 07:00 the next night's: not in this handover.
-        session.add(Call(source="phone", source_ref="h-3", client_id=world.clients["a2"], organisation_id=world.orgs["a"],
-                         received_at=local("2026-11-10T07:30:00")))
+        session.add(Call(source="phone", source_ref="h-3", client_id=world.clients["a2"],
+                         organisation_id=world.orgs["a"], received_at=local("2026-11-10T07:30:00")))
         session.commit()
     return made
 
@@ -142,6 +145,7 @@ def test_printable_page_and_fhir_document(world: World, night) -> None:
     codes = {c.code for e in bundle.entry if e.resource.get_resource_type() == "Observation"
              for c in e.resource.code.coding or []}
     assert {"9279-1", "59408-5", "8480-6", "8867-4", "8310-5", "1104051000000101"} <= codes
+    assert bundle.entry
     client_doc = bundle.entry[0].resource.section[0].entry[0].reference
     comp = next(e.resource for e in bundle.entry if e.fullUrl == client_doc)
     assert [s.title for s in comp.section] == ["Calls and triage", "Observations", "Nursing actions",
@@ -180,7 +184,7 @@ def test_push_is_retried_after_a_failure(world: World, night, engine: Engine, se
     assert len(seen) == 2 and seen[1].headers["authorization"] == f"Bearer {TOKEN}"
     assert seen[1].headers["content-type"] == "application/fhir+json"
     sent = Bundle.model_validate(json.loads(seen[1].content))
-    assert sent.type == "document" and sent.entry[0].resource.title.endswith("Thuiszorg A")
+    assert sent.type == "document" and sent.entry and sent.entry[0].resource.title.endswith("Thuiszorg A")
     with Session(engine) as session:
         [row] = session.exec(select(HandoverPush)).all()
         alerts = session.exec(select(Alert).where(Alert.kind == "handover_push_failed")).all()

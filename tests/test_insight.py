@@ -84,7 +84,8 @@ def test_figures_on_hand_computed_facts() -> None:
     assert hours["00:00"]["p50_s"] == 1200 and hours["00:00"]["by_urgency"]["U2"] == 2  # 20 and 45 min: nearest rank
     orgs = {o["organisation"]: o for o in out["organisations"]}
     assert list(orgs) == ["a", "b", "c", kpis.UNIDENTIFIED]
-    assert (orgs["a"]["calls"], orgs["b"]["calls"], orgs["c"]["calls"], orgs[kpis.UNIDENTIFIED]["calls"]) == (5, 3, 0, 1)
+    assert (orgs["a"]["calls"], orgs["b"]["calls"], orgs["c"]["calls"],
+            orgs[kpis.UNIDENTIFIED]["calls"]) == (5, 3, 0, 1)
     assert orgs["a"]["responses"]["U2"]["p90_s"] == 2700 and orgs["b"]["responses"]["U2"]["p90_s"] == 1200
 
 
@@ -133,7 +134,8 @@ def test_coordinator_reads_the_night(world: World, night: None) -> None:
     assert orgs == {"org-a": 5, "org-b": 3, kpis.UNIDENTIFIED: 1}
     use = {n["nurse"]: n for n in out["utilisation"]["nurses"]}
     # Anouk: 15 min driving, 30 on scene, in a shift of 9 h; Sanne: 15 and 30 as well.
-    assert (use["Anouk"]["shift_minutes"], use["Anouk"]["travel_minutes"], use["Anouk"]["care_minutes"]) == (540, 15, 30)
+    anouk = use["Anouk"]
+    assert (anouk["shift_minutes"], anouk["travel_minutes"], anouk["care_minutes"]) == (540, 15, 30)
     assert out["utilisation"]["team"]["busy_share"] == round(90 / 1080, 4)
     # Three nights ending with it: the night after (07:30 on the 10th) is in them, the one before is not.
     r = world.client.get(URL, params={"from": "2026-11-08", "to": "2026-11-10"}, headers=world.h("coordinator"))

@@ -62,7 +62,8 @@ class Region:
 
     def planned_visits(self) -> list[int]:
         visits = httpx.get(f"{self.url}/api/visits", params={"limit": 1000}, headers=self.op, timeout=30).json()
-        return [v["id"] for v in visits if v["kind"] == "planned" and v["state"] in ("open", "assigned") and not v["skills"]]
+        return [v["id"] for v in visits
+                if v["kind"] == "planned" and v["state"] in ("open", "assigned") and not v["skills"]]
 
     def assign(self, visit_id: int, username: str) -> None:
         with httpx.Client(timeout=30) as fresh:  # a new connection each time (another worker, perhaps)
@@ -170,7 +171,8 @@ async def test_a_socket_ends_when_its_login_ends(tmp_path: Path) -> None:
         token = region.token("nurse1")
         phone = Phone(region.url, token)
         await phone.connect(last_seq=0)
-        r = httpx.post(f"{region.url}/api/auth/logout", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        r = await asyncio.to_thread(httpx.post, f"{region.url}/api/auth/logout",
+                                    headers={"Authorization": f"Bearer {token}"}, timeout=30)
         assert r.status_code == 204
         code, took = await _closed_within(phone.ws, 5)
         assert code == 4401 and took < 3
@@ -244,8 +246,8 @@ async def test_bad_hello_wrong_role_and_other_nurses_jobs(tmp_path: Path) -> Non
         with pytest.raises(TimeoutError):
             await two.wait_for(_offered(visit), timeout=1.5)
         # The operators' board hears of calls as they come in.
-        r = httpx.post(f"{region.url}/api/calls", json={"source": "alarm", "source_ref": "live-1",
-                                                        "caller_phone": "+31592000001"}, headers=region.op)
+        r = await asyncio.to_thread(httpx.post, f"{region.url}/api/calls", json={
+            "source": "alarm", "source_ref": "live-1", "caller_phone": "+31592000001"}, headers=region.op)
         assert r.status_code == 201
         while True:
             event = json.loads(await asyncio.wait_for(board.recv(), 5))

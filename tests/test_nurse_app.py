@@ -134,7 +134,8 @@ def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser, h
         page2 = browser.new_page()
         page2.goto(f"{region.url}/nurse/manifest.webmanifest")
         refused = page2.evaluate("""async ([id, token]) => {
-            const r = await fetch(`/api/visits/${id}/keysafe`, {method: "POST", headers: {Authorization: "Bearer " + token}});
+            const r = await fetch(`/api/visits/${id}/keysafe`,
+                                  {method: "POST", headers: {Authorization: "Bearer " + token}});
             return [r.status, await r.text()]; }""", [visit_id, token2])
         assert refused[0] == 404 and (expected is None or expected not in refused[1])
         page2.close()

@@ -3,7 +3,7 @@ the caller's answers and the advice given), scoped and audited like the client's
 call 112; a night bag that remembers its calibration and expiry dates."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -117,7 +117,7 @@ def test_the_bag_remembers_calibration_and_expiry_dates(world: World, engine) ->
         s.add_all(shifts)
         s.commit()
         shift_ids = [sh.id for sh in shifts]
-    due, expires = date.today() + timedelta(days=200), date.today() + timedelta(days=90)
+    due, expires = now.date() + timedelta(days=200), now.date() + timedelta(days=90)
     first = world.client.post(f"/api/shifts/{shift_ids[0]}/start", headers=nurse, json={"items": [
         {"item_id": thermometer["id"], "quantity": 1, "calibration_due": due.isoformat()},
         {"item_id": gloves["id"], "quantity": 10, "expires_on": expires.isoformat()}]})
@@ -130,7 +130,7 @@ def test_the_bag_remembers_calibration_and_expiry_dates(world: World, engine) ->
         {"item_id": thermometer["id"], "quantity": 1}, {"item_id": gloves["id"], "quantity": 10}]})
     assert second.json()["flags"] == []
     # A coordinator records the calibration round; a nurse may not; a material has no calibration date.
-    later = (date.today() + timedelta(days=365)).isoformat()
+    later = (now.date() + timedelta(days=365)).isoformat()
     r = world.client.patch(f"/api/nightbag/items/{thermometer['id']}", json={"calibration_due": later},
                            headers=coordinator)
     assert r.status_code == 200 and r.json()["calibration_due"] == later and r.json()["name"] == "Thermometer"

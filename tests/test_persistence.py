@@ -28,6 +28,7 @@ def test_keysafe_code_set_through_the_api_is_encrypted(world: World, engine, set
     assert r.status_code == 200 and r.json()["has_keysafe"] is True and "9087" not in r.text
     with Session(engine) as s:
         stored = s.get(Client, world.clients["a2"]).keysafe_code_encrypted
+    assert stored is not None
     assert "9087" not in stored and KeysafeCipher(settings).decrypt(stored) == "9087"
 
 

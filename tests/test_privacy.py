@@ -3,7 +3,7 @@ client who did not consent is shown to night staff as identity, address and acce
 decisions (home coordinates) and pushes of addresses to phones are in the audit log."""
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dispatch.audit.models import AuditEntry
 from dispatch.clients.models import Client
@@ -17,7 +17,7 @@ def _entries(engine, **where: object) -> list[AuditEntry]:
         stmt = select(AuditEntry)
         for key, value in where.items():
             stmt = stmt.where(getattr(AuditEntry, key) == value)
-        return list(s.exec(stmt.order_by(AuditEntry.id)))
+        return list(s.exec(stmt.order_by(col(AuditEntry.id))))
 
 
 def test_an_unidentified_call_opens_no_record_only_an_identity_search(world: World, engine) -> None:

@@ -122,10 +122,12 @@ def test_summaries_are_purged_the_morning_after(tmp_path: Path, sqlite_template:
         org = Organisation(code="o", name="O")
         session.add(org)
         session.flush()
+        assert org.id is not None
         client = Client(organisation_id=org.id, given_name="A", family_name="B", street="S", house_number="1",
                         postcode="9401 AA", city="Assen", lat=53.0, lon=6.5)
         session.add(client)
         session.flush()
+        assert client.id is not None
         session.add(RecordSummaryCache(client_id=client.id, source="x", fetched_at=evening,
                                        expires_at=purge_at(evening, settings), summary_encrypted="..."))
         session.commit()

@@ -1,7 +1,7 @@
 """Triage compliance per operator and ISO week (region time), from triages made through the API on a set clock."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ URL = "/api/reports/triage-compliance"
 
 
 @pytest.fixture
-def clock() -> Iterator[callable]:
+def clock() -> Iterator[Callable[[str], None]]:
     """Set the service's clock to a region time (in the past: the world's logins stay valid); put it back after."""
     previous = use_clock(Clock())
 

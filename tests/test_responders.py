@@ -40,7 +40,8 @@ def settings(database_url: str):
 
 @pytest.fixture
 def app(settings, engine, twilio_http):
-    return create_app(settings, engine=engine, sms=TwilioSms(ACCOUNT_SID, AUTH_TOKEN, SMS_FROM, http_client=twilio_http))
+    return create_app(settings, engine=engine,
+                      sms=TwilioSms(ACCOUNT_SID, AUTH_TOKEN, SMS_FROM, http_client=twilio_http))
 
 
 @pytest.fixture
@@ -79,8 +80,8 @@ def test_an_assignment_is_offered_to_the_nurse_and_withdrawn_from_the_previous_o
     about_b1 = [m.kind for m in n2 if m.payload.get("visit_id") == world.visits["b1"]]
     assert about_b1[0] == "job.offered" and about_b1[-1] == "job.cancelled"  # (an ETA update may come between)
     assert [m.seq for m in n2] == list(range(1, len(n2) + 1))  # her own sequence, no gaps
-    assert [m.kind for m in messages(engine, world.nurses["n1"]) if m.payload.get("visit_id") == world.visits["b1"]
-            ][0] == "job.offered"
+    assert next(m.kind for m in messages(engine, world.nurses["n1"])
+                if m.payload.get("visit_id") == world.visits["b1"]) == "job.offered"
 
 
 def test_sequences_stay_gap_free_across_batches_rollbacks_and_transactions(world: World, engine) -> None:
@@ -181,7 +182,8 @@ def test_the_key_safe_code_only_for_the_assigned_nurse_on_an_accepted_open_job(w
     with Session(engine) as s:
         entries = list(s.exec(select(AuditEntry).where(AuditEntry.data == "keysafe")))
         visit_entries = list(s.exec(select(AuditEntry).where(AuditEntry.action == "reveal")))
-    assert [(e.username, e.outcome) for e in entries] == [("nurse1", "denied"), ("nurse1", "allowed"), ("nurse1", "denied")]
+    assert [(e.username, e.outcome) for e in entries] == [("nurse1", "denied"), ("nurse1", "allowed"),
+                                                          ("nurse1", "denied")]
     assert ("nurse2", "denied") in [(e.username, e.outcome) for e in visit_entries]
     # The code appears nowhere else: not in the visit, the client summary, the outbox, the audit, or any log line.
     client = world.client.get(f"/api/clients/{world.clients['a1']}", headers=world.h("partner_a"))
@@ -234,6 +236,7 @@ def test_a_failed_sms_alerts_the_operators(world: World, engine, app, twilio_htt
     assert assign(world, "b1", "n2").status_code == 200
     with Session(engine) as s:
         offered_at = s.get(Visit, world.visits["b1"]).offered_at
+    assert offered_at is not None
     result = tick(engine, app.state.settings, app.state.sms, now=offered_at + timedelta(seconds=61))
     assert world.visits["b1"] in result.sms_failed
     with Session(engine) as s:
@@ -246,6 +249,7 @@ def test_twilio_unreachable_is_an_alert_not_a_traceback(world: World, engine, ap
     assert assign(world, "b1", "n2").status_code == 200
     with Session(engine) as s:
         offered_at = s.get(Visit, world.visits["b1"]).offered_at
+    assert offered_at is not None
     for seconds in (61, 75, 90):  # ticks go on; the SMS is tried once
         result = tick(engine, app.state.settings, app.state.sms, now=offered_at + timedelta(seconds=seconds))
         assert result.sms_sent == []
@@ -403,10 +407,12 @@ def test_rotating_the_key_safe_key_keeps_every_code(tmp_path) -> None:
         before = {c.id: KeysafeCipher(Settings(environment="test", keysafe_key=old)).decrypt(c.keysafe_code_encrypted)
                   for c in s.exec(select(Client)) if c.keysafe_code_encrypted}
     assert before
-    nightcare("keys", "rotate", env={**env, "NIGHTCARE_KEYSAFE_KEY": new, "NIGHTCARE_KEYSAFE_PREVIOUS_KEYS": f'["{old}"]'})
+    nightcare("keys", "rotate",
+              env={**env, "NIGHTCARE_KEYSAFE_KEY": new, "NIGHTCARE_KEYSAFE_PREVIOUS_KEYS": f'["{old}"]'})
     only_new = KeysafeCipher(Settings(environment="test", keysafe_key=new))
     with Session(engine) as s:
-        after = {c.id: only_new.decrypt(c.keysafe_code_encrypted) for c in s.exec(select(Client)) if c.keysafe_code_encrypted}
+        after = {c.id: only_new.decrypt(c.keysafe_code_encrypted) for c in s.exec(select(Client))
+                 if c.keysafe_code_encrypted}
     engine.dispose()
     assert after == before
 

@@ -117,7 +117,7 @@ def test_start_up_output_and_home_page_list_exactly_the_pages_that_exist(demo: D
     for page in PAGES:
         if page.path not in existing:
             assert page.path not in home.text and f"{demo.base}{page.path}" not in demo.printed
-    for path in existing + ["/openapi.json", "/healthz"]:
+    for path in [*existing, "/openapi.json", "/healthz"]:
         assert httpx.get(f"{demo.base}{path}").status_code == 200, path
 
 
@@ -139,7 +139,7 @@ def offline_browser() -> Iterator[tuple[object, list[str]]]:
         pytest.fail("Debian's chromium is missing: `make test` installs it")
     left: list[str] = []
 
-    def only_local(route) -> None:  # type: ignore[no-untyped-def]
+    def only_local(route) -> None:
         if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
             route.continue_()
         else:
@@ -154,7 +154,7 @@ def offline_browser() -> Iterator[tuple[object, list[str]]]:
         browser.close()
 
 
-def test_the_api_reference_works_offline_and_logs_in(demo: Demo, offline_browser) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_reference_works_offline_and_logs_in(demo: Demo, offline_browser) -> None:
     context, left = offline_browser
     page = context.new_page()
     page.goto(f"{demo.base}/docs")

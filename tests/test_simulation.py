@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,8 @@ def nights(draw) -> dict:
         opens = draw(st.integers(0, 20000))
         planned.append({"id": f"p{i}", **place(), "window_s": [opens, opens + draw(st.integers(0, 7200))],
                         "service_s": draw(st.integers(0, 1800)), "skills": draw(skills)})
-    calls = [{"id": f"c{i}", **place(), "at_s": draw(st.integers(0, 28799)), "urgency": draw(st.sampled_from(["U2", "U3"])),
+    calls = [{"id": f"c{i}", **place(), "at_s": draw(st.integers(0, 28799)),
+              "urgency": draw(st.sampled_from(["U2", "U3"])),
               "service_s": draw(st.integers(0, 2400)), "skills": draw(skills)} for i in range(draw(st.integers(1, 6)))]
     return _night("drawn", nurses, calls, planned)
 
@@ -75,12 +77,12 @@ def _assert_the_rules_hold(scenario: dict, night: dict, policy: str) -> None:
     for visits in per_nurse.values():
         # Visits of no length may share a moment: order them as they were driven to.
         visits.sort(key=lambda v: (v["start_s"], v["end_s"], v["depart_s"]))
-        assert all(a["end_s"] <= b["depart_s"] for a, b in zip(visits, visits[1:]))  # one place at a time
+        assert all(a["end_s"] <= b["depart_s"] for a, b in pairwise(visits))  # one place at a time
     legs = night["legs"]
     for nurse in {leg["nurse"] for leg in legs}:
         own = [leg for leg in legs if leg["nurse"] == nurse]
-        assert all(a["arrival_s"] <= b["depart_s"] for a, b in zip(own, own[1:]))
-        assert all(a["to"] == b["from"] for a, b in zip(own, own[1:]))  # legs chain, re-routes included
+        assert all(a["arrival_s"] <= b["depart_s"] for a, b in pairwise(own))
+        assert all(a["to"] == b["from"] for a, b in pairwise(own))  # legs chain, re-routes included
     kpis = night["kpis"]
     assert sum(kpis[u]["n"] for u in ("U2", "U3") if u in kpis) == len(scenario["calls"])
     assert kpis.get("planned", {"n": 0})["n"] == len(scenario["planned"])

@@ -61,15 +61,15 @@ def tamper(owner_url: str, table: str, *statements: str) -> None:
 
     SQLite has no roles: anyone with the file drops the triggers through a raw connection."""
     if owner_url.startswith("sqlite"):
-        conn = sqlite3.connect(owner_url.split("///", 1)[1])
+        raw = sqlite3.connect(owner_url.split("///", 1)[1])
         try:
-            conn.execute(f"DROP TRIGGER {table}_no_update")
-            conn.execute(f"DROP TRIGGER {table}_no_delete")
+            raw.execute(f"DROP TRIGGER {table}_no_update")
+            raw.execute(f"DROP TRIGGER {table}_no_delete")
             for statement in statements:
-                conn.execute(statement)
-            conn.commit()
+                raw.execute(statement)
+            raw.commit()
         finally:
-            conn.close()
+            raw.close()
         return
     engine = make_engine(owner_url, pool_size=1)
     try:
@@ -157,7 +157,7 @@ def test_concurrent_writers_never_chain_onto_the_same_entry(engine: Engine, data
     assert code == 0 and f"intact: {writers * each * 2} entries" in out
     # The two entries of one transaction are next to each other in the chain.
     entries = _entries(engine)
-    assert all(a.reason == b.reason for a, b in zip(entries[::2], entries[1::2]))
+    assert all(a.reason == b.reason for a, b in zip(entries[::2], entries[1::2], strict=True))
 
 
 def test_verify_prints_the_size_and_last_hash_of_an_intact_log(world: World, engine: Engine, database_url: str,
@@ -185,7 +185,7 @@ def test_tampering_by_the_owner_is_found_and_the_broken_link_named(
         broken, problem = target, "its hash does not match its contents"
     elif how == "rehashed":  # changed, and its own hash recomputed: the next link no longer fits
         target.username = "someone else"
-        rehashed = chain.entry_hash(target.prev_hash, target)
+        rehashed = chain.entry_hash(target.prev_hash or "", target)
         tamper(owner_database_url, "audit_entries",
                f"UPDATE audit_entries SET username = 'someone else', hash = '{rehashed}' WHERE id = {target.id}")
         broken, problem = after, f"its prev_hash does not match the hash of seq {target.seq}"
@@ -208,6 +208,7 @@ def test_verify_walks_the_log_a_page_at_a_time(engine: Engine, owner_database_ur
     tamper(owner_database_url, "audit_entries", f"UPDATE audit_entries SET reason = 'x' WHERE id = {fifth.id}")
     with Session(engine) as s:
         walker = audit.verify(s, page_size=2)
+    assert fifth.id is not None and walker.broken is not None
     assert walker.count == 4 and walker.broken == chain.Break(5, fifth.id, walker.broken.problem)
 
 
@@ -233,14 +234,14 @@ def _one_of_each(world: World) -> None:
 def test_append_only_tables_refuse_update_and_delete(table: str, world: World, engine: Engine) -> None:
     _one_of_each(world)
     with Session(engine) as s:
-        before = s.exec(text(f"SELECT count(*) FROM {table}")).one()[0]
+        before = s.connection().execute(text(f"SELECT count(*) FROM {table}")).one()[0]
     assert before > 0
     for statement in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):
         with Session(engine) as s, pytest.raises(DatabaseError, match="append-only"):
-            s.exec(text(statement))
+            s.connection().execute(text(statement))
             s.commit()
     with Session(engine) as s:
-        assert s.exec(text(f"SELECT count(*) FROM {table}")).one()[0] == before
+        assert s.connection().execute(text(f"SELECT count(*) FROM {table}")).one()[0] == before
 
 
 def test_the_service_role_cannot_switch_the_protection_off(world: World, engine: Engine, backend: str) -> None:
@@ -264,7 +265,7 @@ def test_the_service_role_cannot_switch_the_protection_off(world: World, engine:
           "ALTER TABLE calls ADD COLUMN extra int"]
     for statement in attempts:
         with engine.connect() as conn, pytest.raises(DatabaseError,
-                                                     match="must be owner|permission denied|append-only"):
+                                                     match=r"must be owner|permission denied|append-only"):
             conn.execute(text(statement))
     with engine.connect() as conn:
         enabled = conn.execute(text("SELECT tgrelid::regclass::text, tgenabled FROM pg_trigger "
@@ -296,10 +297,10 @@ def test_upgrading_a_database_in_use_chains_its_audit_log_and_keeps_every_triage
         for call_id in (1, 2):
             _insert(conn, "calls", source="phone", origin="", source_ref=f"old-{call_id}",
                     client_match="none", text="", state="triaging", received_at=now)
-        run = dict(protocol_id="nightcare-regional-night", protocol_version=1, complaint="fall", signals=[],
-                   override_reason="", advice_given="", started_at=now, started_by="operator")
-        decision = dict(computed={"urgency": "U2"}, final_urgency="U2", final_disposition="nurse_visit",
-                        decided_at=now, decided_by="operator")
+        run = {"protocol_id": "nightcare-regional-night", "protocol_version": 1, "complaint": "fall", "signals": [],
+               "override_reason": "", "advice_given": "", "started_at": now, "started_by": "operator"}
+        decision = {"computed": {"urgency": "U2"}, "final_urgency": "U2", "final_disposition": "nurse_visit",
+                    "decided_at": now, "decided_by": "operator"}
         _insert(conn, "triages", id=1, call_id=1, answers=[["abcd_airway", "yes"]], state="superseded",
                 **run, **decision)
         _insert(conn, "triages", id=2, call_id=1, answers=[["abcd_airway", "no"]], state="in_progress", **run)
@@ -319,11 +320,13 @@ def test_upgrading_a_database_in_use_chains_its_audit_log_and_keeps_every_triage
         assert code == 0 and "intact: 7 entries" in out
         assert [(e.id, e.seq) for e in _entries(engine)] == [(i, i) for i in range(1, 8)]
         with Session(engine) as s:
-            history = runs.history(s, s.get(Call, 1))
+            first, second = s.get(Call, 1), s.get(Call, 2)
+            assert first is not None and second is not None
+            history = runs.history(s, first)
             assert [(r.record.id, type(r.record).__name__, r.state) for r in history] == [
                 (1, "Triage", "superseded"), (2, "TriageDraft", "in_progress")]
-            assert [r.state for r in runs.history(s, s.get(Call, 2))] == ["decided"]
-            fresh = runs.begin(s, s.get(Call, 2), protocol_id="p", protocol_version=1, complaint="fall", signals=[],
+            assert [r.state for r in runs.history(s, second)] == ["decided"]
+            fresh = runs.begin(s, second, protocol_id="p", protocol_version=1, complaint="fall", signals=[],
                                started_by="operator")
             assert fresh.record.id == 4  # after every run there was: a decided run keeps its draft's id
         with Session(engine) as s:  # and the new entries go on from the old ones

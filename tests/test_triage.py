@@ -162,8 +162,8 @@ def test_going_back_and_wrong_answers(world: World) -> None:
     assert triage["step"]["node"] == "fall_head"
     back = world.client.post(f"/api/calls/{call['id']}/triage/back", headers=world.h("operator")).json()
     assert back["step"]["node"] == "fall_serious" and len(back["answers"]) == 3
-    wrong_node = world.client.post(f"/api/calls/{call['id']}/triage/answers", json={"node": "fall_pain", "answer": "none"},
-                                   headers=world.h("operator"))
+    wrong_node = world.client.post(f"/api/calls/{call['id']}/triage/answers",
+                                   json={"node": "fall_pain", "answer": "none"}, headers=world.h("operator"))
     assert wrong_node.status_code == 422 and wrong_node.json()["field"] == "node"
     wrong_answer = world.client.post(f"/api/calls/{call['id']}/triage/answers",
                                      json={"node": "fall_serious", "answer": "maybe"}, headers=world.h("operator"))
@@ -189,7 +189,8 @@ def test_retriage_of_a_waiting_call_is_recorded_and_updates_the_visit(world: Wor
     run_triage(world, call["id"], "fall", [*SAFE, "no", "yes", "no"])  # head, no risk: U3
     second = decide(world, call["id"]).json()["decision"]["visit"]
     assert second["id"] == first["id"]
-    assert datetime.fromisoformat(second["deadline"]) - datetime.fromisoformat(first["deadline"]) == timedelta(minutes=90)
+    moved = datetime.fromisoformat(second["deadline"]) - datetime.fromisoformat(first["deadline"])
+    assert moved == timedelta(minutes=90)
     history = world.client.get(f"/api/calls/{call['id']}/triages", headers=world.h("operator")).json()
     assert [t["state"] for t in history] == ["superseded", "decided"]
     assert [t["decision"]["urgency"] for t in history] == ["U2", "U3"]
@@ -204,7 +205,8 @@ def test_retriage_of_a_waiting_call_is_recorded_and_updates_the_visit(world: Wor
 def test_triage_cannot_start_twice_or_on_a_closed_call(world: World) -> None:
     call = new_call(world, "t-twice")
     run_triage(world, call["id"], "fall", [])
-    again = world.client.post(f"/api/calls/{call['id']}/triage", json={"complaint": "fall"}, headers=world.h("operator"))
+    again = world.client.post(f"/api/calls/{call['id']}/triage", json={"complaint": "fall"},
+                              headers=world.h("operator"))
     assert again.status_code == 409 and again.json()["field"] == "to"
     unknown = world.client.post(f"/api/calls/{new_call(world, 't-x')['id']}/triage", json={"complaint": "hiccups"},
                                 headers=world.h("operator"))

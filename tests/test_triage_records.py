@@ -6,7 +6,7 @@ import threading
 import time
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dispatch.auth.service import SYSTEM
 from dispatch.calls.models import Call
@@ -23,9 +23,9 @@ U2_FALL = [*SAFE, "no", "no", "no"]
 def _stored(engine: Engine, call_id: int) -> tuple[list[int], list[int]]:
     """(draft ids, decided ids) of the call."""
     with Session(engine) as s:
-        drafts = s.exec(select(TriageDraft.id).where(TriageDraft.call_id == call_id)).all()
-        decided = s.exec(select(Triage.id).where(Triage.call_id == call_id)).all()
-    return list(drafts), list(decided)
+        drafts = s.exec(select(col(TriageDraft.id)).where(TriageDraft.call_id == call_id)).all()
+        decided = s.exec(select(col(Triage.id)).where(Triage.call_id == call_id)).all()
+    return [i for i in drafts if i is not None], [i for i in decided if i is not None]
 
 
 def _history(world: World, call_id: int) -> list[dict]:
@@ -81,6 +81,7 @@ def test_two_operators_deciding_at_once_record_one_decision(world: World, engine
     def operator() -> None:
         with Session(engine, expire_on_commit=False) as s:
             call = s.get(Call, call_id)
+            assert call is not None
             try:
                 service.decide(s, SYSTEM, call, runs.current(s, call), urgency=None, disposition=None, reason="",
                                settings=settings)

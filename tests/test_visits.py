@@ -128,6 +128,7 @@ def test_an_unanswered_offer_goes_to_another_nurse_but_is_not_a_decline(on_duty:
     _assign(world, vid, "n1")
     with Session(engine) as s:
         offered_at = s.get(Visit, vid).offered_at
+    assert offered_at is not None
     result = tick(engine, app.state.settings, app.state.sms, now=offered_at + timedelta(minutes=10))
     assert vid in result.released
     replan(world)
@@ -149,6 +150,7 @@ def test_when_only_she_can_take_it_an_unanswered_job_is_offered_to_her_again(on_
     wait_for(lambda: visit(world, vid)["nurse_id"] == world.nurses["n1"])
     with Session(engine) as s:
         offered_at = s.get(Visit, vid).offered_at
+    assert offered_at is not None
     assert vid in tick(engine, app.state.settings, app.state.sms, now=offered_at + timedelta(minutes=10)).released
     with Session(engine) as s:
         alert = s.exec(select(Alert).where(Alert.visit_id == vid)).one()

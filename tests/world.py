@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -31,6 +33,11 @@ class World:
     visits: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def app(self) -> FastAPI:
+        """The application under test (its state: settings, geocoder)."""
+        return cast("FastAPI", self.client.app)
+
     def h(self, who: str) -> dict[str, str]:
         """Authorization headers of a user: operator, coordinator, nurse1, nurse2, partner_a, partner_b."""
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -47,11 +54,13 @@ class World:
 def _client(session: Session, cipher: KeysafeCipher, org: Organisation, name: str, phone: str | None,
             external: str | None, code: str | None) -> Client:
     given, family = name.split()
+    assert org.id is not None
     client = Client(organisation_id=org.id, given_name=given, family_name=family, street="Kerkstraat",
                     house_number="1", postcode="9401 AA", city="Assen", lat=52.99, lon=6.56,
                     keysafe_code_encrypted=cipher.encrypt(code) if code else None)
     session.add(client)
     session.flush()
+    assert client.id is not None and org.id is not None
     if phone:
         session.add(ClientPhone(client_id=client.id, number=phone))
     if external:
@@ -67,6 +76,7 @@ def build_world(engine: Engine, settings: Settings, http: TestClient) -> World:
         org_b = Organisation(code="org-b", name="Thuiszorg B")
         session.add_all([org_a, org_b])
         session.flush()
+        assert org_a.id is not None and org_b.id is not None
         clients = {
             "a1": _client(session, cipher, org_a, "Aaltje Bakker", "+31592111111", "A-1", KEYSAFE_CODE),
             "a2": _client(session, cipher, org_a, "Hendrik Mulder", "+31592111112", "A-2", None),
@@ -78,15 +88,18 @@ def build_world(engine: Engine, settings: Settings, http: TestClient) -> World:
         n2 = Nurse(name="Sanne", phone="+31612340002", skills=["wound"])
         session.add_all([n1, n2])
         session.flush()
+        assert n1.id is not None and n2.id is not None
+        ids = {k: c.id for k, c in clients.items() if c.id is not None}
         start = datetime.now(UTC) + timedelta(hours=1)
         # Given to Anouk by an operator (locked: the re-plan at start-up, with nobody on duty, leaves it with her).
-        visit_a1 = Visit(kind="planned", client_id=clients["a1"].id, organisation_id=org_a.id, window_start=start,
+        visit_a1 = Visit(kind="planned", client_id=ids["a1"], organisation_id=org_a.id, window_start=start,
                          window_end=start + timedelta(hours=1), service_minutes=20, nurse_id=n1.id, state="assigned",
                          locked=True, offered_at=datetime.now(UTC))
-        visit_b1 = Visit(kind="planned", client_id=clients["b1"].id, organisation_id=org_b.id, window_start=start,
+        visit_b1 = Visit(kind="planned", client_id=ids["b1"], organisation_id=org_b.id, window_start=start,
                          window_end=start + timedelta(hours=1), service_minutes=20)
         session.add_all([visit_a1, visit_b1])
         session.flush()
+        assert visit_a1.id is not None and visit_b1.id is not None
         users = [("operator", Role.operator, None, None), ("coordinator", Role.coordinator, None, None),
                  ("nurse1", Role.nurse, None, n1.id), ("nurse2", Role.nurse, None, n2.id),
                  ("partner_a", Role.partner, "org-a", None), ("partner_b", Role.partner, "org-b", None)]
@@ -95,7 +108,7 @@ def build_world(engine: Engine, settings: Settings, http: TestClient) -> World:
                         organisation_code=org_code, nurse_id=nurse_id)
         session.commit()
         world.orgs = {"a": org_a.id, "b": org_b.id}
-        world.clients = {k: c.id for k, c in clients.items()}
+        world.clients = ids
         world.nurses = {"n1": n1.id, "n2": n2.id}
         world.visits = {"a1": visit_a1.id, "b1": visit_b1.id}
     for username, *_ in users:

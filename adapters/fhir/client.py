@@ -86,7 +86,7 @@ class FhirRecordSource:
         r.raise_for_status()
         body = r.json()
         if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
-            raise ValueError("no access_token in the token response")  # noqa: TRY004 - becomes SourceUnavailable
+            raise ValueError("no access_token in the token response")
         expires_in = float(body.get("expires_in") or 300)
         with self._lock:
             self._access_token = (body["access_token"], time.monotonic() + max(0.0, expires_in - 30))

@@ -11,10 +11,11 @@ import asyncio
 import hashlib
 import hmac
 from datetime import UTC
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from adapters.fhir import demo_data
 from dispatch.clients.models import Client, ClientExternalId
@@ -62,7 +63,7 @@ def _outcome(status: int, text: str) -> JSONResponse:
 
 def _bundle(kind: str, resources: list[dict], base: str) -> JSONResponse:
     entries = [{"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r} for r in resources]
-    body = {"resourceType": "Bundle", "type": kind, "entry": entries}
+    body: dict[str, Any] = {"resourceType": "Bundle", "type": kind, "entry": entries}
     if kind == "searchset":
         body["total"] = len(entries)
     else:
@@ -85,7 +86,8 @@ async def _guard(request: Request, org_code: str, *, token: bool = True) -> JSON
     if not token:
         return None
     settings: Settings = request.app.state.settings
-    expected = _access_token(settings, org_code) if org_code in OAUTH_ORGS else settings.demo_fhir_secret.get_secret_value()
+    expected = (_access_token(settings, org_code) if org_code in OAUTH_ORGS
+                else settings.demo_fhir_secret.get_secret_value())
     given = request.headers.get("authorization", "")
     if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
         return _outcome(401, "a valid bearer token is needed")
@@ -94,8 +96,8 @@ async def _guard(request: Request, org_code: str, *, token: bool = True) -> JSON
 
 def _load(request: Request, org_code: str, value: str) -> list[dict] | None:
     with Session(request.app.state.reader_engine) as session:
-        row = session.exec(select(Client).join(ClientExternalId, ClientExternalId.client_id == Client.id)
-                           .join(Organisation, Organisation.id == ClientExternalId.organisation_id)
+        row = session.exec(select(Client).join(ClientExternalId, col(ClientExternalId.client_id) == Client.id)
+                           .join(Organisation, col(Organisation.id) == ClientExternalId.organisation_id)
                            .where(Organisation.code == org_code, ClientExternalId.system == EXTERNAL_SYSTEM,
                                   ClientExternalId.value == value)).first()
         if row is None:
@@ -194,7 +196,7 @@ async def search(org_code: str, resource_type: str, request: Request, patient: s
     if (refused := await _guard(request, org_code)) is not None:
         return refused
     records = await _records(request, org_code, patient) if patient else None
-    found = [r for r in records or () if r["resourceType"] == resource_type and r["resourceType"] != "Patient"
+    found = [r for r in records or () if (r["resourceType"] == resource_type and r["resourceType"] != "Patient")
              or (r["resourceType"] == "Flag" and r["id"] == "broken")]
     if resource_type == "Observation":
         found.sort(key=lambda r: r.get("effectiveDateTime", ""), reverse=True)

@@ -7,6 +7,7 @@ itself runs in a worker thread, off the event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -35,10 +36,8 @@ class Replanner:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
 
     def request(self, trigger: str) -> None:
         with self._lock:

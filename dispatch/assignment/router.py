@@ -103,7 +103,8 @@ def explain_visit(visit_id: Id, request: Request, session: SessionDep, principal
     key = f"visit-{visit.id}"
     names = {f"nurse-{n.id}": n.name for n in session.exec(select(Nurse))}
     chosen = plan.assignment().get(key)
-    per_nurse = etas(problem, plan, key, request.app.state.travel_cache) if any(j.id == key for j in problem.jobs) else {}
+    known = any(j.id == key for j in problem.jobs)
+    per_nurse = etas(problem, plan, key, request.app.state.travel_cache) if known else {}
     deadline = visit.window_end
     nurses = []
     for nurse_key, arrival in sorted(per_nurse.items(), key=lambda kv: (kv[1] is None, kv[1] or 0)):

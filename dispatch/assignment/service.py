@@ -88,7 +88,8 @@ def night_state(session: Session, settings: Settings, now: datetime) -> tuple[Ni
         states.append(CoreVisit(
             id=key, lat=client.lat, lon=client.lon,
             window_s=(_seconds(visit.window_start, now), _seconds(visit.window_end, now)), service_s=service_s,
-            kind="planned" if visit.kind == "planned" else "call", urgency=visit.urgency, skills=frozenset(visit.skills),
+            kind="planned" if visit.kind == "planned" else "call", urgency=visit.urgency,
+            skills=frozenset(visit.skills),
             nurse=nurse_key, locked=visit.locked or visit.state in UNDER_WAY_STATES, started=started,
             declined_by=frozenset(excluded.get(visit.id, ()))))  # type: ignore[arg-type]
     state = NightState(now_s=0, nurses=list(nurses.values()), visits=states, speed_kmh=settings.speed_kmh,
@@ -126,7 +127,8 @@ def replan(engine: Engine, settings: Settings, *, triggers: list[str], cache: Mu
             routed[stop.job] = (route.nurse, stop.arrival_s)
     with Session(engine, expire_on_commit=False) as session:
         decision = Decision(at=now, triggers=triggers[-50:], problem=to_dict(problem), plan=result.to_dict(),
-                            solver=str(result.solver.get("name", "")), status=str(result.solver.get("status", ""))[:200],
+                            solver=str(result.solver.get("name", "")),
+                            status=str(result.solver.get("status", ""))[:200],
                             solve_ms=int(result.solver.get("solve_ms", 0)))
         session.add(decision)
         session.flush()

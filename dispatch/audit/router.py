@@ -8,14 +8,15 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 
 from dispatch.audit import service
-from dispatch.auth.deps import require
+from dispatch.auth.deps import roles
 from dispatch.auth.models import Role
+from dispatch.auth.service import Principal
 from dispatch.clients.models import Client
 from dispatch.db import SessionDep
 from dispatch.validation import Moment
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
-AuditReaders = require(Role.coordinator, Role.partner)
+AuditReaders = Annotated[Principal, roles(Role.coordinator, Role.partner)]
 
 
 class AuditEntryOut(BaseModel):

@@ -1,7 +1,7 @@
 """FastAPI dependencies: the current principal and role requirements."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -42,22 +42,29 @@ def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal, scope="function")]
 
 
-def require(*roles: Role):
-    allowed = ", ".join(r.value for r in roles)
+def roles(*allowed: Role) -> Any:
+    """The dependency that lets only these roles through: `Annotated[Principal, roles(Role.nurse)]`."""
+    names = ", ".join(r.value for r in allowed)
 
     def _check(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in roles:
-            raise Forbidden(f"this needs one of the roles: {allowed} (you are {principal.role.value})")
+        if principal.role not in allowed:
+            raise Forbidden(f"this needs one of the roles: {names} (you are {principal.role.value})")
         return principal
 
-    return Annotated[Principal, Depends(_check, scope="function")]
+    return Depends(_check, scope="function")
 
 
-Operators = require(Role.operator, Role.coordinator)
-Coordinators = require(Role.coordinator)
+def require(*allowed: Role) -> Any:
+    """The same as a type built at run time; mypy cannot use it as an annotation: prefer
+    `Annotated[Principal, roles(...)]`."""
+    return Annotated[Principal, roles(*allowed)]
 
 
-def _regional(principal: Operators) -> Principal:  # type: ignore[valid-type]
+Operators = Annotated[Principal, roles(Role.operator, Role.coordinator)]
+Coordinators = Annotated[Principal, roles(Role.coordinator)]
+
+
+def _regional(principal: Operators) -> Principal:
     if principal.team != Team.regional:
         raise Forbidden("the backup triage team takes the calls handed to it; following the night (plans, "
                         "nurses, alerts) is the regional team's")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from pydantic import BaseModel, Field
@@ -17,17 +17,17 @@ from dispatch.auth.deps import (
 from dispatch.auth.login import login
 from dispatch.db import ReaderEngine, SessionDep, WriterEngine
 from dispatch.timeutil import utcnow
-from dispatch.validation import text
+from dispatch.validation import Text
 
-Profession = text(80)
-FullName = text(120)
+Profession = Annotated[str, Text(80)]
+FullName = Annotated[str, Text(120)]
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_at: datetime
     role: str
 
@@ -44,8 +44,8 @@ class MeOut(BaseModel):
 
 class ClinicianIn(BaseModel):
     clinician: bool
-    profession: Profession | None = None  # type: ignore[valid-type]  # kept when not given
-    full_name: FullName | None = None  # type: ignore[valid-type]
+    profession: Profession | None = None  # kept when not given
+    full_name: FullName | None = None
 
 
 class ClinicianOut(BaseModel):
@@ -56,7 +56,7 @@ class ClinicianOut(BaseModel):
     full_name: str
 
 
-_LOGIN_ERRORS = {
+_LOGIN_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "wrong username or password (the same answer for an unknown or disabled user)"},
     429: {"description": "too many failed logins for this username or address, or too many logins at once; "
                          "see Retry-After (seconds)"},

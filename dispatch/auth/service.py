@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from dispatch.auth import passwords
 from dispatch.auth.models import AuthToken, Role, Team, User
@@ -127,7 +127,8 @@ def disable_user(session: Session, *, username: str) -> int:
     session.add(user)
     revoked = session.exec(
         update(AuthToken)
-        .where(AuthToken.user_id == user.id, AuthToken.revoked == False, AuthToken.expires_at > utcnow())
+        .where(col(AuthToken.user_id) == user.id, col(AuthToken.revoked).is_(False),
+               col(AuthToken.expires_at) > utcnow())
         .values(revoked=True)
     ).rowcount
     session.flush()
@@ -171,6 +172,7 @@ def issue_token(session: Session, *, settings: Settings, candidate: LoginCandida
         user.password_hash = new_hash
         session.add(user)
     token = secrets.token_urlsafe(32)
+    assert user.id is not None  # a stored user
     record = AuthToken(
         user_id=user.id,
         token_hash=_token_hash(token),

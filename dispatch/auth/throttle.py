@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import math
 import os
@@ -82,10 +83,8 @@ def _lower_priority() -> None:
     """Run this hashing thread (and the threads Argon2 starts for its lanes, which inherit it) at a lower CPU
     priority than the event loop and the request threads: under a flood of logins, the CPU goes to the calls
     first. Linux keeps a nice value per thread; elsewhere this does nothing."""
-    try:
+    with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICE)
-    except (AttributeError, OSError):
-        pass
 
 
 # Password checks run on these threads, apart from the request threadpool; HashSlots lets at most

@@ -1,4 +1,5 @@
-"""Console benchmark: `nightcare bench console [--calls 300] [--seconds 120] [--consoles 3] [--backend sqlite|postgresql]`.
+"""Console benchmark:
+`nightcare bench console [--calls 300] [--seconds 120] [--consoles 3] [--backend sqlite|postgresql]`.
 
 What an operator feels during a calamity burst: how long from a call's intake until its row is on every open
 console's board, and whether the board's page stays responsive while it happens.
@@ -257,7 +258,7 @@ async def _measure(base: str, *, consoles: list[Console], calls: int, seconds: f
             heaviest: list[tuple[float, str]] = []
             if cdp is not None and profile is not None:
                 cpu = (await cdp.send("Profiler.stop"))["profile"]
-                profile.write_text(json.dumps(cpu))
+                await asyncio.to_thread(profile.write_text, json.dumps(cpu))
                 heaviest = _self_time(cpu)
             collected = []
             for console in consoles:
@@ -279,7 +280,7 @@ def summarise(raw: dict[str, Any], consoles: list[Console]) -> dict[str, Any]:
     sent: list[Sent] = raw["sent"]
     taken = [s for s in sent if s.call_id is not None]
     rows = []
-    for console, got in zip(consoles, raw["collected"]):
+    for console, got in zip(consoles, raw["collected"], strict=True):
         offset = statistics.mean(console.offset_ms)
         dom = {int(k): v - offset for k, v in got["dom"].items()}
         frame = {int(k): v - offset for k, v in got["frame"].items()}
@@ -339,8 +340,8 @@ def _run_backend(backend: str, database_url: str, workdir: Path, *, owner_url: s
 
 def run(*, backend: str, calls: int, seconds: float, consoles: int, clients: int = 4, settle: float = 10.0,
         profile: Path | None = None) -> dict:
-    options = {"calls": calls, "seconds": seconds, "consoles": consoles, "clients": clients, "settle": settle,
-               "profile": profile}
+    options: dict[str, Any] = {"calls": calls, "seconds": seconds, "consoles": consoles, "clients": clients,
+                               "settle": settle, "profile": profile}
     if not Path(CHROMIUM).exists():
         raise SystemExit("nightcare bench console: Debian's chromium is missing (apt-get install chromium)")
     with tempfile.TemporaryDirectory(prefix="nightcare-bench-console-") as tmp:

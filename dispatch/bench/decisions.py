@@ -34,6 +34,7 @@ def _visit(session: Session, rng: random.Random, org_id: int, now) -> Visit:
                     house_number="1", postcode="9401 AA", city="Assen", lat=lat, lon=lon)
     session.add(client)
     session.flush()
+    assert client.id is not None
     urgent = rng.random() < 0.4
     opens = now - timedelta(minutes=rng.randint(0, 20)) if urgent else now + timedelta(minutes=rng.randint(0, 420))
     visit = Visit(kind="acute" if urgent else "planned", client_id=client.id, organisation_id=org_id,
@@ -55,11 +56,13 @@ def _measure(nurses: int, jobs: int, repeats: int, workdir: Path) -> tuple[list[
         org = Organisation(code="bench", name="Bench")
         session.add(org)
         session.flush()
+        assert org.id is not None
         for k in range(nurses):
             lat, lon = point(rng)
             nurse = Nurse(name=f"Nurse {k}", phone=f"+3161234{k:04d}", skills=[], lat=lat, lon=lon)
             session.add(nurse)
             session.flush()
+            assert nurse.id is not None
             session.add(Shift(nurse_id=nurse.id, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=8)))
         for _ in range(jobs):
             _visit(session, rng, org.id, now)
@@ -68,7 +71,8 @@ def _measure(nurses: int, jobs: int, repeats: int, workdir: Path) -> tuple[list[
     cache: dict = {}
     replan(engine, settings, triggers=["warm-up"], cache=cache)  # the travel cache fills once per night
     freeze_startup_objects()  # as the service does once started (dispatch/heap.py)
-    timings, solvers = [], {}
+    timings: list[int] = []
+    solvers: dict[str, int] = {}
     for i in range(repeats):
         with Session(engine) as session:
             _visit(session, rng, org_id, now)

@@ -22,7 +22,7 @@ from dispatch.devtools.server import nightcare, service_env, start_with_user
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def _burst(url: str, headers: dict[str, str], *, calls: int, concurrency: int, tag: str) -> dict[str, float]:

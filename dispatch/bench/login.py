@@ -21,6 +21,7 @@ import multiprocessing
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -34,7 +35,7 @@ REAL_USER_EVERY = 10
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
 async def _intake(url: str, headers: dict[str, str], *, clients: int, interval: float, duration: float,
@@ -146,8 +147,8 @@ def _run_backend(name: str, database_url: str, workdir: Path, *, duration: float
 def run(*, backends: list[str], duration: float, clients: int, intake_clients: int = 4, interval: float = 0.1,
         distinct_addresses: bool = False) -> list[dict]:
     rows: list[dict] = []
-    options = {"duration": duration, "clients": clients, "intake_clients": intake_clients, "interval": interval,
-               "distinct_addresses": distinct_addresses}
+    options: dict[str, Any] = {"duration": duration, "clients": clients, "intake_clients": intake_clients,
+                               "interval": interval, "distinct_addresses": distinct_addresses}
     with tempfile.TemporaryDirectory(prefix="nightcare-bench-") as tmp:
         workdir = Path(tmp)
         for backend in backends:

@@ -48,7 +48,7 @@ def run(*, count: int, calls: int, planned: int, nurses: int, time_limit: float,
     with_u2 = [r for r in rows if "U2" in r["optimised"]]  # a night without U2 calls says nothing here
     share = {p: [r[p]["U2"]["within_target"] for r in with_u2] for p in POLICIES}
     beats = sum(1 for r in with_u2 if _better(r["optimised"], r["nearest"]))
-    ratios = [o / c for o, c in zip(share["optimised"], share["clairvoyant"]) if c > 0]
+    ratios = [o / c for o, c in zip(share["optimised"], share["clairvoyant"], strict=True) if c > 0]
     print(f"\nU2 within target, mean over {len(with_u2)} nights with U2 calls: "
           + ", ".join(f"{p} {_stat(statistics.mean, share[p], 1, '.3f')}" for p in POLICIES))
     pooled = {p: _pooled(with_u2, p) for p in POLICIES}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import statistics
 import time
+from functools import partial
 from pathlib import Path
 
 from routing.check import violations
@@ -70,12 +71,12 @@ def run(directory: Path, *, time_limit: float, only: list[str], default: bool, v
             continue
         best = known[(instance.name, instance.customers)]
         row: dict = {"instance": instance.name, "customers": instance.customers, "best": best}
-        runners = [("ours", lambda: _ours(instance, ours_options)),
-                   ("ortools", lambda: _ours(instance, ortools_options))]
+        runners = [("ours", partial(_ours, instance, ours_options)),
+                   ("ortools", partial(_ours, instance, ortools_options))]
         if default:
-            runners.append(("default", lambda: _ours(instance, default_options)))
+            runners.append(("default", partial(_ours, instance, default_options)))
         if vroom:
-            runners.append(("vroom", lambda: _vroom(instance, threads=2)))
+            runners.append(("vroom", partial(_vroom, instance, threads=2)))
         for name, runner in runners:
             cost, seconds = runner()
             row[name] = cost

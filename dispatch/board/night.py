@@ -28,7 +28,8 @@ TODAY = timedelta(hours=24)
 @router.get("/{client_id}/night")
 def night_summary(client_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep,
                   principal: CurrentPrincipal,
-                  call_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="the call this read is for")] = None,
+                  call_id: Annotated[int | None,
+                                     Query(ge=1, le=2**31 - 1, description="the call this read is for")] = None,
                   break_glass_reason: Annotated[ShortText | None, Query()] = None) -> dict[str, Any]:
     access = visible_client(session, principal, client_id, call_id=call_id, break_glass_reason=break_glass_reason,
                             data="client.night")
@@ -41,13 +42,14 @@ def night_summary(client_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: 
                                                        Call.id != (call_id or 0))
                                     .order_by(col(Call.received_at).desc()).limit(50)))
         rows = call_rows(session, earlier, now)
-        summary["calls_24h"] = [r for r, c in zip(rows, earlier) if c.received_at >= now - TODAY]
+        summary["calls_24h"] = [r for r, c in zip(rows, earlier, strict=True) if c.received_at >= now - TODAY]
         summary["calls_30d"] = rows
         summary["night_notes"] = [
             {"visit_id": v.id, "completed_at": v.completed_at.isoformat() if v.completed_at else None,
              "note": v.handover_note}
             for v in session.exec(select(Visit).where(Visit.client_id == client_id, Visit.state == "completed",
-                                                      Visit.completed_at >= now - RECENT, Visit.handover_note != "")
+                                                      col(Visit.completed_at) >= now - RECENT,
+                                                      Visit.handover_note != "")
                                   .order_by(col(Visit.completed_at).desc()).limit(10))]
     audit.record(session, principal, action="read", data="client.night" if access.full else "client.identity",
                  client_ids=[client_id], reason=access.reason, break_glass=access.break_glass)

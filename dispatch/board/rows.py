@@ -62,8 +62,9 @@ def call_rows(session: Session, calls: list[Call], now: datetime) -> list[dict[s
         if run.call_id not in latest or (run.id or 0) > (latest[run.call_id].id or 0):
             latest[run.call_id] = run
     visits: dict[int, Visit] = {}
-    for visit in session.exec(select(Visit).where(col(Visit.call_id).in_(ids)).order_by(col(Visit.id))):
-        visits[visit.call_id] = visit  # type: ignore[index]  # the newest visit of the call
+    for stored in session.exec(select(Visit).where(col(Visit.call_id).in_(ids)).order_by(col(Visit.id))):
+        if stored.call_id is not None:
+            visits[stored.call_id] = stored  # the newest visit of the call
     nurses = _by_id(session, Nurse, (v.nurse_id for v in visits.values()))
     escalations: dict[int, list[CallEscalation]] = {}
     for esc in session.exec(select(CallEscalation).where(col(CallEscalation.call_id).in_(ids))
@@ -72,10 +73,11 @@ def call_rows(session: Session, calls: list[Call], now: datetime) -> list[dict[s
     protocols: dict[tuple[str, int], Any] = {}
     rows = []
     for call in calls:
+        assert call.id is not None  # stored calls
         client = clients.get(call.client_id) if call.client_id else None
         org = orgs.get(call.organisation_id) if call.organisation_id else None
-        run = latest.get(call.id)  # type: ignore[arg-type]
-        visit = visits.get(call.id)  # type: ignore[arg-type]
+        run = latest.get(call.id)
+        visit = visits.get(call.id)
         decided = run if isinstance(run, Triage) else None
         urgency = visit.urgency if visit is not None and visit.urgency else (decided.final_urgency if decided else None)
         nurse = nurses.get(visit.nurse_id) if visit is not None and visit.nurse_id else None
@@ -102,7 +104,7 @@ def call_rows(session: Session, calls: list[Call], now: datetime) -> list[dict[s
                 "nurse": nurse.name if nurse else None, "eta": _iso(visit.eta), "deadline": _iso(deadline),
                 "locked": visit.locked},
             "escalations": [{"to": e.to, "called_at": _iso(e.called_at), "contact": e.contact, "by": e.by}
-                            for e in escalations.get(call.id, [])],  # type: ignore[arg-type]
+                            for e in escalations.get(call.id, [])],
             "waiting_for_triage": call.state in WAITING_FOR_TRIAGE,
             "past_target": bool(deadline and deadline < now and visit is not None and visit.state in NOT_YET_THERE),
             "allowed_transitions": [s.value for s in allowed_from(CallState(call.state))],
@@ -142,21 +144,23 @@ def nurse_rows(session: Session, now: datetime, *, nurse_ids: Iterable[int] | No
     nurses = list(session.exec(stmt))
     ids = [n.id for n in nurses]
     shifts: dict[int, Shift] = {}
-    for shift in session.exec(select(Shift).where(col(Shift.nurse_id).in_(ids), Shift.ends_at > now)
-                              .order_by(col(Shift.starts_at).desc())):
-        shifts[shift.nurse_id] = shift  # the earliest shift not yet over
+    for upcoming in session.exec(select(Shift).where(col(Shift.nurse_id).in_(ids), Shift.ends_at > now)
+                                 .order_by(col(Shift.starts_at).desc())):
+        shifts[upcoming.nurse_id] = upcoming  # the earliest shift not yet over
     jobs: dict[int, list[Visit]] = {}
-    for visit in session.exec(select(Visit).where(col(Visit.nurse_id).in_(ids),
-                                                  col(Visit.state).in_(("assigned", *UNDER_WAY_STATES)))):
-        jobs.setdefault(visit.nurse_id, []).append(visit)  # type: ignore[arg-type]
+    for job in session.exec(select(Visit).where(col(Visit.nurse_id).in_(ids),
+                                                col(Visit.state).in_(("assigned", *UNDER_WAY_STATES)))):
+        if job.nurse_id is not None:
+            jobs.setdefault(job.nurse_id, []).append(job)
     checks: dict[int, BagCheck] = {}
     shift_ids = [s.id for s in shifts.values()]
     for check in session.exec(select(BagCheck).where(col(BagCheck.shift_id).in_(shift_ids)).order_by(col(BagCheck.id))):
         checks[check.nurse_id] = check
     rows = []
     for nurse in nurses:
-        shift = shifts.get(nurse.id)  # type: ignore[arg-type]
-        mine = sorted(jobs.get(nurse.id, []), key=lambda v: (v.state not in UNDER_WAY_STATES,  # type: ignore[arg-type]
+        assert nurse.id is not None  # stored nurses
+        shift = shifts.get(nurse.id)
+        mine = sorted(jobs.get(nurse.id, []), key=lambda v: (v.state not in UNDER_WAY_STATES,
                                                               v.eta or v.window_start))
         current = next((v for v in mine if v.state in UNDER_WAY_STATES), None)
         rows.append({
@@ -168,7 +172,7 @@ def nurse_rows(session: Session, now: datetime, *, nurse_ids: Iterable[int] | No
             "current": None if current is None else {"visit_id": current.id, "state": current.state,
                                                      "eta": _iso(current.eta)},
             "next": [{"visit_id": v.id, "state": v.state, "eta": _iso(v.eta)} for v in mine if v is not current],
-            "bag_flags": checks[nurse.id].flags if nurse.id in checks else [],  # type: ignore[index]
+            "bag_flags": checks[nurse.id].flags if nurse.id in checks else [],
         })
     return rows
 

@@ -61,7 +61,7 @@ def path(start: CallState, goal: CallState) -> list[CallState]:
     previous: dict[CallState, CallState] = {}
     frontier = [start]
     while frontier:
-        following = []
+        following: list[CallState] = []
         for state in frontier:
             for nxt in TRANSITIONS.get(state, ()):
                 # (escalated is a place to start from, never a way through: 112 is not called to move a visit)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from sqlmodel import Session
 
 from dispatch.audit import service as audit
-from dispatch.auth.deps import CurrentPrincipal, Operators, require
+from dispatch.auth.deps import CurrentPrincipal, Operators, roles
 from dispatch.auth.models import Role
 from dispatch.auth.service import Principal
 from dispatch.calls import service
@@ -31,7 +31,7 @@ from dispatch.visits import service as visits
 
 router = APIRouter(prefix="/api/calls", tags=["calls"])
 CallId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-Intake = require(Role.operator, Role.coordinator, Role.partner)
+Intake = Annotated[Principal, roles(Role.operator, Role.coordinator, Role.partner)]
 
 
 def call_out(call: Call, events: list[CallEvent]) -> CallOut:
@@ -40,6 +40,12 @@ def call_out(call: Call, events: list[CallEvent]) -> CallOut:
         allowed_transitions=[s.value for s in allowed_from(CallState(call.state))],
         events=[CallEventOut.model_validate(e, from_attributes=True) for e in events],
     )
+
+
+def _outs(session: Session, calls: list[Call]) -> list[CallOut]:
+    """The calls with their histories (stored calls: each has its id)."""
+    events = service.events_of(session, [c.id for c in calls if c.id is not None])
+    return [call_out(c, events[c.id] if c.id is not None else []) for c in calls]
 
 
 def _audit_calls(session: Session, principal: Principal, calls: list[Call], action: str) -> None:
@@ -58,7 +64,7 @@ def create_call(body: CallIn, request: Request, response: Response, session: Ses
     if not created:
         response.status_code = 200
     _audit_calls(session, principal, [call], "create" if created else "read")
-    return call_out(call, service.events_of(session, [call.id])[call.id])
+    return _outs(session, [call])[0]
 
 
 @router.get("", response_model=list[CallOut])
@@ -77,17 +83,16 @@ def list_calls(
         raise Forbidden("partners see only their own organisation's calls", field="organisation_id")
     calls = service.list_calls(session, principal, states=state, organisation_id=organisation_id,
                                client_id=client_id, since=since, open_only=open, limit=limit, offset=offset)
-    events = service.events_of(session, [c.id for c in calls])
     if calls:
         _audit_calls(session, principal, calls, "list")
-    return [call_out(c, events[c.id]) for c in calls]
+    return _outs(session, calls)
 
 
 @router.get("/{call_id}", response_model=CallOut)
 def read_call(call_id: CallId, session: SessionDep, principal: CurrentPrincipal) -> CallOut:
     call = service.get_visible_call(session, principal, call_id)
     _audit_calls(session, principal, [call], "read")
-    return call_out(call, service.events_of(session, [call.id])[call.id])
+    return _outs(session, [call])[0]
 
 
 @router.post("/{call_id}/transitions", response_model=CallOut)
@@ -96,7 +101,7 @@ def transition_call(call_id: CallId, body: TransitionIn, session: SessionDep, pr
     call = service.get_visible_call(session, principal, call_id)
     service.move_by_hand(session, principal, call, body.to, reason=body.reason)
     _audit_calls(session, principal, [call], "update")
-    return call_out(call, service.events_of(session, [call.id])[call.id])
+    return _outs(session, [call])[0]
 
 
 @router.post("/{call_id}/handover", response_model=CallOut)
@@ -105,7 +110,7 @@ def hand_over(call_id: CallId, body: HandoverIn, session: SessionDep, principal:
     call = service.get_visible_call(session, principal, call_id)
     service.hand_over(session, principal, call, body.to, reason=body.reason)
     _audit_calls(session, principal, [call], "update")
-    return call_out(call, service.events_of(session, [call.id])[call.id])
+    return _outs(session, [call])[0]
 
 
 @router.post("/{call_id}/escalations", response_model=EscalationOut, status_code=201)
@@ -121,6 +126,7 @@ def record_escalation(call_id: CallId, body: EscalationIn, session: SessionDep, 
 @router.get("/{call_id}/escalations", response_model=list[EscalationOut])
 def list_escalations(call_id: CallId, session: SessionDep, principal: CurrentPrincipal) -> list[EscalationOut]:
     call = service.get_visible_call(session, principal, call_id)
+    assert call.id is not None
     return [EscalationOut.model_validate(e, from_attributes=True) for e in service.escalations_of(session, call.id)]
 
 
@@ -139,4 +145,4 @@ def identify_client(call_id: CallId, body: IdentifyIn, session: SessionDep, prin
                  client_ids=[c for c in (before, client.id) if c is not None],
                  reason=f"call {call.id}" + (f": corrected from client {before}: {body.reason}"
                                              if before not in (None, client.id) else ""))
-    return call_out(call, service.events_of(session, [call.id])[call.id])
+    return _outs(session, [call])[0]

@@ -101,7 +101,8 @@ def _alert_if_called_again(session: Session, call: Call) -> None:
     """A second call about a client whose earlier call (within 24 h) was urgent: the operators must know at once."""
     if call.client_id is None:
         return
-    earlier = session.exec(select(Triage.call_id, Triage.final_urgency).join(Call, col(Call.id) == Triage.call_id).where(
+    earlier = session.exec(select(Triage.call_id, Triage.final_urgency)
+                           .join(Call, col(Call.id) == Triage.call_id).where(
         Call.client_id == call.client_id, Call.id != call.id, Call.received_at >= call.received_at - AGAIN_WITHIN,
         col(Triage.final_urgency).in_(URGENT)).order_by(col(Triage.id).desc())).first()
     if earlier is not None:
@@ -134,10 +135,11 @@ def _match_client(session: Session, principal: Principal, body: CallIn, caller: 
         if len(ext) == 1:
             return session.get(Client, ext[0].client_id), "external_id"
     if caller:
-        stmt = select(ClientPhone.client_id).where(ClientPhone.number == caller).distinct()
+        by_phone = select(ClientPhone.client_id).where(ClientPhone.number == caller).distinct()
         if scope_org is not None:
-            stmt = stmt.join(Client, Client.id == ClientPhone.client_id).where(Client.organisation_id == scope_org)
-        ids = session.exec(stmt).all()
+            by_phone = by_phone.join(Client, col(Client.id) == ClientPhone.client_id).where(
+                Client.organisation_id == scope_org)
+        ids = session.exec(by_phone).all()
         if len(ids) == 1:
             return session.get(Client, ids[0]), "phone"
         if len(ids) > 1:
@@ -147,6 +149,7 @@ def _match_client(session: Session, principal: Principal, body: CallIn, caller: 
 
 def _append_event(session: Session, principal: Principal, call: Call, from_state: CallState | None,
                   to_state: CallState, *, reason: str, team_changed: bool = False) -> CallEvent:
+    assert call.id is not None  # flushed when created
     last = session.exec(select(func.max(CallEvent.seq)).where(CallEvent.call_id == call.id)).one()
     event = CallEvent(call_id=call.id, seq=(last or 0) + 1, actor_user_id=principal.user_id,
                       actor=principal.username, actor_role=principal.role.value,
@@ -234,6 +237,7 @@ def record_escalation(session: Session, principal: Principal, call: Call, *, to:
     """The operator called 112 or the GP post: when, whom, what was agreed (and an event in the call's history)."""
     if call.state not in OPEN_STATES and call.state != CallState.completed.value:
         raise Conflict(f"call {call.id} is {call.state}", field="call_id")
+    assert call.id is not None
     escalation = CallEscalation(call_id=call.id, to=to, called_at=called_at, contact=contact, note=note_text,
                                 by=principal.username)
     session.add(escalation)
@@ -303,7 +307,8 @@ def list_calls(session: Session, principal: Principal, *, states: list[CallState
 def events_of(session: Session, call_ids: list[int]) -> dict[int, list[CallEvent]]:
     result: dict[int, list[CallEvent]] = {i: [] for i in call_ids}
     if call_ids:
-        stmt = select(CallEvent).where(col(CallEvent.call_id).in_(call_ids)).order_by(CallEvent.call_id, CallEvent.seq)
+        stmt = (select(CallEvent).where(col(CallEvent.call_id).in_(call_ids))
+                .order_by(col(CallEvent.call_id), col(CallEvent.seq)))
         for event in session.exec(stmt):
             result[event.call_id].append(event)
     return result

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from sqlmodel import Session, col, select
 
@@ -71,14 +72,14 @@ def visible_client(session: Session, principal: Principal, client_id: int, *,
         call = open_call_of(session, principal, call_id)
         ok = call is not None and call.client_id == client.id
         if ok and principal.role == Role.nurse:
-            ok = nurse_has_job(session, principal, client.id, call_id=call_id)
+            ok = nurse_has_job(session, principal, client_id, call_id=call_id)
         if not ok:
             raise refuse(f"call {call_id} gives no access to this client",
                          Forbidden(f"call {call_id} is not an open call identified as this client (search to "
                                    "identify, or give a break_glass_reason)", field="call_id"))
         return Access(client, f"call {call_id}", full=client.consent_night_team,
                       summary_allowed=client.consent_night_team and client.consent_summary)
-    if principal.role == Role.nurse and nurse_has_job(session, principal, client.id):
+    if principal.role == Role.nurse and nurse_has_job(session, principal, client_id):
         return Access(client, "assigned job", full=client.consent_night_team,
                       summary_allowed=client.consent_night_team and client.consent_summary)
     raise refuse("no call, job or break-glass reason given",
@@ -95,9 +96,9 @@ def open_call_of(session: Session, principal: Principal, call_id: int) -> Call |
     return session.exec(stmt).first()
 
 
-def break_glass_ok(reason: str | None) -> bool:
+def break_glass_ok(reason: str | None) -> TypeGuard[str]:
     """Emergency access outside a call or job needs a real reason."""
-    return bool(reason) and len(reason.strip()) >= MIN_BREAK_GLASS_REASON  # type: ignore[union-attr]
+    return reason is not None and len(reason.strip()) >= MIN_BREAK_GLASS_REASON
 
 
 def nurse_has_job(session: Session, principal: Principal, client_id: int, *, call_id: int | None = None) -> bool:

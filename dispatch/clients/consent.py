@@ -33,6 +33,7 @@ def record(session: Session, principal: Principal, client: Client, kind: Kind, *
     setattr(client, f"consent_{kind}_date", on)
     setattr(client, f"consent_{kind}_source", source)
     session.add(client)
+    assert client.id is not None  # a stored client
     session.add(ClientConsent(client_id=client.id, kind=kind, given=given, consent_date=on, source=source,
                               recorded_by=principal.username))
     return True

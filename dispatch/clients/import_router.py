@@ -7,8 +7,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.datastructures import UploadFile
 
 from dispatch.audit import service as audit
-from dispatch.auth.deps import require
+from dispatch.auth.deps import roles
 from dispatch.auth.models import Role
+from dispatch.auth.service import Principal
 from dispatch.clients import consent, importer, service
 from dispatch.clients.access import visible_client
 from dispatch.clients.schemas import ClientOut, ConsentsIn, ImportReport
@@ -19,7 +20,7 @@ from dispatch.ports import Geocoder
 from dispatch.validation import Code, SystemName
 
 router = APIRouter(prefix="/api/clients", tags=["clients"])
-ClientManagers = require(Role.coordinator, Role.partner)
+ClientManagers = Annotated[Principal, roles(Role.coordinator, Role.partner)]
 
 
 async def csv_upload(request: Request) -> bytes:
@@ -60,7 +61,9 @@ def import_clients(
         org_id = principal.organisation_id
         if organisation is not None and service.organisation_by_code(session, organisation).id != org_id:
             raise Forbidden("a partner imports her own organisation's clients only", field="organisation")
-        org = session.get(Organisation, org_id)
+        org = session.get(Organisation, org_id) if org_id is not None else None
+        if org is None:
+            raise Forbidden("your login belongs to no organisation", field="organisation")
     elif organisation is None:
         raise Invalid("name the organisation the clients belong to (its code)", field="organisation")
     else:

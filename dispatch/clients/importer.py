@@ -1,4 +1,5 @@
-"""Client import from a CSV file, for organisations without a record system nightcare can query (docs/clients-import.md).
+"""Client import from a CSV file, for organisations without a record system nightcare can query
+(docs/clients-import.md).
 
 One import is one transaction. Each row is checked on its own; a bad row is reported (row, field, reason) and
 left out, the good rows go in. Rows are matched to existing clients on the organisation's own id
@@ -109,7 +110,7 @@ def read_rows(data: bytes, *, max_bytes: int, max_rows: int) -> tuple[list[str],
 def _date(row: Row, column: str, raw: str, *, today: date) -> date | None:
     for fmt in ("%Y-%m-%d", "%d-%m-%Y"):
         try:
-            value = datetime.strptime(raw, fmt).date()
+            value = datetime.strptime(raw, fmt).date()  # noqa: DTZ007 - a calendar date; no time of day, no zone
             break
         except ValueError:
             continue
@@ -169,11 +170,11 @@ def parse_row(number: int, header: list[str], cells: list[str], *, today: date) 
     if "phones" in raw:
         numbers: list[str] = []
         for part in filter(None, (p.strip() for p in re.split(r"[;|]", raw["phones"]))):
-            number = normalise_phone(part)
-            if number is None:
+            phone = normalise_phone(part)
+            if phone is None:
                 row.bad("phones", f"{part!r} is not a phone number")
-            elif number not in numbers:
-                numbers.append(number)
+            elif phone not in numbers:
+                numbers.append(phone)
         if len(numbers) > MAX_PHONES:
             row.bad("phones", f"more than {MAX_PHONES} phone numbers")
         v["phones"] = numbers
@@ -216,7 +217,8 @@ def _existing(session: Session, organisation_id: int, system: str,
     clients: dict[int, Client] = {}
     phones: dict[int, list[str]] = {}
     for chunk in _chunks(list(by_external.values())):
-        clients.update({c.id: c for c in session.exec(select(Client).where(col(Client.id).in_(chunk)))})
+        clients.update({c.id: c for c in session.exec(select(Client).where(col(Client.id).in_(chunk)))
+                        if c.id is not None})
         for client_id, number in session.exec(select(ClientPhone.client_id, ClientPhone.number)
                                               .where(col(ClientPhone.client_id).in_(chunk))
                                               .order_by(col(ClientPhone.id))):
@@ -262,6 +264,7 @@ def import_clients(session: Session, principal: Principal, organisation: Organis
     """Import (or, with dry_run, check) a CSV of clients for `organisation`. The caller checks that the principal
     may manage that organisation's clients."""
     today = today or utcnow().date()
+    assert organisation.id is not None  # a stored organisation
     header, raw_rows = read_rows(data, max_bytes=max_bytes, max_rows=max_rows)
     rows = [parse_row(number, header, cells, today=today) for number, cells in raw_rows]
     first_of: dict[str, int] = {}
@@ -277,7 +280,7 @@ def import_clients(session: Session, principal: Principal, organisation: Organis
     plan: list[tuple[Row, Client | None, list[str], tuple[float, float] | None]] = []
     for row in good:
         client = existing.get(row.values["external_id"])
-        changed = _changes(row, client, phones.get(client.id, [])) if client else ["new"]
+        changed = _changes(row, client, phones.get(client.id, [])) if client and client.id is not None else ["new"]
         if not changed:
             plan.append((row, client, [], None))
             continue
@@ -314,28 +317,32 @@ def _write(session: Session, principal: Principal, organisation: Organisation, s
            changes: list[tuple[Row, Client | None, list[str], tuple[float, float] | None, ImportedClient]]) -> None:
     """Write the planned changes: the client rows first (one flush gives the new ones their ids), then what hangs
     off them (external id, phones, consents)."""
+    assert organisation.id is not None  # a stored organisation
     clients: list[Client] = []
     stale_phones: list[int] = []
-    for row, client, changed, point, _ in changes:
+    for row, existing, changed, point, _ in changes:
         v = row.values
-        if client is None:
-            client = Client(organisation_id=organisation.id, lat=point[0], lon=point[1],  # type: ignore[index]
+        if existing is None:
+            assert point is not None  # a new client is located before it is planned
+            client = Client(organisation_id=organisation.id, lat=point[0], lon=point[1],
                             **{f: v[f] for f in CLIENT_FIELDS if f in v})
         else:
+            client = existing
             for f in CLIENT_FIELDS:
                 if f in changed:
                     setattr(client, f, v[f])
             if point is not None:
                 client.lat, client.lon = point
             client.updated_at = utcnow()
-            if "phones" in changed:
-                stale_phones.append(client.id)  # type: ignore[arg-type]
+            if "phones" in changed and client.id is not None:
+                stale_phones.append(client.id)
         session.add(client)
         clients.append(client)
     for chunk in _chunks(stale_phones):
         session.execute(delete(ClientPhone).where(col(ClientPhone.client_id).in_(chunk)))
     session.flush()
     for (row, _, changed, _, shown), client in zip(changes, clients, strict=True):
+        assert client.id is not None  # flushed above
         v = row.values
         if shown.action == "created":
             shown.client_id = client.id
@@ -358,8 +365,8 @@ def _audit(session: Session, principal: Principal, organisation: Organisation, r
         ids = [c.client_id for c in report.clients if c.action == action]
         if ids:
             audit.record(session, principal, action=verb, data="client (import)", client_ids=ids, reason=reason)
-    ids = [str(c.client_id) for c in report.clients]
+    listed = [str(c.client_id) for c in report.clients]
     audit.record(session, principal, action="import", data="clients.csv", client_ids=[None],
                  reason=f"{reason}: {report.created} created, {report.updated} updated, {report.unchanged} "
                         f"unchanged, {report.rejected} rejected; changed clients: "
-                        + (",".join(ids[:150]) + ("…" if len(ids) > 150 else "") or "none"))
+                        + (",".join(listed[:150]) + ("…" if len(listed) > 150 else "") or "none"))

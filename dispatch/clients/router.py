@@ -6,8 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 from dispatch.audit import service as audit
-from dispatch.auth.deps import CurrentPrincipal, require
+from dispatch.auth.deps import CurrentPrincipal, roles
 from dispatch.auth.models import Role
+from dispatch.auth.service import Principal
 from dispatch.clients import service
 from dispatch.clients.access import break_glass_ok, open_call_of, visible_client
 from dispatch.clients.schemas import ClientIn, ClientListItem, ClientOut, ClientPatch
@@ -19,8 +20,8 @@ router = APIRouter(prefix="/api/clients", tags=["clients"])
 ClientId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 CallIdQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="the call this read is for")]
 BreakGlass = Annotated[ShortText | None, Query(description="emergency access outside a call or job; flagged")]
-ClientManagers = require(Role.coordinator, Role.partner)
-ClientSearchers = require(Role.coordinator, Role.partner, Role.operator)
+ClientManagers = Annotated[Principal, roles(Role.coordinator, Role.partner)]
+ClientSearchers = Annotated[Principal, roles(Role.coordinator, Role.partner, Role.operator)]
 OPERATOR_SEARCH_LIMIT = 20
 
 

@@ -151,7 +151,8 @@ class ImportReport(BaseModel):
 
 class ConsentIn(BaseModel):
     given: bool
-    date: dt.date | None = Field(default=None, ge=dt.date(1990, 1, 1), description="when the client gave (or refused) it")
+    date: dt.date | None = Field(default=None, ge=dt.date(1990, 1, 1),
+                                 description="when the client gave (or refused) it")
     source: ShortText = Field(default="", description='e.g. "signed form", "verbal, recorded by J. Bakker"')
 
 

@@ -36,6 +36,7 @@ def _check_may_manage(principal: Principal, organisation_id: int) -> None:
 
 def create_client(session: Session, principal: Principal, cipher: KeysafeCipher, body: ClientIn) -> Client:
     org = organisation_by_code(session, body.organisation)
+    assert org.id is not None  # a stored organisation
     _check_may_manage(principal, org.id)
     for ext in body.external_ids:
         taken = session.exec(select(ClientExternalId).where(
@@ -53,6 +54,7 @@ def create_client(session: Session, principal: Principal, cipher: KeysafeCipher,
     )
     session.add(client)
     session.flush()
+    assert client.id is not None  # flushed
     for number in dict.fromkeys(body.phones):
         session.add(ClientPhone(client_id=client.id, number=number))
     try:
@@ -85,6 +87,7 @@ def update_client(session: Session, principal: Principal, cipher: KeysafeCipher,
         for old in session.exec(select(ClientPhone).where(ClientPhone.client_id == client.id)):
             session.delete(old)
         session.flush()
+        assert client.id is not None  # a stored client
         for number in dict.fromkeys(phones):
             session.add(ClientPhone(client_id=client.id, number=number))
     client.updated_at = utcnow()
@@ -138,5 +141,5 @@ def search_clients(session: Session, principal: Principal, *, q: str | None, pho
     if external_id:
         stmt = stmt.where(col(Client.id).in_(select(ClientExternalId.client_id)
                                              .where(ClientExternalId.value == external_id)))
-    stmt = stmt.order_by(Client.family_name, Client.given_name, Client.id).offset(offset).limit(limit)
+    stmt = stmt.order_by(col(Client.family_name), col(Client.given_name), col(Client.id)).offset(offset).limit(limit)
     return list(session.exec(stmt))

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlmodel import col, select
 
-from dispatch.auth.deps import Coordinators, require
+from dispatch.auth.deps import Coordinators, roles
 from dispatch.auth.models import Role
+from dispatch.auth.service import Principal
 from dispatch.costshare import render, service
 from dispatch.costshare.models import CostAgreement
 from dispatch.costshare.schemas import AgreementIn, AgreementOut, Month
@@ -17,7 +18,7 @@ from dispatch.db import SessionDep
 from dispatch.validation import Code
 
 router = APIRouter(prefix="/api/cost-share", tags=["cost share"])
-Readers = require(Role.partner, Role.coordinator)
+Readers = Annotated[Principal, roles(Role.partner, Role.coordinator)]
 MonthQ = Annotated[Month, Query(description="the calendar month, YYYY-MM, in the region's time zone")]
 OrgQ = Annotated[Code | None, Query(description="coordinators: one organisation (partners: their own)")]
 

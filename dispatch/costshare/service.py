@@ -115,8 +115,10 @@ def create_agreement(session: Session, principal: Principal, *, first_month: str
             until = month_text(other.last_month) if other.last_month else "further notice"
             raise Conflict(f"the period overlaps agreement {other.id} ({month_text(other.first_month)} to {until})",
                            field="first_month")
+    runner_id = orgs[runner].id
+    assert runner_id is not None  # a stored organisation
     agreement = CostAgreement(
-        first_month=first, last_month=last, runner_organisation_id=orgs[runner].id,
+        first_month=first, last_month=last, runner_organisation_id=runner_id,
         monthly_cost_cents=int(monthly_cost_eur * 100), model=model,
         weights={b: str(w) for b, w in weights.items()}, shares={c: str(p) for c, p in shares.items()},
         participants=participants, note=note, created_by=principal.username)
@@ -172,14 +174,15 @@ def figures(session: Session, *, month: date, tz: ZoneInfo) -> dict[int, Figures
     """Per organisation id: calls received, visits completed with their care and travel minutes, clients in care."""
     start = datetime.combine(month, time(0), tz)
     end = datetime.combine(next_month(month), time(0), tz)
-    out: dict[int, Figures] = {o: Figures() for o in session.exec(select(Organisation.id))}
+    out: dict[int, Figures] = {o: Figures() for o in session.exec(select(Organisation.id)) if o is not None}
     for org_id, n in session.exec(select(Call.organisation_id, func.count()).where(
             col(Call.organisation_id).is_not(None), col(Call.received_at) >= start, col(Call.received_at) < end)
-            .group_by(Call.organisation_id)):
-        out[org_id].calls = n
-    for org_id, n in session.exec(select(Client.organisation_id, func.count()).where(col(Client.created_at) < end)
-                                  .group_by(Client.organisation_id)):
-        out[org_id].clients = n
+            .group_by(col(Call.organisation_id))):
+        if org_id is not None:
+            out[org_id].calls = n
+    for client_org, n in session.exec(select(Client.organisation_id, func.count())
+                                      .where(col(Client.created_at) < end).group_by(col(Client.organisation_id))):
+        out[client_org].clients = n
     visits = list(session.exec(select(Visit).where(Visit.state == "completed", col(Visit.completed_at) >= start,
                                                    col(Visit.completed_at) < end)))
     starts: dict[int, dict[str, datetime]] = {}
@@ -193,7 +196,7 @@ def figures(session: Session, *, month: date, tz: ZoneInfo) -> dict[int, Figures
         f.visits += 1
         if v.on_scene_at and v.completed_at:
             f.care_minutes += Fraction(int((v.completed_at - v.on_scene_at).total_seconds()), 60)
-            moves = starts.get(v.id, {})
+            moves = starts.get(v.id, {}) if v.id is not None else {}
             journey = next((moves[s] for s in TRAVEL_FROM if s in moves and moves[s] <= v.on_scene_at), None)
             if journey is not None:
                 f.travel_minutes += Fraction(int((v.on_scene_at - journey).total_seconds()), 60)
@@ -247,7 +250,7 @@ def statement(session: Session, principal: Principal, *, month_text_: str, tz_na
     (a partner: its own; a coordinator: all, or the one named)."""
     month = month_start(month_text_)
     agreement = agreement_for(session, month)
-    orgs = {o.id: o for o in session.exec(select(Organisation))}
+    orgs = {o.id: o for o in session.exec(select(Organisation)) if o.id is not None}
     codes = {o.code: i for i, o in orgs.items()}
     figs = figures(session, month=month, tz=ZoneInfo(tz_name))
     shares, notes = shares_of(agreement, codes, figs)
@@ -263,7 +266,7 @@ def statement(session: Session, principal: Principal, *, month_text_: str, tz_na
         region.clients += f.clients
     visible = agreement.participants
     if principal.role == Role.partner:
-        own = orgs.get(principal.organisation_id)  # type: ignore[arg-type]
+        own = orgs.get(principal.organisation_id) if principal.organisation_id is not None else None
         if own is None or (organisation is not None and organisation != own.code) or own.code not in visible:
             raise NotFound(f"no statement for {organisation or 'your organisation'} in {month_text(month)}",
                            field="organisation")
@@ -275,12 +278,13 @@ def statement(session: Session, principal: Principal, *, month_text_: str, tz_na
     received = sum(c for code, c in cents.items() if code != runner.code)
     rows = []
     for code in visible:
-        org = orgs[codes[code]]
+        org_id = codes[code]
+        org = orgs[org_id]
         is_runner = code == runner.code
         rows.append({
             "organisation": {"id": org.id, "code": org.code, "name": org.name},
             "role": "runs the night team" if is_runner else "contributes",
-            "figures": figs[org.id].out(),
+            "figures": figs[org_id].out(),
             "share_percent": f"{Decimal(shares[code].numerator) * 100 / Decimal(shares[code].denominator):.2f}",
             "amount_eur": _eur(cents[code]),
             "pays_to_runner_eur": "0.00" if is_runner else _eur(cents[code]),

@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from dispatch.audit import service as audit
-from dispatch.auth.deps import require
+from dispatch.auth.deps import roles
 from dispatch.auth.models import Role
+from dispatch.auth.service import Principal
 from dispatch.clients.models import Client
 from dispatch.daytasks.models import DayTask
 from dispatch.db import SessionDep
@@ -18,8 +19,8 @@ from dispatch.timeutil import utcnow
 from dispatch.validation import Moment
 
 router = APIRouter(prefix="/api/day-tasks", tags=["day tasks"])
-Readers = require(Role.partner, Role.coordinator, Role.operator)
-Closers = require(Role.partner, Role.coordinator)
+Readers = Annotated[Principal, roles(Role.partner, Role.coordinator, Role.operator)]
+Closers = Annotated[Principal, roles(Role.partner, Role.coordinator)]
 
 
 class DayTaskOut(BaseModel):

@@ -70,7 +70,7 @@ class Cluster:
 
         with psycopg.connect(self.dsn(), autocommit=True) as conn:
             for statement in statements:
-                conn.execute(statement)  # type: ignore[arg-type]
+                conn.execute(statement)
 
     def stop(self) -> None:
         try:

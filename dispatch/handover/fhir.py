@@ -231,7 +231,8 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
         raise BundleInvalid(f"the handover Bundle does not validate as FHIR R4B: {type(exc).__name__}: "
                             f"{str(exc).splitlines()[0][:300]}") from None
     entries = bundle.entry or []
-    if bundle.type != "document" or not entries or entries[0].resource.get_resource_type() != "Composition":
+    first = entries[0].resource if entries else None
+    if bundle.type != "document" or first is None or first.get_resource_type() != "Composition":
         raise BundleInvalid("a document Bundle starts with its Composition")
     urls = [e.fullUrl for e in entries]
     if len(set(urls)) != len(urls):

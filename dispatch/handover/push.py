@@ -50,7 +50,7 @@ def _claim(engine: Engine, settings: Settings, org_code: str, night_day, now: da
     """Lock the night's push row (creating it), and when it is due, lease it and build the Bundle."""
     with Session(engine, expire_on_commit=False) as session:
         org = session.exec(select(Organisation).where(Organisation.code == org_code)).first()
-        if org is None:
+        if org is None or org.id is None:
             return None
         stmt = select(HandoverPush).where(HandoverPush.organisation_id == org.id, HandoverPush.night == night_day)
         row = session.exec(stmt.with_for_update()).first()

@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from dispatch.auth.deps import require
+from dispatch.auth.deps import roles
 from dispatch.auth.models import Role
+from dispatch.auth.service import Principal
 from dispatch.db import SessionDep
 from dispatch.errors import Invalid
 from dispatch.handover import html
@@ -22,7 +23,7 @@ from dispatch.timeutil import utcnow
 from dispatch.validation import Code
 
 router = APIRouter(prefix="/api/handover", tags=["handover"])
-Readers = require(Role.partner, Role.coordinator)
+Readers = Annotated[Principal, roles(Role.partner, Role.coordinator)]
 Night = Annotated[date, Query(description="the night's date, YYYY-MM-DD: the night that begins that day")]
 OrgCode = Annotated[Code | None, Query(description="coordinators: one organisation (partners: their own)")]
 

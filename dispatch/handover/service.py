@@ -130,7 +130,7 @@ def collect(session: Session, org: Organisation, night: Night, *, now: datetime)
     triages: dict[int, list[Triage]] = {}
     for t in session.exec(select(Triage).where(col(Triage.call_id).in_(call_ids)).order_by(col(Triage.decided_at))):
         triages.setdefault(t.call_id, []).append(t)
-    gp = {}
+    gp: dict[int, list[dict[str, Any]]] = {}
     for n in session.exec(select(GpNotification).where(col(GpNotification.call_id).in_(call_ids))
                           .order_by(col(GpNotification.created_at))):
         gp.setdefault(n.call_id, []).append({"id": n.id, "text": n.text, "created_at": _iso(n.created_at),
@@ -155,7 +155,7 @@ def collect(session: Session, org: Organisation, night: Night, *, now: datetime)
     client_ids = list(dict.fromkeys([c.client_id for c in calls if c.client_id is not None]
                                     + [v.client_id for v in visits] + [t.client_id for t in tasks]))
     clients = {c.id: c for c in session.exec(select(Client).where(col(Client.id).in_(client_ids)))}
-    external = {}
+    external: dict[int, dict[str, str]] = {}
     for x in session.exec(select(ClientExternalId).where(col(ClientExternalId.client_id).in_(client_ids),
                                                          ClientExternalId.organisation_id == org.id)):
         external.setdefault(x.client_id, {"system": x.system, "value": x.value})
@@ -165,19 +165,19 @@ def collect(session: Session, org: Organisation, night: Night, *, now: datetime)
         c = clients[cid]
         client_calls = []
         for call in (x for x in calls if x.client_id == cid):
-            runs = triages.get(call.id, [])
+            runs = triages.get(call.id, []) if call.id is not None else []
             client_calls.append({
                 "id": call.id, "received_at": _iso(call.received_at), "source": call.source, "state": call.state,
                 "text": call.text, "triages": [_triage(t, i == len(runs) - 1) for i, t in enumerate(runs)],
-                "gp_notifications": gp.get(call.id, []),
+                "gp_notifications": gp.get(call.id, []) if call.id is not None else [],
             })
         client_visits = [{
             "id": v.id, "kind": v.kind, "call_id": v.call_id, "state": v.state, "urgency": v.urgency,
             "nurse": nurses.get(v.nurse_id) if v.nurse_id else None, "window_start": _iso(v.window_start),
             "window_end": _iso(v.window_end), "notes": v.notes, "on_scene_at": _iso(v.on_scene_at),
             "completed_at": _iso(v.completed_at), "handover_note": v.handover_note,
-            "events": events.get(v.id, []), "observations": observations.get(v.id, []),
-            "materials": materials.get(v.id, []),
+            "events": events.get(v.id or 0, []), "observations": observations.get(v.id or 0, []),
+            "materials": materials.get(v.id or 0, []),
         } for v in visits if v.client_id == cid]
         client_tasks = [{"id": t.id, "call_id": t.call_id, "summary": t.summary, "advice_given": t.advice_given,
                          "state": t.state, "created_at": _iso(t.created_at), "done_at": _iso(t.done_at),

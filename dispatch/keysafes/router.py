@@ -7,8 +7,9 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
 
 from dispatch.audit import service as audit
-from dispatch.auth.deps import require
+from dispatch.auth.deps import roles
 from dispatch.auth.models import Role
+from dispatch.auth.service import Principal
 from dispatch.calls.lifecycle import OPEN_STATES as OPEN_CALL_STATES
 from dispatch.calls.models import Call
 from dispatch.clients.models import Client
@@ -18,7 +19,7 @@ from dispatch.visits import service as visits
 from dispatch.visits.lifecycle import UNDER_WAY_STATES
 
 router = APIRouter(prefix="/api/visits", tags=["key safes"])
-Nurses = require(Role.nurse)
+Nurses = Annotated[Principal, roles(Role.nurse)]
 
 
 class KeysafeOut(BaseModel):

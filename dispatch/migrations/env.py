@@ -7,7 +7,10 @@ import dispatch.models  # noqa: F401 - registers every table
 from dispatch.db import make_engine
 
 config = context.config
-database_url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+_configured = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+if not _configured:
+    raise RuntimeError("no database URL: dispatch.migrate passes it; sqlalchemy.url in alembic.ini otherwise")
+database_url: str = _configured
 
 
 def run_migrations_online() -> None:

@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
 from dispatch.alerts.service import raise_alert
-from dispatch.auth.deps import Coordinators, require
+from dispatch.auth.deps import Coordinators, roles
 from dispatch.auth.models import Role
+from dispatch.auth.service import Principal
 from dispatch.db import SessionDep
 from dispatch.errors import Conflict, Forbidden, Invalid, NotFound
 from dispatch.nightbag.models import BagCheck, BagItem
@@ -19,7 +20,7 @@ from dispatch.timeutil import utcnow
 from dispatch.validation import Moment, Name
 
 router = APIRouter(prefix="/api", tags=["night bag"])
-NightStaff = require(Role.operator, Role.coordinator, Role.nurse)
+NightStaff = Annotated[Principal, roles(Role.operator, Role.coordinator, Role.nurse)]
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -121,8 +122,9 @@ def start_shift(shift_id: Id, body: CheckIn, session: SessionDep, principal: Nig
     if shift.state == "ended":
         raise Conflict(f"shift {shift_id} has ended", field="shift_id")
     template = list(session.exec(select(BagItem).where(BagItem.active)))
-    counted = remember_dates({i.id: i for i in template if i.id is not None}, body.items)  # type: ignore[arg-type]
+    counted = remember_dates({i.id: i for i in template if i.id is not None}, body.items)
     flags = check_flags(template, counted, utcnow().date())
+    assert shift.id is not None  # a stored shift
     for item in template:
         session.add(item)
     check = BagCheck(shift_id=shift.id, nurse_id=shift.nurse_id, items=[c.model_dump(mode="json") for c in body.items],

@@ -66,6 +66,7 @@ def record_materials(session: Session, principal: Principal, visit: Visit, used:
     for index, (item_id, quantity) in enumerate(used):
         if item_id not in items:
             raise Invalid(f"no night-bag item {item_id}", field=f"materials[{index}].item_id")
+        assert visit.id is not None  # a stored visit
         session.add(MaterialUse(visit_id=visit.id, item_id=item_id, quantity=quantity, recorded_by=principal.username))
     session.flush()
     audit.record(session, principal, action="update", data="visit.materials", client_ids=[visit.client_id],

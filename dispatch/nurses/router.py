@@ -5,10 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field, model_validator
-from sqlmodel import select
+from sqlmodel import col, select
 
-from dispatch.auth.deps import Coordinators, require
+from dispatch.auth.deps import Coordinators, roles
 from dispatch.auth.models import Role, Team
+from dispatch.auth.service import Principal
 from dispatch.db import SessionDep
 from dispatch.errors import Conflict, Forbidden, Invalid, NotFound
 from dispatch.events import NightChanged, publish
@@ -18,8 +19,9 @@ from dispatch.timeutil import utcnow
 from dispatch.validation import Moment, Name, Phone, ShortText, Skill
 
 router = APIRouter(prefix="/api", tags=["nurses"])
-NightStaff = require(Role.operator, Role.coordinator, Role.nurse)  # (the backup team: see _not_backup)
-Nurses = require(Role.nurse)
+# (the backup team: see _not_backup)
+NightStaff = Annotated[Principal, roles(Role.operator, Role.coordinator, Role.nurse)]
+Nurses = Annotated[Principal, roles(Role.nurse)]
 NurseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -176,7 +178,7 @@ def list_shifts(
     start: Annotated[Moment | None, Query(alias="from")] = None,
     end: Annotated[Moment | None, Query(alias="to")] = None,
 ) -> list[Shift]:
-    stmt = select(Shift).order_by(Shift.starts_at, Shift.id)
+    stmt = select(Shift).order_by(col(Shift.starts_at), col(Shift.id))
     if principal.role == Role.nurse:
         stmt = stmt.where(Shift.nurse_id == principal.nurse_id)
     if start is not None:

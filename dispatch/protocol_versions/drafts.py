@@ -49,7 +49,8 @@ def get_draft(session: Session, protocol_id: str, version: int) -> ProtocolDraft
 
 
 def list_drafts(session: Session) -> list[ProtocolDraft]:
-    return list(session.exec(select(ProtocolDraft).order_by(ProtocolDraft.protocol_id, ProtocolDraft.version)))
+    return list(session.exec(select(ProtocolDraft)
+                             .order_by(col(ProtocolDraft.protocol_id), col(ProtocolDraft.version))))
 
 
 def signoffs(session: Session, draft: ProtocolDraft) -> list[ProtocolSignoff]:
@@ -105,7 +106,8 @@ def submit(session: Session, principal: Principal, *, document: dict[str, Any],
 
 def _open(draft: ProtocolDraft) -> None:
     if draft.state != DraftState.draft:
-        raise Conflict(f"{draft.protocol_id} v{draft.version} is published; it cannot change: draft v{draft.version + 1}",
+        raise Conflict(f"{draft.protocol_id} v{draft.version} is published; it cannot change: "
+                       f"draft v{draft.version + 1}",
                        field="version")
 
 
@@ -153,6 +155,7 @@ def sign_off(session: Session, principal: Principal, *, protocol_id: str, versio
     if any(s.user_id == user.id for s in current_signoffs(session, draft)):
         raise Conflict(f"{_name(user)} signed off this document already: a second clinician signs it off",
                        field="user")
+    assert draft.id is not None and user.id is not None  # stored rows
     record = ProtocolSignoff(draft_id=draft.id, protocol_id=protocol_id, version=version, sha256=draft.sha256,
                              user_id=user.id, username=user.username, name=_name(user),
                              profession=user.profession, comment=comment)

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 import protocols
 from dispatch.auth.deps import Coordinators, CurrentPrincipal
@@ -71,7 +71,8 @@ def _html(content: str) -> HTMLResponse:
 @router.get("", response_model=list[VersionOut])
 def list_versions(session: SessionDep, principal: Readers) -> list[dict[str, Any]]:
     """The published versions, with who drafted, reviewed and published each."""
-    rows = session.exec(select(ProtocolVersion).order_by(ProtocolVersion.protocol_id, ProtocolVersion.version))
+    rows = session.exec(select(ProtocolVersion)
+                        .order_by(col(ProtocolVersion.protocol_id), col(ProtocolVersion.version)))
     return [_meta(v) for v in rows]
 
 

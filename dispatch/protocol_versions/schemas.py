@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from datetime import date as Date
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from dispatch.validation import text
+from dispatch.validation import Text
 
-PersonName = text(120, 1)
-Profession = text(80)
-Comment = text(2000)
+PersonName = Annotated[str, Text(120, 1)]
+Profession = Annotated[str, Text(80)]
+Comment = Annotated[str, Text(2000)]
 
 
 class ComplaintOut(BaseModel):
@@ -42,8 +42,8 @@ class VersionDocumentOut(VersionOut):
 class DraftedByIn(BaseModel):
     """Who drafted the version; by default the user submitting it (name, profession) and today."""
 
-    name: PersonName  # type: ignore[valid-type]
-    profession: Profession = ""  # type: ignore[valid-type]
+    name: PersonName
+    profession: Profession = ""
     date: Date | None = None
 
 
@@ -60,7 +60,7 @@ class DraftChangeIn(BaseModel):
 
 
 class SignoffIn(BaseModel):
-    comment: Comment = ""  # type: ignore[valid-type]
+    comment: Comment = ""
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$",
                                description="the document read (the draft's sha256): refused if it changed since")
 

@@ -33,7 +33,8 @@ def read_summary(client_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: R
                  principal: CurrentPrincipal, sources: Annotated[RecordSources, Depends(_sources)],
                  cipher: Annotated[KeysafeCipher, Depends(_cipher)],
                  settings: Annotated[Settings, Depends(_settings)], call_id: CallIdQuery = None,
-                 visit_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="the job this read is for")] = None,
+                 visit_id: Annotated[int | None,
+                                     Query(ge=1, le=2**31 - 1, description="the job this read is for")] = None,
                  break_glass_reason: BreakGlass = None) -> SummaryOut:
     """The client's summary from her organisation's record system, alerts first (for a call, a job, or by
     break-glass, as her record). A source that fails or is slower than NIGHTCARE_RECORD_TIMEOUT_S answers

@@ -44,7 +44,7 @@ def purge_at(fetched_at: datetime, settings: Settings) -> datetime:
 def purge(session: Session, *, now: datetime) -> int:
     """Forget the summaries of nights gone by. Returns how many."""
     result = session.execute(delete(RecordSummaryCache).where(col(RecordSummaryCache.expires_at) <= now))
-    return result.rowcount or 0
+    return int(getattr(result, "rowcount", 0) or 0)  # a CursorResult: the rows deleted
 
 
 def purge_expired(engine: Engine, *, now: datetime | None = None) -> int:
@@ -65,7 +65,8 @@ def _access(session: Session, principal: Principal, client_id: int, *, call_id: 
             if principal.role == Role.nurse:
                 if visit.nurse_id == principal.nurse_id and nurse_has_job(session, principal, client_id):
                     client = session.get(Client, client_id)
-                    return Access(client, f"job {visit_id}", full=client.consent_night_team)
+                    if client is not None:
+                        return Access(client, f"job {visit_id}", full=client.consent_night_team)
             elif call_id is None and visit.call_id is not None:
                 call_id = visit.call_id
         if principal.role in (Role.nurse, Role.operator) and call_id is None:
@@ -90,6 +91,7 @@ def summary_for(session: Session, principal: Principal, client_id: int, *, call_
                           reason="the client has not consented to share her record with the night team: "
                                  "break the glass to read it")
     org = session.get(Organisation, client.organisation_id)
+    assert org is not None  # the client's organisation (a foreign key)
     identifiers = [(e.system, e.value) for e in session.exec(
         select(ClientExternalId).where(ClientExternalId.client_id == client_id,
                                        ClientExternalId.organisation_id == client.organisation_id))]

@@ -13,7 +13,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sql_select
+from sqlmodel import Session, col
 
 from dispatch.errors import Invalid
 from dispatch.triage.models import Triage
@@ -73,10 +74,11 @@ def triage_compliance(session: Session, *, start: date, end: date, tz: str) -> d
     zone = ZoneInfo(tz)
     since = datetime.combine(start, time(0), zone)
     until = datetime.combine(end + timedelta(days=1), time(0), zone)
-    rows = session.exec(select(Triage.decided_by, Triage.decided_at, Triage.questions_asked, Triage.questions_skipped,
-                               Triage.dont_know, Triage.final_urgency, Triage.final_disposition, Triage.computed)
-                        .where(col(Triage.decided_at) >= since, col(Triage.decided_at) < until)
-                        .order_by(col(Triage.decided_at))).all()
+    columns = (Triage.decided_by, Triage.decided_at, Triage.questions_asked, Triage.questions_skipped,
+               Triage.dont_know, Triage.final_urgency, Triage.final_disposition, Triage.computed)
+    rows = session.execute(sql_select(*(col(c) for c in columns))
+                           .where(col(Triage.decided_at) >= since, col(Triage.decided_at) < until)
+                           .order_by(col(Triage.decided_at))).all()
     per: dict[tuple[str, str], Tally] = {}
     weeks: dict[str, Tally] = {}
     total = Tally()

@@ -65,7 +65,8 @@ def tick(engine: Engine, settings: Settings, sms: SmsSender, *, now: datetime | 
     sms_due = now - timedelta(seconds=settings.offer_sms_after_s)
     alert_due = now - timedelta(seconds=settings.offer_alert_after_s)
     with Session(engine, expire_on_commit=False) as session:
-        waiting = [(v.id, v.nurse_id, v.offered_at) for v in _unanswered(session)]
+        waiting = [(v.id, v.nurse_id, v.offered_at) for v in _unanswered(session)
+                   if v.id is not None and v.nurse_id is not None and v.offered_at is not None]
         phones = {n.id: n.phone for n in session.exec(select(Nurse))}
         session.rollback()
     for visit_id, nurse_id, offered_at in waiting:
@@ -91,16 +92,17 @@ def tick(engine: Engine, settings: Settings, sms: SmsSender, *, now: datetime | 
         if visit_id in result.released or offered_at > sms_due:
             continue
         with Session(engine, expire_on_commit=False) as session:
-            visit = session.get(Visit, visit_id)
-            if visit is None or visit.state != VisitState.assigned.value or visit.nurse_id != nurse_id \
-                    or visit.sms_at is not None:
+            current = session.get(Visit, visit_id)
+            if current is None or current.state != VisitState.assigned.value or current.nurse_id != nurse_id \
+                    or current.sms_at is not None:
                 continue
             session.rollback()  # no transaction held while Twilio answers
         try:
             sms.send(phones[nurse_id], sms_text(visit_id))
         except SmsFailed as exc:
             with Session(engine) as session:
-                raise_alert(session, kind="sms_failed", message=f"visit {visit_id}: SMS to nurse {nurse_id} failed: {exc}",
+                raise_alert(session, kind="sms_failed",
+                            message=f"visit {visit_id}: SMS to nurse {nurse_id} failed: {exc}",
                             visit_id=visit_id, nurse_id=nurse_id)
                 _sms_tried(session, visit_id, now)
                 session.commit()
@@ -124,14 +126,15 @@ def _sms_tried(session: Session, visit_id: int, now: datetime) -> None:
 def past_target(engine: Engine, *, now: datetime | None = None) -> list[int]:
     """Alert the operators, once per call, when a call's nurse has not arrived by its target."""
     now = now or utcnow()
-    raised = []
+    raised: list[int] = []
     with Session(engine) as session:
         late = session.exec(select(Visit).where(Visit.kind == "acute", col(Visit.call_id).is_not(None),
                                                 col(Visit.state).in_(("open", "assigned", "accepted", "en_route")),
                                                 Visit.window_end < now)).all()
-        known = set(session.exec(select(Alert.call_id).where(Alert.kind == "call_past_target")).all()) if late else set()
+        known = (set(session.exec(select(Alert.call_id).where(Alert.kind == "call_past_target")).all())
+                 if late else set())
         for visit in late:
-            if visit.call_id in known:
+            if visit.call_id is None or visit.call_id in known:  # (the query asks for calls' visits)
                 continue
             minutes = round((now - visit.window_end).total_seconds() / 60)
             who = f"nurse {visit.nurse_id} {visit.state.replace('_', ' ')}" if visit.nurse_id else "no nurse yet"

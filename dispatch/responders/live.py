@@ -14,6 +14,8 @@ Close codes: 4400 bad hello or an unreadable frame (binary, not JSON), 4401 toke
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -129,12 +131,15 @@ async def nurse_socket(ws: WebSocket) -> None:
 
 
 def _nurse_sender(ws: WebSocket, conn: Connection, engine: Engine, last_seq: int):
+    nurse_id = conn.nurse_id
+    assert nurse_id is not None  # her own channel
+
     async def send() -> None:
         sent = last_seq
         while True:
             conn.wake.clear()
             while True:  # what the phone still needs after what it has, in order, a page at a time
-                page = await _db(engine, lambda s: outbox.after(s, conn.nurse_id, sent))
+                page = await _db(engine, functools.partial(outbox.after, nurse_id=nurse_id, seq=sent))
                 for m in page.messages:
                     await ws.send_text(json.dumps({"type": "message", "seq": m.seq, "kind": m.kind,
                                                    "at": m.created_at.isoformat(), "payload": m.payload}))
@@ -267,7 +272,5 @@ async def _run(ws: WebSocket, *, sender, on_frame, token: str) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
         if closing is not None:
             await _close(ws, closing.code, closing.reason)
-        try:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # closed already, or the phone is gone
             await ws.close()
-        except (RuntimeError, WebSocketDisconnect):  # closed already, or the phone is gone
-            pass

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 import dispatch.models  # noqa: F401 - every table known to the ORM (foreign keys across domains)
 from dispatch.auth.models import Role, Team, User
@@ -43,7 +43,7 @@ CLINICIANS = (
     ("clinician1", "Marieke Oosting", "nurse practitioner"),
     ("clinician2", "Dr. Jeroen Lanting", "GP"),
 )
-PLANNED_KINDS = (
+PLANNED_KINDS: tuple[tuple[str, list[str], int], ...] = (
     ("Turning and positioning", [], 20),
     ("Insulin and glucose check", ["diabetes"], 15),
     ("Catheter care", ["catheter"], 20),
@@ -161,12 +161,14 @@ def _seed_clients(session: Session, rng: random.Random, orgs: list[Organisation]
     for n in range(1, CLIENT_COUNT + 1):
         # Draw everything first, so the sequence is the same whether or not the client exists already.
         org = orgs[(n - 1) % len(orgs)]
+        assert org.id is not None  # flushed when seeded
         prefix = ORGANISATIONS[(n - 1) % len(orgs)][2]
         place = rng.choices(PLACES, weights)[0]
         lat, lon = _point_near(rng, place)
         street = rng.choice(place.streets)
         house = str(rng.randint(1, 180)) + rng.choice(("", "", "", "a", "b"))
-        postcode = f"{place.postcode}{rng.randint(1, 9)} {rng.choice('ABCDEGHJKLMNPRSTVWX')}{rng.choice('ABCDEGHJKLMNPRSTVWX')}"
+        letters = "ABCDEGHJKLMNPRSTVWX"
+        postcode = f"{place.postcode}{rng.randint(1, 9)} {rng.choice(letters)}{rng.choice(letters)}"
         given, family = rng.choice(GIVEN_NAMES), rng.choice(FAMILY_NAMES)
         born = date(1926, 1, 1) + timedelta(days=rng.randint(0, 365 * 36))
         # Every tenth client shares a landline with the one before (a couple): matching by phone is
@@ -196,6 +198,7 @@ def _seed_clients(session: Session, rng: random.Random, orgs: list[Organisation]
                         consent_summary_source="signed form (demo)" if consent else "")
         session.add(client)
         session.flush()
+        assert client.id is not None  # flushed
         session.add(ClientPhone(client_id=client.id, number=line))
         if mobile:
             session.add(ClientPhone(client_id=client.id, number=mobile))
@@ -208,7 +211,7 @@ def _seed_clients(session: Session, rng: random.Random, orgs: list[Organisation]
 
 def _seed_visits(session: Session, rng: random.Random, night: date, tz: ZoneInfo) -> int:
     created = 0
-    clients = list(session.exec(select(Client).order_by(Client.id)).all())
+    clients = list(session.exec(select(Client).order_by(col(Client.id))).all())
     nightly = random.Random(f"{SEED}-{night}")
     chosen = nightly.sample(clients, k=min(24, len(clients)))
     for i, client in enumerate(chosen):
@@ -233,7 +236,7 @@ def _seed_users(session: Session, settings: Settings, orgs: list[Organisation],
     ]
     for i, nurse in enumerate(nurses, start=1):
         wanted.append((f"nurse{i}", Role.nurse, None, nurse.id, nurse.name))
-    for (code, name, _), org in zip(ORGANISATIONS, orgs):
+    for code, name, _ in ORGANISATIONS:
         wanted.append((f"partner-{code}", Role.partner, code, None, name))
     # The region's clinicians, who sign off protocol versions (operators: senior triage staff, as in NTS centres).
     for username, full_name, profession in CLINICIANS:
@@ -273,8 +276,10 @@ def _seed_cost_agreement(session: Session, orgs: list[Organisation], night: date
     half by clients in care, half by calls (dispatch/costshare/service.py). Only when no agreement exists yet."""
     if session.exec(select(CostAgreement)).first() is not None:
         return
+    runner_id = orgs[0].id
+    assert runner_id is not None  # flushed when seeded
     session.add(CostAgreement(first_month=date(night.year, 1, 1), last_month=None,
-                              runner_organisation_id=orgs[0].id, monthly_cost_cents=4_200_000, model="mix",
+                              runner_organisation_id=runner_id, monthly_cost_cents=4_200_000, model="mix",
                               weights={"clients": "1", "calls": "1"}, shares={},
                               participants=sorted(o.code for o in orgs),
                               note="demo: half by clients in care, half by calls", created_by="demo seed"))

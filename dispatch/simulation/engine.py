@@ -250,7 +250,7 @@ class Night:
     def report(self) -> dict[str, Any]:
         visits = []
         for v in sorted(self.visits.values(), key=lambda v: (v.at_s if v.at_s is not None else v.window[0], v.id)):
-            row = {"id": v.id, "kind": v.kind, "nurse": v.nurse if v.start_s is not None else None,
+            row: dict[str, Any] = {"id": v.id, "kind": v.kind, "nurse": v.nurse if v.start_s is not None else None,
                    "depart_s": v.depart_s, "arrival_s": v.arrival_s, "start_s": v.start_s, "end_s": v.end_s}
             if v.kind == "call":
                 row.update(urgency=v.urgency, at_s=v.at_s)
@@ -266,7 +266,8 @@ class Night:
         for urgency in sorted({v.urgency for v in calls if v.urgency}):
             group = [v for v in calls if v.urgency == urgency]
             target = self.targets.get(urgency)
-            responses = [max(v.arrival_s, v.at_s) - v.at_s for v in group if v.arrival_s is not None]
+            responses = [max(v.arrival_s, v.at_s) - v.at_s for v in group
+                         if v.arrival_s is not None and v.at_s is not None]
             unserved = len(group) - len(responses)
             ordered = sorted(responses) + [math.inf] * unserved
             out[urgency] = {

@@ -92,7 +92,7 @@ def _fewest_late(calls: list[dict[str, Any]], nurses: list[tuple], target: int, 
         for who in product(*(able[call["id"]] for call in order)):
             free = {k: (nurses[k][1], nurses[k][2]) for k in range(len(nurses))}
             late = 0
-            for call, k in zip(order, who):
+            for call, k in zip(order, who, strict=True):
                 t, here = free[k]
                 arrival = t + drive(here, (call["lat"], call["lon"]))
                 late += arrival - call["at_s"] > target

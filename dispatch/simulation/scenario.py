@@ -58,27 +58,26 @@ def _hour_time(rng: random.Random) -> int:
 
 def generate(*, seed: int, calls: int, planned: int = 20, nurses: int = 3) -> dict[str, Any]:
     rng = random.Random(seed)
-    team = []
+    team: list[dict[str, Any]] = []
     for k in range(nurses):
-        name, _, skills = NURSES[k % len(NURSES)]
+        _, _, nurse_skills = NURSES[k % len(NURSES)]
         lat, lon = NURSE_BASES[k % len(NURSE_BASES)]
-        team.append({"id": f"n{k + 1}", "lat": lat, "lon": lon, "skills": sorted(skills)})
-    have = set().union(*(n["skills"] for n in team))
+        team.append({"id": f"n{k + 1}", "lat": lat, "lon": lon, "skills": sorted(nurse_skills)})
+    have: set[str] = set().union(*(n["skills"] for n in team))
     planned_visits = []
     for i in range(planned):
-        label, minutes, skills = rng.choice([p for p in PLANNED if set(p[2]) <= have] or PLANNED[:1])
+        label, minutes, visit_skills = rng.choice([p for p in PLANNED if set(p[2]) <= have] or PLANNED[:1])
         opens = rng.randrange(0, SHIFT_S - 3600, 900)
         lat, lon = point(rng)
         planned_visits.append({"id": f"p{i + 1}", "lat": lat, "lon": lon, "label": label,
                                "window_s": [opens, opens + rng.choice((1800, 3600, 3600, 5400, 7200))],
-                               "service_s": 60 * rng.randint(*minutes), "skills": list(skills)})
+                               "service_s": 60 * rng.randint(*minutes), "skills": list(visit_skills)})
     names = list(COMPLAINTS)
-    night_calls = []
+    night_calls: list[dict[str, Any]] = []
     for i in range(calls):
         complaint = rng.choices(names, [COMPLAINTS[c][0] for c in names])[0]
-        _, urgencies, minutes, skills = COMPLAINTS[complaint]
-        if not set(skills) <= have:
-            skills = ()
+        _, urgencies, minutes, needed = COMPLAINTS[complaint]
+        skills: tuple[str, ...] = needed if set(needed) <= have else ()
         urgency = rng.choices(list(urgencies), list(urgencies.values()))[0]
         lat, lon = point(rng)
         night_calls.append({"id": f"c{i + 1}", "at_s": _hour_time(rng), "lat": lat, "lon": lon, "urgency": urgency,
@@ -104,7 +103,7 @@ def check(raw: Any) -> dict[str, Any]:
     speed, factor = geodesic_travel(obj(scenario.get("travel", {}), "travel"), "travel")
     targets = obj(scenario.get("targets_s", DEFAULT_TARGETS_S), "targets_s")
     targets = {str(u): seconds(t, f"targets_s.{u}", minimum=1) for u, t in targets.items()}
-    nurses = []
+    nurses: list[dict[str, Any]] = []
     for i, raw_nurse in enumerate(_list(scenario.get("nurses"), "nurses", required=True)):
         nurse, path = obj(raw_nurse, f"nurses[{i}]"), f"nurses[{i}]"
         lat, lon = lat_lon(nurse, path)

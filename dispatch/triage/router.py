@@ -15,11 +15,11 @@ from dispatch.calls.models import Call
 from dispatch.db import SessionDep
 from dispatch.triage import runs, service
 from dispatch.triage.runs import Run
-from dispatch.validation import ShortText, text
+from dispatch.validation import ShortText, Text
 
 router = APIRouter(prefix="/api/calls/{call_id}", tags=["triage"])
 CallId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-Identifier = text(80, 1)
+Identifier = Annotated[str, Text(80, 1)]
 Urgency = Literal["U0", "U1", "U2", "U3", "U4", "U5"]
 Disposition = Literal["call_112", "gp_post", "nurse_visit", "defer_to_day", "advice"]
 Signal = Literal["second_call_24h", "severe_pain_or_anxiety", "rapid_deterioration", "operator_concern",

@@ -47,6 +47,7 @@ def current(session: Session, call: Call) -> Run:
 def begin(session: Session, call: Call, *, protocol_id: str, protocol_version: int, complaint: str,
           signals: list[str], started_by: str) -> Run:
     """A new run: it supersedes every earlier run of the call."""
+    assert call.id is not None  # a stored call
     draft = TriageDraft(call_id=call.id, protocol_id=protocol_id, protocol_version=protocol_version,
                         complaint=complaint, signals=signals, started_by=started_by)
     session.add(draft)

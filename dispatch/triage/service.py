@@ -182,15 +182,17 @@ def _act(session: Session, principal: Principal, call: Call, triage: Triage, res
         calls.transition(session, principal, call, CallState.queued, reason=f"nurse visit, {urgency}")
         _upsert_visit(session, principal, call, triage, result, settings)
     else:  # a re-triage that no longer sends a nurse ends the visit it sent (a closed call has ended it already)
+        assert call.id is not None  # a stored call
         visits.close_for_call(session, principal, call.id, reason=f"re-triaged: {urgency} {disposition}")
 
 
 def _follow_up(session: Session, principal: Principal, call: Call, triage: Triage, result: Result) -> None:
     """Keep what the outcome promised: a task for the client's own team, a notification to the GP post."""
     title = _complaint_title(session, triage)
+    assert call.id is not None and triage.id is not None  # stored rows
     if "day_task" in result.follow_up:
         client = session.get(Client, call.client_id)
-        assert client is not None
+        assert client is not None and client.id is not None
         session.add(DayTask(organisation_id=client.organisation_id, client_id=client.id, call_id=call.id,
                             summary=f"Night call: {title} ({triage.final_urgency} {triage.final_disposition}). "
                                     f"{call.text}".strip(),
@@ -212,9 +214,9 @@ def _upsert_visit(session: Session, principal: Principal, call: Call, triage: Tr
     """The call's acute visit: deadline = call received + the region's target for the urgency. A re-triage
     changes the visit the call already has, in whatever state it is."""
     client = session.get(Client, call.client_id)
-    assert client is not None and triage.final_urgency is not None
+    assert client is not None and client.id is not None and call.id is not None and triage.final_urgency is not None
     deadline = call.received_at + timedelta(minutes=settings.target_minutes(triage.final_urgency))
-    visit = visits.open_visit_of_call(session, call.id)  # type: ignore[arg-type]
+    visit = visits.open_visit_of_call(session, call.id)
     created = visit is None
     if visit is None:
         visit = Visit(kind="acute", client_id=client.id, organisation_id=client.organisation_id, call_id=call.id,

@@ -72,7 +72,7 @@ NURSE_EXTRAS = {"keysafe": UNDER_WAY, "observations": frozenset({S.on_scene})}
 
 def allowed(move: Move, state: VisitState, *, locked: bool = False) -> bool:
     starts, _ = MOVES[move]
-    if move == Move.lock and locked or move == Move.unlock and not locked:
+    if (move == Move.lock and locked) or (move == Move.unlock and not locked):
         return False
     return state in starts
 

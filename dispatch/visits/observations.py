@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
 from dispatch.audit import service as audit
-from dispatch.auth.deps import require
+from dispatch.auth.deps import roles
 from dispatch.auth.models import Role
+from dispatch.auth.service import Principal
 from dispatch.db import SessionDep
 from dispatch.errors import Conflict
 from dispatch.visits import service as visits
@@ -19,8 +20,8 @@ from protocols.news2 import Consciousness, Observations, Risk, score
 
 router = APIRouter(prefix="/api/visits/{visit_id}/observations", tags=["visits"])
 VisitId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-Recorders = require(Role.nurse, Role.coordinator)
-Readers = require(Role.nurse, Role.coordinator, Role.operator, Role.partner)
+Recorders = Annotated[Principal, roles(Role.nurse, Role.coordinator)]
+Readers = Annotated[Principal, roles(Role.nurse, Role.coordinator, Role.operator, Role.partner)]
 
 
 class ObservationIn(BaseModel):
@@ -65,6 +66,7 @@ def record(visit_id: VisitId, body: ObservationIn, session: SessionDep, principa
         raise Conflict(f"visit {visit.id} is {visit.state}: observations are recorded on scene", field="visit_id",
                        state=visit.state)
     result = score(Observations(**body.model_dump()))
+    assert visit.id is not None  # a stored visit
     obs = Observation(visit_id=visit.id, recorded_by=principal.username, **body.model_dump(),
                       news2_total=result.total, news2_risk=result.risk.value)
     session.add(obs)

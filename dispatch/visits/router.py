@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from sqlmodel import Session, col, select
 
 from dispatch.audit import service as audit
-from dispatch.auth.deps import CurrentPrincipal, Operators, require
+from dispatch.auth.deps import CurrentPrincipal, Operators, roles
 from dispatch.auth.models import Role
 from dispatch.auth.service import Principal
 from dispatch.clients.access import visible_client
@@ -36,8 +36,8 @@ from dispatch.visits.schemas import (
 
 router = APIRouter(prefix="/api/visits", tags=["visits"])
 VisitId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-Planners = require(Role.coordinator, Role.partner)
-Nurses = require(Role.nurse)
+Planners = Annotated[Principal, roles(Role.coordinator, Role.partner)]
+Nurses = Annotated[Principal, roles(Role.nurse)]
 PROGRESS = {"en_route": Move.en_route, "on_scene": Move.on_scene, "completed": Move.complete}
 
 
@@ -71,6 +71,7 @@ def create_planned_visit(body: PlannedVisitIn, response: Response, session: Sess
         if existing is not None:
             response.status_code = 200
             return visit_out(existing, principal)
+    assert client.id is not None  # a stored client
     visit = Visit(kind="planned", client_id=client.id, organisation_id=client.organisation_id,
                   **body.model_dump(exclude={"client_id"}))
     service.create(session, principal, visit, reason="planned visit registered")

@@ -131,7 +131,7 @@ def move(session: Session, principal: Principal, visit: Visit, how: Move, *, nur
             visit.locked = how == Move.assign
     elif how in (Move.withdraw, Move.release, Move.decline, Move.unanswered):
         if how in (Move.decline, Move.unanswered):
-            assert nurse_before is not None
+            assert nurse_before is not None and visit.id is not None
             session.add(VisitDecline(visit_id=visit.id, nurse_id=nurse_before, kind="declined" if how == Move.decline
                                      else "unanswered", reason=reason[:500], by=principal.username))
         visit.nurse_id, visit.state, visit.locked = None, VisitState.open.value, False

@@ -3,6 +3,7 @@ final outcome; the client's wishes and risks and the operator's concern take par
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 
@@ -54,7 +55,7 @@ DOC = {
 P = load(DOC)
 
 
-def run(answers: list[tuple[str, str]], signals: tuple[str, ...] = (), **context) -> Result:  # noqa: ANN003
+def run(answers: list[tuple[str, str]], signals: tuple[str, ...] = (), **context) -> Result:
     result = walk(P, "bleed", answers, signals, Context(**context))
     assert isinstance(result, Result)
     return result
@@ -106,9 +107,10 @@ def test_a_do_not_hospitalise_wish_turns_112_into_the_gp_post_and_a_nurse() -> N
 
 
 def test_despite_dnh_keeps_112() -> None:
-    doc = copy.deepcopy(DOC)
+    doc: dict[str, Any] = copy.deepcopy(DOC)
     doc["outcomes"]["recovery"]["despite_dnh"] = True
-    r = walk(load(doc), "bleed", [("awake", "no"), ("breathing", "yes")], (), Context(wishes=frozenset({"do_not_hospitalise"})))
+    r = walk(load(doc), "bleed", [("awake", "no"), ("breathing", "yes")], (),
+             Context(wishes=frozenset({"do_not_hospitalise"})))
     assert isinstance(r, Result) and r.disposition == "call_112"
 
 
@@ -163,7 +165,7 @@ def test_dont_know_answers_are_counted() -> None:
     (lambda d: d["complaints"][0]["outcomes"]["tips"].update(follow_up=["letter"]),
      "complaint 'bleed' outcome 'tips' follow_up: unknown 'letter'"),
 ])
-def test_format_2_is_checked_and_the_place_named(change, message: str) -> None:  # noqa: ANN001
+def test_format_2_is_checked_and_the_place_named(change, message: str) -> None:
     doc = copy.deepcopy(DOC)
     change(doc)
     with pytest.raises(ProtocolError) as excinfo:

@@ -40,7 +40,8 @@ def test_minimal_document_loads_and_walks() -> None:
      "complaint 'c' node 'q1' answer 'yes': unknown next node 'q9'"),
     (lambda d: d["complaints"][0]["nodes"]["q2"]["answers"][0].update(outcome="nowhere"),
      "complaint 'c' node 'q2' answer 'yes': unknown outcome 'nowhere'"),
-    (lambda d: d["complaints"][0]["nodes"].update(q3={"question": "lost?", "answers": [{"id": "x", "outcome": "home"}]}),
+    (lambda d: d["complaints"][0]["nodes"].update(
+        q3={"question": "lost?", "answers": [{"id": "x", "outcome": "home"}]}),
      "complaint 'c': node 'q3' cannot be reached from 'q1'"),
     (lambda d: d["complaints"][0]["nodes"]["q2"]["answers"][1].update(outcome=None, next="q1"),
      "complaint 'c': cycle q1 -> q2 -> q1"),

@@ -1,6 +1,8 @@
 """NEWS2: every threshold boundary, on both sides."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from protocols.news2 import (
@@ -62,8 +64,8 @@ def test_consciousness_new_confusion_scores_three() -> None:
     assert all(consciousness_score(c) == 3 for c in Consciousness if c != Consciousness.alert)
 
 
-NORMAL = dict(respiration_rate=16, spo2=97, on_oxygen=False, systolic_bp=125, pulse=72,
-              consciousness=Consciousness.alert, temperature=36.8)
+NORMAL: dict[str, Any] = {"respiration_rate": 16, "spo2": 97, "on_oxygen": False, "systolic_bp": 125, "pulse": 72,
+                          "consciousness": Consciousness.alert, "temperature": 36.8}
 
 
 @pytest.mark.parametrize("changes,total,risk", [

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -59,6 +60,7 @@ def _assert_sound(raw: dict, plan) -> None:
         if job.locked and job.id not in routed:
             # Dropped only when it has no feasible place in its nurse's route as planned (two locked jobs
             # whose hard windows clash cannot both stay; a job under way keeps the first place).
+            assert job.assigned_to is not None
             nurse = problem.nurse(job.assigned_to)
             by_id = {j.id: j for j in problem.jobs}
             route = [by_id[s.job] for s in plan.route_of(nurse.id).stops]
@@ -130,9 +132,10 @@ def test_fallback_when_the_solver_has_no_time() -> None:
 def test_a_plan_with_one_way_to_go_is_settled_without_the_search() -> None:
     """One nurse, one visit: nothing to choose. Guided local search would spin until its time limit (10 s here)
     whatever its solution limit; the plan is settled by insertion instead. With two nurses the search runs."""
-    raw = {"now_s": 0, "locations": [{}, {}, {}], "travel": {"matrix_s": [[0, 300, 600], [300, 0, 400], [600, 400, 0]]},
-           "nurses": [{"id": "n1", "start": 0}],
-           "jobs": [{"id": "only", "location": 2, "service_s": 600, "window_s": [0, 1800], "lateness_weight": 100}]}
+    raw: dict[str, Any] = {
+        "now_s": 0, "locations": [{}, {}, {}], "travel": {"matrix_s": [[0, 300, 600], [300, 0, 400], [600, 400, 0]]},
+        "nurses": [{"id": "n1", "start": 0}],
+        "jobs": [{"id": "only", "location": 2, "service_s": 600, "window_s": [0, 1800], "lateness_weight": 100}]}
     plan = solve(from_dict(raw), Options(time_limit_s=10, solution_limit=20))
     assert plan.solver["status"] == "one way to plan: greedy insertion"
     assert [(s.job, s.arrival_s) for s in plan.route_of("n1").stops] == [("only", 600)]
@@ -192,16 +195,18 @@ def test_a_waiting_weight_reaches_the_urgent_client_first(time_limit: float) -> 
     # Shortest drive: the nearby routine visit first, the urgent call after it, still inside its target.
     # With a price on every second the urgent client waits, both the solver and the greedy fallback go there
     # first, even though the drive is longer.
-    raw = {"now_s": 0, "locations": [{}, {}, {}], "travel": {"matrix_s": [[0, 300, 600], [300, 0, 400], [600, 400, 0]]},
-           "nurses": [{"id": "n1", "start": 0}],
-           "jobs": [{"id": "routine", "location": 1, "service_s": 600, "window_s": [0, 7200], "lateness_weight": 3},
-                    {"id": "urgent", "location": 2, "service_s": 600, "window_s": [0, 1800], "lateness_weight": 100}]}
+    raw: dict[str, Any] = {
+        "now_s": 0, "locations": [{}, {}, {}], "travel": {"matrix_s": [[0, 300, 600], [300, 0, 400], [600, 400, 0]]},
+        "nurses": [{"id": "n1", "start": 0}],
+        "jobs": [{"id": "routine", "location": 1, "service_s": 600, "window_s": [0, 7200], "lateness_weight": 3},
+                 {"id": "urgent", "location": 2, "service_s": 600, "window_s": [0, 1800], "lateness_weight": 100}]}
     relaxed = solve(from_dict(raw), Options(time_limit_s=time_limit))
     assert [s.job for s in relaxed.route_of("n1").stops] == ["routine", "urgent"]
     raw["jobs"][1]["waiting_weight"] = 10
     keen = solve(from_dict(raw), Options(time_limit_s=time_limit))
     assert [s.job for s in keen.route_of("n1").stops] == ["urgent", "routine"]
-    assert keen.route_of("n1").stops[0].arrival_s == 600 and violations(from_dict(raw), keen, travel.matrix(from_dict(raw))) == []
+    assert keen.route_of("n1").stops[0].arrival_s == 600
+    assert violations(from_dict(raw), keen, travel.matrix(from_dict(raw))) == []
 
 
 def test_solve_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -329,5 +334,6 @@ def test_routing_bench_prints_gaps_side_by_side(tmp_path: Path, capsys: pytest.C
     assert "ours against vroom, instance by instance: shorter on 0, the same on 1, longer on 0" in out
     from dispatch.bench.routing import head_to_head
 
-    rows = [{"ours": None, "vroom": 700}, {"ours": 650, "vroom": None}, {"ours": 640, "vroom": 650}]
+    rows: list[dict[str, Any]] = [{"ours": None, "vroom": 700}, {"ours": 650, "vroom": None},
+                                  {"ours": 640, "vroom": 650}]
     assert head_to_head(rows, "ours", "vroom") == "shorter on 2, the same on 0, longer on 1"  # infeasible loses

@@ -7,7 +7,7 @@ Create Date: 2026-11-22 08:59:55.708675
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import dispatch.db

@@ -7,7 +7,7 @@ Create Date: 2026-11-22
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import dispatch.db
@@ -119,7 +119,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('sms_at', dispatch.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('accepted_at', dispatch.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('completed_at', dispatch.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('handover_note', sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('handover_note', sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False,
+                                      server_default=''))
 
     # ### end Alembic commands ###
 

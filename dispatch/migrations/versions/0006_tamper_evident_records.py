@@ -9,7 +9,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import dispatch.db
