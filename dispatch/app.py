@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from adapters.geocoding import make_geocoder
 from adapters.fhir.sources import FhirSources
+from adapters.geocoding import make_geocoder
 from adapters.twilio_webhooks import router as twilio_router
 from dispatch.alerts.router import router as alerts_router
 from dispatch.assignment.replanner import Replanner
@@ -50,6 +50,7 @@ from dispatch.responders.escalation import Escalator
 from dispatch.responders.hub import Hub, PostgresListener, register
 from dispatch.responders.live import router as live_router
 from dispatch.settings import Settings
+from dispatch.triage.contract import install as describe_protocol_in_openapi
 from dispatch.triage.router import router as triage_router
 from dispatch.visits.observations import router as observations_router
 from dispatch.visits.router import router as visits_router
@@ -154,6 +155,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         from adapters.fhir.demo_server import router as demo_fhir_router
 
         app.include_router(demo_fhir_router)
+
+    describe_protocol_in_openapi(app)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:
