@@ -51,6 +51,7 @@ from dispatch.responders.escalation import Escalator
 from dispatch.responders.hub import Hub, PostgresListener, register
 from dispatch.responders.live import router as live_router
 from dispatch.settings import Settings
+from dispatch.triage.contract import install as describe_protocol_in_openapi
 from dispatch.triage.router import router as triage_router
 from dispatch.visits.brief import router as brief_router
 from dispatch.visits.observations import router as observations_router
@@ -159,6 +160,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         from adapters.fhir.demo_server import router as demo_fhir_router
 
         app.include_router(demo_fhir_router)
+
+    describe_protocol_in_openapi(app)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -164,7 +164,9 @@ def test_going_back_and_wrong_answers(world: World) -> None:
     assert back["step"]["node"] == "fall_serious" and len(back["answers"]) == 3
     wrong_node = world.client.post(f"/api/calls/{call['id']}/triage/answers",
                                    json={"node": "fall_pain", "answer": "none"}, headers=world.h("operator"))
-    assert wrong_node.status_code == 422 and wrong_node.json()["field"] == "node"
+    # A question of the protocol, but not the current one: out of turn (409), not malformed.
+    assert wrong_node.status_code == 409 and wrong_node.json()["field"] == "node"
+    assert "the question now is 'fall_serious'" in wrong_node.json()["detail"]
     wrong_answer = world.client.post(f"/api/calls/{call['id']}/triage/answers",
                                      json={"node": "fall_serious", "answer": "maybe"}, headers=world.h("operator"))
     assert wrong_answer.status_code == 422 and wrong_answer.json()["field"] == "answer"

@@ -4,8 +4,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from dispatch.apidoc import NOT_FOUND, refused, responses
 from dispatch.auth import service
 from dispatch.auth.deps import (
     Coordinators,
@@ -17,7 +18,7 @@ from dispatch.auth.deps import (
 from dispatch.auth.login import login
 from dispatch.db import ReaderEngine, SessionDep, WriterEngine
 from dispatch.timeutil import utcnow
-from dispatch.validation import Text
+from dispatch.validation import Text, not_blank
 
 Profession = Annotated[str, Text(80)]
 FullName = Annotated[str, Text(120)]
@@ -43,6 +44,11 @@ class MeOut(BaseModel):
 
 
 class ClinicianIn(BaseModel):
+    # A clinician's profession, when given, is not blank (when left out, the stored one must not be: 422).
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"clinician": {"const": True}}},
+        "then": {"properties": {"profession": {"anyOf": [{"type": "string", "pattern": not_blank()},
+                                                         {"type": "null"}]}}}})
     clinician: bool
     profession: Profession | None = None  # kept when not given
     full_name: FullName | None = None
@@ -94,7 +100,9 @@ def me(principal: CurrentPrincipal, request: Request) -> MeOut:
                  now=utcnow(), timezone=request.app.state.settings.region_timezone)
 
 
-@router.put("/users/{username}/clinician", response_model=ClinicianOut)
+@router.put("/users/{username}/clinician", response_model=ClinicianOut, responses=responses(
+    NOT_FOUND, refused(422, "a clinician needs a profession: none is given and none is recorded for the user (a "
+                            "rule on the stored user)")))
 def set_clinician(username: Annotated[str, Path(min_length=1, max_length=80)], body: ClinicianIn,
                   session: SessionDep, principal: Coordinators) -> ClinicianOut:
     """Coordinators: whether a user is a clinician (who may draft protocol versions and sign them off), with the

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter
 from sqlmodel import Session, col, select
 
+from dispatch.apidoc import refused
 from dispatch.auth.deps import Coordinators, Operators
 from dispatch.auth.models import Team
 from dispatch.auth.service import Principal
@@ -58,7 +59,8 @@ def read_overflow(session: SessionDep, principal: Operators) -> OverflowOut:
     return _out(current(session), utcnow())
 
 
-@router.put("", response_model=OverflowOut)
+@router.put("", response_model=OverflowOut, responses=refused(
+    422, "`backup_until` lies in the past or more than 24 hours ahead (a rule about the service's clock)"))
 def set_overflow(body: OverflowIn, session: SessionDep, principal: Coordinators) -> OverflowOut:
     """Send every new call to the backup triage team until a moment (a calamity, a peak), or stop (null)."""
     if body.backup_until is not None and body.backup_until <= utcnow():

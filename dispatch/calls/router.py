@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlmodel import Session
 
+from dispatch.apidoc import NOT_FOUND, link, refused, responses
 from dispatch.audit import service as audit
 from dispatch.auth.deps import CurrentPrincipal, Operators, roles
 from dispatch.auth.models import Role
@@ -33,6 +34,21 @@ router = APIRouter(prefix="/api/calls", tags=["calls"])
 CallId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Intake = Annotated[Principal, roles(Role.operator, Role.coordinator, Role.partner)]
 
+# Where a call's id goes next (OpenAPI links; schemathesis' stateful phase follows them).
+_ID = "$response.body#/id"
+CALL_LINKS = {
+    "StartTriage": link("POST", "/api/calls/{call_id}/triage", "triage the call", call_id=_ID),
+    "ReadCall": link("GET", "/api/calls/{call_id}", "the call and its history", call_id=_ID),
+    "IdentifyClient": link("POST", "/api/calls/{call_id}/client", "name the client who called", call_id=_ID),
+    "RecordEscalation": link("POST", "/api/calls/{call_id}/escalations", "record a call to 112 or the GP post",
+                             call_id=_ID),
+    "MoveCall": link("POST", "/api/calls/{call_id}/transitions", "move the call along its life", call_id=_ID),
+}
+_UNKNOWN_REFERENCE = refused(422, "a name in the body refers to nothing you may use: `client_id` (no such client, "
+                                  "or not in the organisation), `organisation` (no such code), `client_external_id` "
+                                  "without `client_external_system`; and `source_ref` is required except for manual "
+                                  "entry. The error names the field.")
+
 
 def call_out(call: Call, events: list[CallEvent]) -> CallOut:
     return CallOut(
@@ -53,8 +69,10 @@ def _audit_calls(session: Session, principal: Principal, calls: list[Call], acti
                  reason="calls " + ",".join(str(c.id) for c in calls[:20]) + ("…" if len(calls) > 20 else ""))
 
 
-@router.post("", response_model=CallOut, status_code=201,
-             responses={200: {"model": CallOut, "description": "a retry: the call already exists"}})
+@router.post("", response_model=CallOut, status_code=201, responses=responses(
+    {201: {"description": "the call, taken", "links": CALL_LINKS},
+     200: {"model": CallOut, "description": "a retry: the call already exists", "links": CALL_LINKS}},
+    _UNKNOWN_REFERENCE))
 def create_call(body: CallIn, request: Request, response: Response, session: SessionDep,
                 principal: Intake) -> CallOut:
     """Take a call from any source. Idempotent on (source, source_ref): a retry returns the same call
@@ -88,14 +106,15 @@ def list_calls(
     return _outs(session, calls)
 
 
-@router.get("/{call_id}", response_model=CallOut)
+@router.get("/{call_id}", response_model=CallOut, responses=NOT_FOUND)
 def read_call(call_id: CallId, session: SessionDep, principal: CurrentPrincipal) -> CallOut:
     call = service.get_visible_call(session, principal, call_id)
     _audit_calls(session, principal, [call], "read")
     return _outs(session, [call])[0]
 
 
-@router.post("/{call_id}/transitions", response_model=CallOut)
+@router.post("/{call_id}/transitions", response_model=CallOut, responses=responses(
+    NOT_FOUND, refused(409, "the call cannot go there from its state (the error lists the allowed moves)")))
 def transition_call(call_id: CallId, body: TransitionIn, session: SessionDep, principal: CurrentPrincipal) -> CallOut:
     """Move the call along its life; an illegal move is a 409 listing the allowed ones."""
     call = service.get_visible_call(session, principal, call_id)
@@ -104,7 +123,8 @@ def transition_call(call_id: CallId, body: TransitionIn, session: SessionDep, pr
     return _outs(session, [call])[0]
 
 
-@router.post("/{call_id}/handover", response_model=CallOut)
+@router.post("/{call_id}/handover", response_model=CallOut, responses=responses(
+    NOT_FOUND, refused(409, "the call is with that team already, or closed")))
 def hand_over(call_id: CallId, body: HandoverIn, session: SessionDep, principal: Operators) -> CallOut:
     """Hand a call to the backup triage team (peaks, calamities), or back; an event in the call's history."""
     call = service.get_visible_call(session, principal, call_id)
@@ -113,7 +133,7 @@ def hand_over(call_id: CallId, body: HandoverIn, session: SessionDep, principal:
     return _outs(session, [call])[0]
 
 
-@router.post("/{call_id}/escalations", response_model=EscalationOut, status_code=201)
+@router.post("/{call_id}/escalations", response_model=EscalationOut, status_code=201, responses=NOT_FOUND)
 def record_escalation(call_id: CallId, body: EscalationIn, session: SessionDep, principal: Operators) -> EscalationOut:
     """Record a call to 112 or the GP out-of-hours post: when, whom, what was agreed."""
     call = service.get_visible_call(session, principal, call_id)
@@ -123,14 +143,16 @@ def record_escalation(call_id: CallId, body: EscalationIn, session: SessionDep, 
     return EscalationOut.model_validate(escalation, from_attributes=True)
 
 
-@router.get("/{call_id}/escalations", response_model=list[EscalationOut])
+@router.get("/{call_id}/escalations", response_model=list[EscalationOut], responses=NOT_FOUND)
 def list_escalations(call_id: CallId, session: SessionDep, principal: CurrentPrincipal) -> list[EscalationOut]:
     call = service.get_visible_call(session, principal, call_id)
     assert call.id is not None
     return [EscalationOut.model_validate(e, from_attributes=True) for e in service.escalations_of(session, call.id)]
 
 
-@router.post("/{call_id}/client", response_model=CallOut)
+@router.post("/{call_id}/client", response_model=CallOut, responses=responses(
+    NOT_FOUND, refused(422, "the call is matched to another client already: correcting that needs a `reason` (a rule "
+                            "on the call's state)")))
 def identify_client(call_id: CallId, body: IdentifyIn, session: SessionDep, principal: Operators) -> CallOut:
     """The operator identifies the caller as one of the region's clients (found with a search), or corrects an
     earlier match with a reason. A waiting visit of the call goes with it to the right client."""

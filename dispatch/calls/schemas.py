@@ -4,12 +4,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from dispatch.auth.models import Team
 from dispatch.calls.lifecycle import CallState
 from dispatch.validation import (
     Code,
+    Contact,
     ExternalValue,
     LongText,
     Moment,
@@ -17,6 +18,7 @@ from dispatch.validation import (
     Ref,
     ShortText,
     SystemName,
+    not_blank,
 )
 
 
@@ -28,6 +30,11 @@ class CallSource(StrEnum):
 
 
 class CallIn(BaseModel):
+    # source_ref is required (and not null) except for manual entry.
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"source": {"const": "manual"}}},
+        "else": {"required": ["source_ref"], "properties": {"source_ref": {"type": "string"}}}})
+
     source: CallSource
     source_ref: Ref | None = Field(
         default=None, description="the source's own id; retries with the same id return the same call. "
@@ -41,6 +48,11 @@ class CallIn(BaseModel):
 
 
 class TransitionIn(BaseModel):
+    # Cancelling needs a reason.
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"to": {"const": "cancelled"}}},
+        "then": {"required": ["reason"], "properties": {"reason": {"pattern": not_blank()}}}})
+
     to: CallState
     reason: ShortText = ""
 
@@ -53,7 +65,7 @@ class HandoverIn(BaseModel):
 class EscalationIn(BaseModel):
     to: Literal["call_112", "gp_post"]
     called_at: Moment | None = Field(default=None, description="when the call was made (default: now)")
-    contact: ShortText = Field(min_length=2, description="who was spoken to, e.g. '112 dispatcher, ref 4711'")
+    contact: Contact = Field(description="who was spoken to, e.g. '112 dispatcher, ref 4711'")
     note: LongText = Field(default="", description="what was agreed")
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.datastructures import UploadFile
 
+from dispatch.apidoc import refused
 from dispatch.audit import service as audit
 from dispatch.auth.deps import roles
 from dispatch.auth.models import Role
@@ -43,7 +44,16 @@ async def geocoder(request: Request) -> Geocoder:
     return request.app.state.geocoder
 
 
-@router.post("/import", response_model=ImportReport)
+# The body is read by csv_upload, so FastAPI cannot see it: stated here.
+_CSV_BODY = {"requestBody": {"required": True, "content": {
+    "text/csv": {"schema": {"type": "string", "minLength": 1}},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "additionalProperties": False,
+                                       "properties": {"file": {"type": "string", "format": "binary"}}}}}}}
+
+
+@router.post("/import", response_model=ImportReport, openapi_extra=_CSV_BODY, responses=refused(
+    422, "`organisation` is the code of no organisation, or is missing for a coordinator (rules on the database and "
+         "the role); or the file is not a UTF-8 CSV with the columns of docs/clients-import.md (`file`, `columns`)"))
 def import_clients(
     request: Request,
     session: SessionDep,

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
+from dispatch.apidoc import refused
 from dispatch.audit import service as audit
 from dispatch.auth.deps import CurrentPrincipal, roles
 from dispatch.auth.models import Role
@@ -25,7 +26,8 @@ ClientSearchers = Annotated[Principal, roles(Role.coordinator, Role.partner, Rol
 OPERATOR_SEARCH_LIMIT = 20
 
 
-@router.post("", response_model=ClientOut, status_code=201)
+@router.post("", response_model=ClientOut, status_code=201, responses=refused(
+    422, "`organisation` is the code of no organisation (or, for a partner, not her own)"))
 def create_client(body: ClientIn, request: Request, session: SessionDep, principal: ClientManagers) -> ClientOut:
     client = service.create_client(session, principal, request.app.state.cipher, body)
     return service.client_out(session, client)

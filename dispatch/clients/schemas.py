@@ -4,7 +4,7 @@ import datetime as dt
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dispatch.validation import (
     City,
@@ -19,8 +19,15 @@ from dispatch.validation import (
     ShortText,
     Street,
     SystemName,
+    documented,
+    not_null,
 )
 from protocols.model import RISK_FLAGS, WISHES
+
+# Dates with a lower bound: JSON Schema has no minimum for a date, so the bound's years are stated as a pattern.
+BirthDate = Annotated[date, Field(ge=date(1890, 1, 1), le=date(2100, 1, 1)),
+                      documented(pattern=r"^(189[0-9]|19[0-9]{2}|20[0-9]{2})-")]
+ConsentDate = Annotated[dt.date, Field(ge=dt.date(1990, 1, 1)), documented(pattern=r"^(199[0-9]|[2-9][0-9]{3})-")]
 
 # The client's recorded wishes and risk flags take part in triage (docs/protocol-format.md, "Vocabulary").
 Wish = Literal[WISHES]  # type: ignore[valid-type]
@@ -39,7 +46,7 @@ class ClientIn(BaseModel):
     organisation: Code = Field(description="code of the client's home organisation")
     given_name: Name
     family_name: Name
-    date_of_birth: date | None = Field(default=None, ge=date(1890, 1, 1), le=date(2100, 1, 1))
+    date_of_birth: BirthDate | None = None
     street: Street
     house_number: HouseNumber
     postcode: Postcode
@@ -47,7 +54,8 @@ class ClientIn(BaseModel):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     phones: list[Phone] = Field(default_factory=list, max_length=10)
-    external_ids: list[ExternalIdIn] = Field(default_factory=list, max_length=10)
+    external_ids: list[ExternalIdIn] = Field(default_factory=list, max_length=10,
+                                             json_schema_extra={"uniqueItems": True})
     access_notes: LongText = ""
     keysafe_code: KeysafeCode | None = Field(
         default=None, description="write-only: stored encrypted, never returned")
@@ -65,9 +73,15 @@ class ClientIn(BaseModel):
 
 
 class ClientPatch(BaseModel):
+    """Only the fields sent change. null clears the date of birth, the key-safe code or (as [] does) the phones;
+    the other fields cannot be cleared, so the schema does not allow null for them."""
+
+    model_config = ConfigDict(json_schema_extra=not_null(
+        "given_name", "family_name", "street", "house_number", "postcode", "city", "lat", "lon", "access_notes",
+        "consent_night_team", "wishes", "risks"))
     given_name: Name | None = None
     family_name: Name | None = None
-    date_of_birth: date | None = Field(default=None, ge=date(1890, 1, 1), le=date(2100, 1, 1))
+    date_of_birth: BirthDate | None = None
     street: Street | None = None
     house_number: HouseNumber | None = None
     postcode: Postcode | None = None
@@ -82,7 +96,10 @@ class ClientPatch(BaseModel):
     risks: Risks | None = None
 
 
-class ExternalIdOut(BaseModel):
+class ClientExternalOut(BaseModel):
+    """One of the client's ids in a record system. (Named so that schemathesis' dependency analysis sees that
+    `client_external_id` in a call refers to something the API hands out, and starts calls on its own.)"""
+
     system: str
     value: str
 
@@ -103,7 +120,7 @@ class ClientOut(ClientListItem):
     lat: float
     lon: float
     phones: list[str]
-    external_ids: list[ExternalIdOut]
+    external_ids: list[ClientExternalOut]
     access_notes: str
     has_keysafe: bool
     consent_night_team: bool
@@ -151,8 +168,7 @@ class ImportReport(BaseModel):
 
 class ConsentIn(BaseModel):
     given: bool
-    date: dt.date | None = Field(default=None, ge=dt.date(1990, 1, 1),
-                                 description="when the client gave (or refused) it")
+    date: ConsentDate | None = Field(default=None, description="when the client gave (or refused) it")
     source: ShortText = Field(default="", description='e.g. "signed form", "verbal, recorded by J. Bakker"')
 
 

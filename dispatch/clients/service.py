@@ -11,7 +11,7 @@ from dispatch.audit import service as audit
 from dispatch.auth.models import Role
 from dispatch.auth.service import Principal
 from dispatch.clients.models import Client, ClientExternalId, ClientPhone
-from dispatch.clients.schemas import ClientIn, ClientOut, ClientPatch, ExternalIdOut
+from dispatch.clients.schemas import ClientExternalOut, ClientIn, ClientOut, ClientPatch
 from dispatch.errors import Conflict, Forbidden, Invalid
 from dispatch.keysafes.crypto import KeysafeCipher
 from dispatch.organisations.models import Organisation
@@ -108,7 +108,7 @@ def client_out(session: Session, client: Client, *, full: bool = True) -> Client
     return ClientOut(
         **shown,
         phones=list(phones),
-        external_ids=[ExternalIdOut(system=e.system, value=e.value) for e in ext],
+        external_ids=[ClientExternalOut(system=e.system, value=e.value) for e in ext],
         has_keysafe=client.keysafe_present or client.keysafe_code_encrypted is not None,
         restricted=not full,
     )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlmodel import col, select
 
+from dispatch.apidoc import refused, responses
 from dispatch.auth.deps import Coordinators, roles
 from dispatch.auth.models import Role
 from dispatch.auth.service import Principal
@@ -23,7 +24,12 @@ MonthQ = Annotated[Month, Query(description="the calendar month, YYYY-MM, in the
 OrgQ = Annotated[Code | None, Query(description="coordinators: one organisation (partners: their own)")]
 
 
-@router.post("/agreements", status_code=201, response_model=AgreementOut)
+@router.post("/agreements", status_code=201, response_model=AgreementOut, responses=responses(
+    refused(409, "the period overlaps another agreement"),
+    refused(422, "rules between fields and on the organisations: `last_month` not before `first_month`; `runner`, "
+                 "`participants` and the keys of `shares` are codes of existing organisations; `fixed` needs "
+                 "`shares` (percent per organisation), `mix` needs `weights` per basis (at least one above 0), other "
+                 "models take neither")))
 def create_agreement(body: AgreementIn, session: SessionDep, principal: Coordinators) -> dict[str, Any]:
     """Set how the night team's cost is shared for a period of months (periods may not overlap)."""
     agreement = service.create_agreement(session, principal, **body.model_dump())

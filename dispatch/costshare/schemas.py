@@ -3,12 +3,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, WithJsonSchema
 
 from dispatch.validation import Code, ShortText
 
-Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
-Money = Annotated[Decimal, Field(gt=0, le=10_000_000, decimal_places=2)]
+Month = Annotated[str, StringConstraints(pattern=r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$")]  # years as Moment
+# Euros with at most two decimals: a whole number, or a decimal string (a JSON number with decimals, e.g. 12.5, is
+# taken too, but JSON Schema's multipleOf on binary floats would promise values like 0.57000000000000001).
+Money = Annotated[Decimal, Field(gt=0, le=10_000_000, decimal_places=2), WithJsonSchema({"anyOf": [
+    {"type": "integer", "minimum": 1, "maximum": 10_000_000},
+    {"type": "string", "pattern": r"^([1-9][0-9]{0,6}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"}]})]
 Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=4)]
 Weight = Annotated[Decimal, Field(le=1_000_000, decimal_places=4)]  # ≥ 0 is checked by the service (names the key)
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from dispatch.apidoc import NOT_FOUND, link, links, refused, responses
 from dispatch.audit import service as audit
 from dispatch.auth.deps import roles
 from dispatch.auth.models import Role
@@ -37,7 +38,10 @@ class DayTaskOut(BaseModel):
     client_name: str = Field(default="", description="the client's name, for the day team's list")
 
 
-@router.get("", response_model=list[DayTaskOut])
+@router.get("", response_model=list[DayTaskOut], responses=links(
+    200, "the tasks, newest first", MarkFirstDone=link("POST", "/api/day-tasks/{task_id}/done",
+                                                       "the day team has done the newest task listed",
+                                                       task_id="$response.body#/0/id")))
 def list_tasks(session: SessionDep, principal: Readers,
                state: Annotated[Literal["open", "done"] | None, Query()] = None,
                since: Moment | None = None,
@@ -59,7 +63,8 @@ def list_tasks(session: SessionDep, principal: Readers,
     return [DayTaskOut(**t.model_dump(), client_name=names.get(t.client_id, "")) for t in tasks]
 
 
-@router.post("/{task_id}/done", response_model=DayTaskOut)
+@router.post("/{task_id}/done", response_model=DayTaskOut, responses=responses(
+    NOT_FOUND, refused(409, "the task was done already")))
 def mark_done(task_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep,
               principal: Closers) -> DayTask:
     task = session.get(DayTask, task_id)

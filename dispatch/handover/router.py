@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 from sqlmodel import col, select
 
+from dispatch.apidoc import refused
 from dispatch.auth.deps import roles
 from dispatch.auth.models import Role
 from dispatch.auth.service import Principal
@@ -49,7 +50,8 @@ def handover_html(request: Request, session: SessionDep, principal: Readers, nig
                         headers={"Cache-Control": "no-store"})
 
 
-@router.get(".fhir")
+@router.get(".fhir", responses=refused(
+    422, "a coordinator names the organisation (`organisation`); a partner's is her own (a rule about the role)"))
 def handover_fhir(request: Request, session: SessionDep, principal: Readers, night: Night,
                   organisation: OrgCode = None) -> JSONResponse:
     """The handover as an HL7 FHIR R4B document Bundle (one organisation: a coordinator names it)."""

@@ -6,19 +6,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from dispatch.auth.deps import require
+from dispatch.auth.deps import roles
 from dispatch.auth.models import Role
+from dispatch.auth.service import Principal
 from dispatch.db import SessionDep
 from dispatch.insight import service
 from dispatch.insight.schemas import KpisOut
 from dispatch.timeutil import utcnow
 
 router = APIRouter(prefix="/api/insight", tags=["insight"])
-Readers = require(Role.coordinator, Role.partner)
+Readers = Annotated[Principal, roles(Role.coordinator, Role.partner)]
 
 
 @router.get("/kpis", response_model=KpisOut, response_model_by_alias=True)
-def kpis(request: Request, session: SessionDep, principal: Readers,  # type: ignore[valid-type]
+def kpis(request: Request, session: SessionDep, principal: Readers,
          first: Annotated[date | None, Query(alias="from", description="first night, YYYY-MM-DD (the night that "
                                                                        "begins that day); default: `to`")] = None,
          last: Annotated[date | None, Query(alias="to", description="last night, included; default: the last "

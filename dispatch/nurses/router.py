@@ -4,9 +4,10 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlmodel import col, select
 
+from dispatch.apidoc import NOT_FOUND, link, links, refused, responses
 from dispatch.auth.deps import Coordinators, roles
 from dispatch.auth.models import Role, Team
 from dispatch.auth.service import Principal
@@ -23,6 +24,16 @@ router = APIRouter(prefix="/api", tags=["nurses"])
 NightStaff = Annotated[Principal, roles(Role.operator, Role.coordinator, Role.nurse)]
 Nurses = Annotated[Principal, roles(Role.nurse)]
 NurseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+_SHIFT_RULES = ("`ends_at` must be after `starts_at`, and a shift lasts at most 16 hours (rules between two fields, "
+                "which JSON Schema cannot state)")
+_OVERLAP = refused(409, "the shift overlaps another shift of the nurse")
+NURSE_LINKS = {
+    "ReportPosition": link("POST", "/api/nurses/{nurse_id}/position", "where she is", nurse_id="$response.body#/id"),
+    "SetAvailability": link("POST", "/api/nurses/{nurse_id}/availability", "(un)available",
+                            nurse_id="$response.body#/id"),
+}
+SHIFT_LINKS = {"ChangeShift": link("PATCH", "/api/shifts/{shift_id}", "move its start or end",
+                                   shift_id="$response.body#/id")}
 
 
 class NurseIn(BaseModel):
@@ -54,20 +65,28 @@ class AvailabilityIn(BaseModel):
 
 
 class ShiftIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"description": f"A nurse's shift: {_SHIFT_RULES}."})
+
     nurse_id: int = Field(ge=1, le=2**31 - 1)
     starts_at: Moment
     ends_at: Moment
 
-    @model_validator(mode="after")
-    def _order(self) -> ShiftIn:
-        if self.ends_at <= self.starts_at:
+    @field_validator("ends_at")
+    @classmethod
+    def _after_start(cls, ends_at: datetime, info: ValidationInfo) -> datetime:
+        """Named on ends_at (a model validator's error names no field)."""
+        starts_at = info.data.get("starts_at")
+        if starts_at is not None and ends_at <= starts_at:
             raise ValueError("ends_at must be after starts_at")
-        if (self.ends_at - self.starts_at).total_seconds() > 16 * 3600:
+        if starts_at is not None and (ends_at - starts_at).total_seconds() > 16 * 3600:
             raise ValueError("a shift lasts at most 16 hours")
-        return self
+        return ends_at
 
 
 class ShiftPatch(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"description": f"A new start or end; with the one kept, "
+                                                                f"{_SHIFT_RULES}."})
+
     starts_at: Moment | None = None
     ends_at: Moment | None = None
 
@@ -122,7 +141,8 @@ def list_nurses(session: SessionDep, principal: NightStaff) -> list[Nurse]:
     return list(session.exec(stmt))
 
 
-@router.post("/nurses", response_model=NurseOut, status_code=201)
+@router.post("/nurses", response_model=NurseOut, status_code=201,
+             responses=links(201, "the nurse", **NURSE_LINKS))
 def create_nurse(body: NurseIn, session: SessionDep, principal: Coordinators) -> Nurse:
     nurse = Nurse(name=body.name, phone=body.phone, skills=sorted(set(body.skills)))
     session.add(nurse)
@@ -141,7 +161,7 @@ def _own_or_operator(principal, nurse_id: int) -> None:
         raise Forbidden("a nurse reports only her own position and availability", field="nurse_id")
 
 
-@router.post("/nurses/{nurse_id}/position", response_model=NurseOut)
+@router.post("/nurses/{nurse_id}/position", response_model=NurseOut, responses=NOT_FOUND)
 def report_position(nurse_id: NurseId, body: PositionIn, session: SessionDep, principal: NightStaff) -> Nurse:
     """The nurse's phone reports where she is; open work is re-planned from there."""
     _own_or_operator(principal, nurse_id)
@@ -152,7 +172,7 @@ def report_position(nurse_id: NurseId, body: PositionIn, session: SessionDep, pr
     return nurse
 
 
-@router.post("/nurses/{nurse_id}/availability", response_model=NurseOut)
+@router.post("/nurses/{nurse_id}/availability", response_model=NurseOut, responses=NOT_FOUND)
 def set_availability(nurse_id: NurseId, body: AvailabilityIn, session: SessionDep, principal: NightStaff) -> Nurse:
     """Mark a nurse (un)available; her work that is not yet accepted moves to the others."""
     _own_or_operator(principal, nurse_id)
@@ -194,10 +214,12 @@ def _check_no_overlap(session, nurse_id: int, starts_at, ends_at, *, other_than:
         stmt = stmt.where(Shift.id != other_than)
     overlapping = session.exec(stmt).first()
     if overlapping:
-        raise Invalid(f"overlaps shift {overlapping.id} of this nurse", field="starts_at")
+        raise Conflict(f"overlaps shift {overlapping.id} of this nurse", field="starts_at")
 
 
-@router.post("/shifts", response_model=ShiftOut, status_code=201)
+@router.post("/shifts", response_model=ShiftOut, status_code=201, responses=responses(
+    links(201, "the shift, planned", **SHIFT_LINKS), _OVERLAP,
+    refused(422, _SHIFT_RULES + "; or `nurse_id` names no nurse")))
 def create_shift(body: ShiftIn, session: SessionDep, principal: Coordinators) -> Shift:
     """Plan a shift; the night is re-planned (a nurse on duty now takes work at once)."""
     if session.get(Nurse, body.nurse_id) is None:
@@ -210,7 +232,9 @@ def create_shift(body: ShiftIn, session: SessionDep, principal: Coordinators) ->
     return shift
 
 
-@router.patch("/shifts/{shift_id}", response_model=ShiftOut)
+@router.patch("/shifts/{shift_id}", response_model=ShiftOut, responses=responses(
+    NOT_FOUND, refused(409, "the shift has ended, or would overlap another shift of the nurse"),
+    refused(422, _SHIFT_RULES)))
 def change_shift(shift_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: ShiftPatch, session: SessionDep,
                  principal: Coordinators) -> Shift:
     """Move a shift's start or end (a nurse comes in later, stays longer); the night is re-planned."""

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session, col, select
 
 import protocols
+from dispatch.apidoc import NOT_FOUND, link, refused, responses
 from dispatch.auth.deps import Coordinators, CurrentPrincipal
 from dispatch.auth.models import Role
 from dispatch.auth.service import Principal
@@ -33,6 +34,18 @@ from protocols.model import ProtocolError
 router = APIRouter(prefix="/api/protocols", tags=["protocols"])
 ProtocolId = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._-]+$")]
 VersionNo = Annotated[int, Path(ge=1, le=100_000)]
+
+_DRAFT = {"protocol_id": "$response.body#/protocol_id", "version": "$response.body#/version"}
+DRAFT_LINKS = {
+    "ReadDraft": link("GET", "/api/protocols/{protocol_id}/drafts/{version}", "the draft and its document", **_DRAFT),
+    "SignOff": link("POST", "/api/protocols/{protocol_id}/drafts/{version}/signoffs", "a clinician signs it off",
+                    **_DRAFT),
+    "Publish": link("POST", "/api/protocols/{protocol_id}/drafts/{version}/publish", "a coordinator publishes it",
+                    **_DRAFT),
+}
+_UNSOUND = refused(422, "the document is not a sound protocol (docs/protocol-format.md: every node reachable, every "
+                        "answer leading somewhere, sources for red flags, ...); the error names the place. JSON Schema "
+                        "cannot state those rules, so the schema only says it is YAML/JSON text or an object")
 
 
 def _readers(principal: CurrentPrincipal) -> Principal:
@@ -86,7 +99,9 @@ def current(request: Request, session: SessionDep, principal: Readers) -> dict[s
             "complaints": [{"id": c.id, "title": c.title} for c in protocol.complaints.values()]}
 
 
-@router.post("", response_model=DraftOut, status_code=201)
+@router.post("", response_model=DraftOut, status_code=201, responses=responses(
+    {201: {"description": "the draft", "links": DRAFT_LINKS}}, _UNSOUND,
+    refused(409, "a version with this number exists, or lies at or below a published one")))
 def submit_draft(body: DraftIn, request: Request, session: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:
     """Coordinators and clinicians: submit a draft version (validated; its number above every published one).
     It is used for triage once two clinicians signed it off and a coordinator published it."""
@@ -101,13 +116,15 @@ def list_drafts(request: Request, session: SessionDep, principal: Readers) -> li
     return [_draft(session, d, request) for d in drafts.list_drafts(session)]
 
 
-@router.get("/{protocol_id}/drafts/{version}", response_model=DraftDocumentOut)
+@router.get("/{protocol_id}/drafts/{version}", response_model=DraftDocumentOut, responses=NOT_FOUND)
 def read_draft(protocol_id: ProtocolId, version: VersionNo, request: Request, session: SessionDep,
                principal: Readers) -> dict[str, Any]:
     return _draft(session, drafts.get_draft(session, protocol_id, version), request, document=True)
 
 
-@router.put("/{protocol_id}/drafts/{version}", response_model=DraftOut)
+@router.put("/{protocol_id}/drafts/{version}", response_model=DraftOut, responses=responses(
+    NOT_FOUND, refused(409, "the draft is published: it cannot change"),
+    refused(422, _UNSOUND[422]["description"] + "; or the document names another protocol or version")))
 def change_draft(protocol_id: ProtocolId, version: VersionNo, body: DraftChangeIn, request: Request,
                  session: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:
     """Coordinators and clinicians: change a draft's document (the sign-offs given so far no longer count)."""
@@ -118,7 +135,8 @@ def change_draft(protocol_id: ProtocolId, version: VersionNo, body: DraftChangeI
     return _draft(session, draft, request)
 
 
-@router.post("/{protocol_id}/drafts/{version}/signoffs", response_model=DraftOut, status_code=201)
+@router.post("/{protocol_id}/drafts/{version}/signoffs", response_model=DraftOut, status_code=201, responses=responses(
+    NOT_FOUND, refused(409, "one's own draft, signed already, or the document changed since `sha256`")))
 def sign_off(protocol_id: ProtocolId, version: VersionNo, body: SignoffIn, request: Request, session: SessionDep,
              principal: CurrentPrincipal) -> dict[str, Any]:
     """Clinicians: sign off the draft's current document (never one's own draft; once per document)."""
@@ -127,7 +145,8 @@ def sign_off(protocol_id: ProtocolId, version: VersionNo, body: SignoffIn, reque
     return _draft(session, drafts.get_draft(session, protocol_id, version), request)
 
 
-@router.post("/{protocol_id}/drafts/{version}/publish", response_model=VersionOut, status_code=201)
+@router.post("/{protocol_id}/drafts/{version}/publish", response_model=VersionOut, status_code=201,
+             responses=responses(NOT_FOUND, refused(409, "fewer than two valid clinician sign-offs")))
 def publish(protocol_id: ProtocolId, version: VersionNo, request: Request, session: SessionDep,
             principal: Coordinators) -> dict[str, Any]:
     """Coordinators: publish a draft signed off by two clinicians (409 otherwise). Immutable from now on."""

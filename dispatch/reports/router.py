@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from dispatch.apidoc import refused
 from dispatch.auth.deps import Coordinators
 from dispatch.db import SessionDep
 from dispatch.reports import service
@@ -44,7 +45,8 @@ class ComplianceOut(BaseModel):
     total: ComplianceFigures
 
 
-@router.get("/triage-compliance", response_model=ComplianceOut)
+@router.get("/triage-compliance", response_model=ComplianceOut, responses=refused(
+    422, "`from` lies after `to`, or the period spans more than 366 days (rules between two parameters)"))
 def triage_compliance(request: Request, session: SessionDep, principal: Coordinators,
                       start: Annotated[date, Query(alias="from", description="first day, YYYY-MM-DD (region date)")],
                       end: Annotated[date, Query(alias="to", description="last day, YYYY-MM-DD (included)")]) -> dict:

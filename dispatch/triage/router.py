@@ -4,9 +4,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
+from dispatch.apidoc import NOT_FOUND, link, links, refused, responses
 from dispatch.audit import service as audit
 from dispatch.auth.deps import Operators
 from dispatch.auth.service import Principal
@@ -16,6 +17,7 @@ from dispatch.db import SessionDep
 from dispatch.triage import runs, service
 from dispatch.triage.runs import Run
 from dispatch.validation import ShortText, Text
+from protocols.model import DISPOSITIONS_FOR
 
 router = APIRouter(prefix="/api/calls/{call_id}", tags=["triage"])
 CallId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -24,6 +26,25 @@ Urgency = Literal["U0", "U1", "U2", "U3", "U4", "U5"]
 Disposition = Literal["call_112", "gp_post", "nurse_visit", "defer_to_day", "advice"]
 Signal = Literal["second_call_24h", "severe_pain_or_anxiety", "rapid_deterioration", "operator_concern",
                  "known_high_risk"]
+
+
+# Where a triage's answer goes next: its current question and answer options into the answer, its call into the
+# decision (OpenAPI links; schemathesis' stateful phase follows them through the protocol).
+_CALL = "$response.body#/call_id"
+TRIAGE_LINKS = {
+    "AnswerFirstOption": link("POST", "/api/calls/{call_id}/triage/answers", "answer the current question",
+                              call_id=_CALL, body={"node": "$response.body#/step/node",
+                                                   "answer": "$response.body#/step/answers/0/id"}),
+    "AnswerSecondOption": link("POST", "/api/calls/{call_id}/triage/answers", "answer the current question",
+                               call_id=_CALL, body={"node": "$response.body#/step/node",
+                                                    "answer": "$response.body#/step/answers/1/id"}),
+    "Decide": link("POST", "/api/calls/{call_id}/triage/decision", "accept or override the outcome", call_id=_CALL),
+    "SetSignals": link("PUT", "/api/calls/{call_id}/triage/signals", "note alarm signals", call_id=_CALL),
+    "GoBack": link("POST", "/api/calls/{call_id}/triage/back", "take back the last answer", call_id=_CALL),
+    "ReadTriage": link("GET", "/api/calls/{call_id}/triage", "the triage as it stands", call_id=_CALL),
+}
+_STATE = refused(409, "the triage is not in a state for this: decided, superseded, or the call cannot be triaged "
+                      "now (the error says which)")
 
 
 class StartIn(BaseModel):
@@ -44,6 +65,12 @@ class SignalsIn(BaseModel):
 
 
 class DecisionIn(BaseModel):
+    # Given together, the disposition fits the urgency (DISPOSITIONS_FOR), else 422.
+    model_config = ConfigDict(json_schema_extra={"allOf": [
+        {"if": {"required": ["urgency", "disposition"], "properties": {"urgency": {"const": urgency}}},
+         "then": {"properties": {"disposition": {"enum": [*fitting, None]}}}}
+        for urgency, fitting in DISPOSITIONS_FOR.items()]})
+
     urgency: Urgency | None = Field(default=None, description="override of the computed urgency")
     disposition: Disposition | None = Field(default=None, description="override of the computed disposition")
     reason: ShortText = Field(default="", description="required when lowering the urgency, and to decide before "
@@ -76,7 +103,8 @@ def _out(session: Session, request: Request, run: Run) -> dict[str, Any]:
     return service.view(session, run, request.app.state.settings)
 
 
-@router.post("/triage", response_model=TriageOut, status_code=201)
+@router.post("/triage", response_model=TriageOut, status_code=201, responses=responses(
+    links(201, "the triage, at its first question", **TRIAGE_LINKS), NOT_FOUND, _STATE))
 def start_triage(call_id: CallId, body: StartIn, request: Request, session: SessionDep,
                  principal: Operators) -> dict[str, Any]:
     """Start triage with an entry complaint; a waiting call (triaged or queued) is re-triaged."""
@@ -99,7 +127,10 @@ def triage_history(call_id: CallId, request: Request, session: SessionDep,
     return [_out(session, request, t) for t in runs.history(session, call)]
 
 
-@router.post("/triage/answers", response_model=TriageOut)
+@router.post("/triage/answers", response_model=TriageOut, responses=responses(
+    links(200, "the triage, at its next question or its outcome", **TRIAGE_LINKS), NOT_FOUND,
+    refused(409, "the answer is not for the current question (the error names it), or comes after the outcome "
+                 "was reached; or the triage is decided or superseded")))
 def answer(call_id: CallId, body: AnswerIn, request: Request, session: SessionDep,
            principal: Operators) -> dict[str, Any]:
     call = _call(session, principal, call_id, "triage")
@@ -107,14 +138,17 @@ def answer(call_id: CallId, body: AnswerIn, request: Request, session: SessionDe
     return _out(session, request, triage)
 
 
-@router.post("/triage/back", response_model=TriageOut)
+@router.post("/triage/back", response_model=TriageOut, responses=responses(
+    links(200, "the triage, at the question taken back", **TRIAGE_LINKS), NOT_FOUND,
+    refused(409, "no answer to take back, or the triage is decided or superseded")))
 def go_back(call_id: CallId, request: Request, session: SessionDep, principal: Operators) -> dict[str, Any]:
     """Take back the last answer."""
     call = _call(session, principal, call_id, "triage")
     return _out(session, request, service.back(session, runs.current(session, call)))
 
 
-@router.put("/triage/signals", response_model=TriageOut)
+@router.put("/triage/signals", response_model=TriageOut, responses=responses(
+    links(200, "the triage with its signals", **TRIAGE_LINKS), NOT_FOUND, _STATE))
 def set_signals(call_id: CallId, body: SignalsIn, request: Request, session: SessionDep,
                 principal: Operators) -> dict[str, Any]:
     """Alarm signals the operator notes (they raise urgency). A second call within 24 h is detected."""
@@ -123,7 +157,11 @@ def set_signals(call_id: CallId, body: SignalsIn, request: Request, session: Ses
                                                                 concern_reason=body.concern_to_112_reason))
 
 
-@router.post("/triage/decision", response_model=TriageOut)
+@router.post("/triage/decision", response_model=TriageOut, responses=responses(
+    NOT_FOUND, refused(409, "the protocol has not reached an outcome and no reason is given, the client is not "
+                            "identified for a visit or day task, or the triage is decided or superseded"),
+    refused(422, "a rule that depends on the protocol's outcome: lowering its urgency needs a `reason`; a "
+                 "`disposition` given without `urgency` must fit the computed urgency")))
 def decide(call_id: CallId, body: DecisionIn, request: Request, session: SessionDep,
            principal: Operators) -> dict[str, Any]:
     """Accept the outcome (or override it) and act: visit, day-team task, 112, GP post or advice."""

@@ -83,8 +83,10 @@ def answer(session: Session, run: Run, *, node: str, answer_id: str) -> Run:
     answers = [*draft.answers, [node, answer_id.lower()]]
     try:
         walk(protocol_of(session, draft), draft.complaint, [(a[0], a[1]) for a in answers])
-    except AnswerError as exc:
-        raise Invalid(str(exc), field="answer" if "is not an answer" in str(exc) else "node") from None
+    except AnswerError as exc:  # an unknown answer is invalid; an answer to another question, out of turn
+        if "is not an answer" in str(exc):
+            raise Invalid(str(exc), field="answer") from None
+        raise Conflict(str(exc), field="node") from None
     return runs.save(session, draft, answers=answers)
 
 

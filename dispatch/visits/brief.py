@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
 from dispatch.audit import service as audit
-from dispatch.auth.deps import require
+from dispatch.auth.deps import roles
 from dispatch.auth.models import Role
 from dispatch.auth.service import Principal
 from dispatch.clients.access import Access, nurse_has_job, visible_client
@@ -31,7 +31,7 @@ from dispatch.visits.models import Visit
 
 router = APIRouter(prefix="/api/visits/{visit_id}/brief", tags=["visits"])
 VisitId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-Readers = require(Role.nurse, Role.operator, Role.coordinator)
+Readers = Annotated[Principal, roles(Role.nurse, Role.operator, Role.coordinator)]
 DATA = "visit.brief"
 STEP = re.compile(r"^\d+\.\s+")
 
@@ -133,7 +133,7 @@ def brief_for(session: Session, principal: Principal, *, visit_id: int) -> Brief
 
 @router.get("", response_model=BriefOut)
 def read_brief(visit_id: VisitId, session: SessionDep,
-               principal: Readers) -> BriefOut:  # type: ignore[valid-type]
+               principal: Readers) -> BriefOut:
     """What the nurse needs before she rings the bell: the client's wishes and risks, what the caller said and
     what the caller was told. For the assigned nurse while the job is open, an operator (a job from an open
     call) and a coordinator; audited as a read of the client's data for this visit."""

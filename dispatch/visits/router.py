@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from sqlmodel import Session, col, select
 
+from dispatch.apidoc import NOT_FOUND, link, refused, responses
 from dispatch.audit import service as audit
 from dispatch.auth.deps import CurrentPrincipal, Operators, roles
 from dispatch.auth.models import Role
@@ -40,6 +41,17 @@ Planners = Annotated[Principal, roles(Role.coordinator, Role.partner)]
 Nurses = Annotated[Principal, roles(Role.nurse)]
 PROGRESS = {"en_route": Move.en_route, "on_scene": Move.on_scene, "completed": Move.complete}
 
+# Where a visit's id goes next (OpenAPI links): the operators' moves, and the nurse's (as her own login).
+_ID = "$response.body#/id"
+VISIT_LINKS = {name: link("POST", f"/api/visits/{{visit_id}}/{move}", description, visit_id=_ID)
+               for name, move, description in (
+                   ("Assign", "assign", "give it to a nurse"), ("Lock", "lock", "keep it with its nurse"),
+                   ("Unlock", "unlock", "let the planner move it"), ("Release", "release", "back to the planner"),
+                   ("Cancel", "cancel", "cancel it"), ("Accept", "accept", "the nurse takes it"),
+                   ("Progress", "progress", "en route, on scene, completed"))}
+VISIT_LINKS["ReadVisit"] = link("GET", "/api/visits/{visit_id}", "the visit and its history", visit_id=_ID)
+_MOVE = responses(NOT_FOUND, refused(409, "the move is not allowed from the visit's state (see allowed_actions)"))
+
 
 def visit_out(visit: Visit, principal: Principal) -> VisitOut:
     return VisitOut(**visit.model_dump(include=set(VisitOut.model_fields) - {"allowed_actions", "actions_after"}),
@@ -60,7 +72,12 @@ def _detail(session: Session, visit: Visit, principal: Principal) -> VisitDetail
         events=[VisitEventOut.model_validate(e, from_attributes=True) for e in service.history(session, visit.id)])
 
 
-@router.post("", response_model=VisitOut, status_code=201)
+@router.post("", response_model=VisitOut, status_code=201, responses=responses(
+    {201: {"description": "the visit, registered", "links": VISIT_LINKS},
+     200: {"model": VisitOut, "description": "a retry with the same external_ref: the visit already exists",
+           "links": VISIT_LINKS}},
+    NOT_FOUND, refused(422, "`window_end` must be after `window_start`, at most two days later (a rule between "
+                            "two fields, which JSON Schema cannot state)")))
 def create_planned_visit(body: PlannedVisitIn, response: Response, session: SessionDep,
                          principal: Planners) -> VisitOut:
     """Register a planned night visit (e.g. turning, medication round, catheter care) with its window."""
@@ -105,7 +122,7 @@ def list_visits(
     return [visit_out(v, principal) for v in visits]
 
 
-@router.get("/{visit_id}", response_model=VisitDetail)
+@router.get("/{visit_id}", response_model=VisitDetail, responses=NOT_FOUND)
 def read_visit(visit_id: VisitId, session: SessionDep, principal: CurrentPrincipal) -> VisitDetail:
     """The visit with its history and what the nurse recorded (handover note, materials, observations)."""
     visit = service.get(session, principal, visit_id)
@@ -116,7 +133,8 @@ def read_visit(visit_id: VisitId, session: SessionDep, principal: CurrentPrincip
 
 # -- the operators' moves -------------------------------------------------------------------------------------
 
-@router.post("/{visit_id}/assign", response_model=VisitOut)
+@router.post("/{visit_id}/assign", response_model=VisitOut, responses=responses(
+    _MOVE, refused(422, "`nurse_id` names no active nurse")))
 def assign_visit(visit_id: VisitId, body: AssignIn, session: SessionDep, principal: Operators) -> VisitOut:
     """Give the visit to a nurse by hand: it sticks through re-plans (locked) until released or unlocked, and
     the nurse is offered it on her phone. `nurse_id: null` hands it back to the planner."""
@@ -135,25 +153,25 @@ def _operator_move(session: Session, principal: Principal, visit_id: int, how: M
     return visit_out(visit, principal)
 
 
-@router.post("/{visit_id}/release", response_model=VisitOut)
+@router.post("/{visit_id}/release", response_model=VisitOut, responses=_MOVE)
 def release_visit(visit_id: VisitId, body: OptionalReasonIn, session: SessionDep, principal: Operators) -> VisitOut:
     """Hand the visit back to the planner: its nurse is told, and it may go to anyone."""
     return _operator_move(session, principal, visit_id, Move.release, body.reason)
 
 
-@router.post("/{visit_id}/lock", response_model=VisitOut)
+@router.post("/{visit_id}/lock", response_model=VisitOut, responses=_MOVE)
 def lock_visit(visit_id: VisitId, body: OptionalReasonIn, session: SessionDep, principal: Operators) -> VisitOut:
     """Keep the visit with its nurse through re-plans."""
     return _operator_move(session, principal, visit_id, Move.lock, body.reason)
 
 
-@router.post("/{visit_id}/unlock", response_model=VisitOut)
+@router.post("/{visit_id}/unlock", response_model=VisitOut, responses=_MOVE)
 def unlock_visit(visit_id: VisitId, body: OptionalReasonIn, session: SessionDep, principal: Operators) -> VisitOut:
     """Let the planner move the visit again."""
     return _operator_move(session, principal, visit_id, Move.unlock, body.reason)
 
 
-@router.post("/{visit_id}/cancel", response_model=VisitOut)
+@router.post("/{visit_id}/cancel", response_model=VisitOut, responses=_MOVE)
 def cancel_visit(visit_id: VisitId, body: ReasonIn, session: SessionDep, principal: Operators) -> VisitOut:
     """Cancel the visit, with a reason: its nurse is told, and its call (if any) is cancelled with it."""
     return _operator_move(session, principal, visit_id, Move.cancel, body.reason)
@@ -161,7 +179,7 @@ def cancel_visit(visit_id: VisitId, body: ReasonIn, session: SessionDep, princip
 
 # -- the nurse's moves ----------------------------------------------------------------------------------------
 
-@router.post("/{visit_id}/accept", response_model=VisitOut)
+@router.post("/{visit_id}/accept", response_model=VisitOut, responses=_MOVE)
 def accept(visit_id: VisitId, session: SessionDep, principal: Nurses) -> VisitOut:
     """The nurse takes the job: it stays hers when the night is re-planned."""
     visit = service.get_own(session, principal, visit_id, action="accept")
@@ -169,7 +187,7 @@ def accept(visit_id: VisitId, session: SessionDep, principal: Nurses) -> VisitOu
     return visit_out(visit, principal)
 
 
-@router.post("/{visit_id}/decline", response_model=VisitOut)
+@router.post("/{visit_id}/decline", response_model=VisitOut, responses=_MOVE)
 def decline(visit_id: VisitId, body: ReasonIn, session: SessionDep, principal: Nurses) -> VisitOut:
     """The nurse cannot take the job (with a reason): it goes to another nurse and is never offered to her again."""
     visit = service.get_own(session, principal, visit_id, action="decline")
@@ -177,7 +195,7 @@ def decline(visit_id: VisitId, body: ReasonIn, session: SessionDep, principal: N
     return visit_out(visit, principal)
 
 
-@router.post("/{visit_id}/progress", response_model=VisitOut)
+@router.post("/{visit_id}/progress", response_model=VisitOut, responses=_MOVE)
 def progress(visit_id: VisitId, body: ProgressIn, session: SessionDep, principal: Nurses) -> VisitOut:
     """En route, on scene, completed (with the handover note for the day team and the materials used)."""
     visit = service.get_own(session, principal, visit_id, action="update")

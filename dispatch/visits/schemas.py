@@ -1,14 +1,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from dispatch.validation import LongText, Moment, Ref, ShortText, Skill
+from dispatch.validation import (
+    LongText,
+    Moment,
+    Ref,
+    ShortText,
+    Skill,
+    documented,
+    not_blank,
+)
 
 
 class PlannedVisitIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={
+        "description": "`window_end` lies after `window_start`, at most two days later (else 422)"})
+
     client_id: int = Field(ge=1, le=2**31 - 1)
     window_start: Moment
     window_end: Moment
@@ -19,13 +30,16 @@ class PlannedVisitIn(BaseModel):
         default=None, description="the planning system's id, unique within the organisation; a retry with the "
                                   "same id returns the same visit")
 
-    @model_validator(mode="after")
-    def _window(self) -> PlannedVisitIn:
-        if self.window_end <= self.window_start:
+    @field_validator("window_end")
+    @classmethod
+    def _after_start(cls, window_end: datetime, info: ValidationInfo) -> datetime:
+        """Named on window_end (a model validator's error names no field)."""
+        window_start = info.data.get("window_start")
+        if window_start is not None and window_end <= window_start:
             raise ValueError("window_end must be after window_start")
-        if (self.window_end - self.window_start).days > 2:
+        if window_start is not None and (window_end - window_start).days > 2:
             raise ValueError("a night visit window spans at most two days")
-        return self
+        return window_end
 
 
 class AssignIn(BaseModel):
@@ -37,7 +51,8 @@ class AssignIn(BaseModel):
 
 
 class ReasonIn(BaseModel):
-    reason: ShortText = Field(description="why (in the visit's and the call's history)")
+    reason: Annotated[ShortText, documented(pattern=not_blank(3), minLength=3)] = Field(
+        description="why (in the visit's and the call's history), at least 3 characters")
 
     @field_validator("reason")
     @classmethod
@@ -57,6 +72,11 @@ class MaterialIn(BaseModel):
 
 
 class ProgressIn(BaseModel):
+    # The handover note and materials come with the completion (else 409).
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"state": {"const": "completed"}}},
+        "else": {"properties": {"handover_note": {"maxLength": 0}, "materials": {"maxItems": 0}}}})
+
     state: Literal["en_route", "on_scene", "completed"]
     handover_note: LongText = Field(default="", description="for the client's day team (on completion)")
     materials: list[MaterialIn] = Field(default_factory=list, max_length=50)
