@@ -50,6 +50,8 @@ UNSTATED_RULES: dict[str, set[str]] = {
     "PUT /api/overflow": {"backup_until"},
     "GET /api/handover.fhir": {"organisation"},
     "GET /api/reports/triage-compliance": {"from", "to"},
+    "GET /api/insight/kpis": {"from", "to"},
+    "PATCH /api/nightbag/items/{item_id}": {"calibration_due"},
 }
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from dispatch.apidoc import refused
 from dispatch.auth.deps import roles
 from dispatch.auth.models import Role
 from dispatch.auth.service import Principal
@@ -18,7 +19,9 @@ router = APIRouter(prefix="/api/insight", tags=["insight"])
 Readers = Annotated[Principal, roles(Role.coordinator, Role.partner)]
 
 
-@router.get("/kpis", response_model=KpisOut, response_model_by_alias=True)
+@router.get("/kpis", response_model=KpisOut, response_model_by_alias=True, responses=refused(
+    422, "`from` after `to`, more than 92 nights, or a night outside 2000-2100 (rules between the two dates "
+    "and on the range, which JSON Schema cannot state for a date)"))
 def kpis(request: Request, session: SessionDep, principal: Readers,
          first: Annotated[date | None, Query(alias="from", description="first night, YYYY-MM-DD (the night that "
                                                                        "begins that day); default: `to`")] = None,

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
 from dispatch.alerts.service import raise_alert
+from dispatch.apidoc import refused
 from dispatch.auth.deps import Coordinators, roles
 from dispatch.auth.models import Role
 from dispatch.auth.service import Principal
@@ -94,7 +95,8 @@ def update_item(item_id: Id, body: ItemIn, session: SessionDep, principal: Coord
     return item
 
 
-@router.patch("/nightbag/items/{item_id}", response_model=ItemOut)
+@router.patch("/nightbag/items/{item_id}", response_model=ItemOut, responses=refused(
+    422, "`calibration_due` on an item that is not a device (the item's kind is in the database)"))
 def set_item_dates(item_id: Id, body: ItemDatesIn, session: SessionDep, principal: Coordinators) -> BagItem:
     """Set the calibration or expiry date the next bag check starts from."""
     item = session.get(BagItem, item_id)
