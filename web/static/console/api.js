@@ -42,3 +42,21 @@ export function loginForm(form, errorBox, { roles, refusal, start }) {
     } catch (e) { errorBox.textContent = message(e); }
   });
 }
+
+// A page behind one login (the partner portal, insight): the login section or the page's main section, a log-out
+// button, and a page that starts again from a kept token. Returns show(loggedIn) for the page's own use.
+export function signIn({ main, roles, refusal, start }) {
+  const show = (loggedIn) => {
+    document.querySelector("#login").hidden = loggedIn; main.hidden = !loggedIn;
+    document.querySelector("#logout").hidden = !loggedIn;
+    if (!loggedIn) document.querySelector("#login input[name=username]").focus();
+  };
+  loginForm(document.querySelector("#login-form"), document.querySelector("#login-error"), { roles, refusal, start });
+  document.querySelector("#logout").onclick = async () => {
+    try { await api("POST", "/api/auth/logout"); } catch { /* gone already */ }
+    token.del(); show(false);
+  };
+  if (token.get()) start().catch(() => { token.del(); show(false); });
+  else show(false);
+  return show;
+}

@@ -3,24 +3,13 @@
 // were, and how closely the operators followed the protocol. It reads the service's public HTTP API only
 // (/api/insight/kpis, /api/reports/triage-compliance, /api/protocols, /api/nurses, /api/shifts); a partner who logs
 // in sees the same figures of its own clients' calls (the service scopes them).
-import { api, token, message, loginForm } from "/console/api.js";
+import { api, message, signIn } from "/console/api.js";
 import { $, $$, esc, setServerTime, dayTime, hhmm } from "/console/util.js";
 import { drawHours, drawTimes } from "/insight/charts.js";
 import { loadProtocols, loadComingShifts } from "/insight/links.js";
 
 const state = { me: null, nights: "1", data: null, loading: 0 };
 const URGENCIES = ["U0", "U1", "U2", "U3"];
-
-function show(loggedIn) {
-  $("#login").hidden = loggedIn; $("#insight").hidden = !loggedIn; $("#logout").hidden = !loggedIn;
-  if (!loggedIn) $("#login input[name=username]").focus();
-}
-loginForm($("#login-form"), $("#login-error"),
-  { roles: ["coordinator", "partner"], refusal: "Insight is for the regional coordinator (and the partner organisations).", start: () => start() });
-$("#logout").onclick = async () => {
-  try { await api("POST", "/api/auth/logout"); } catch { /* gone already */ }
-  token.del(); show(false);
-};
 
 async function start() {
   state.me = await api("GET", "/api/me");
@@ -129,5 +118,5 @@ setInterval(() => {
   if (state.data && !state.data.complete && !document.hidden && !$("#insight").hidden) load();
 }, 60_000);
 
-if (token.get()) start().catch(() => { token.del(); show(false); });
-else show(false);
+const show = signIn({ main: $("#insight"), roles: ["coordinator", "partner"],
+  refusal: "Insight is for the regional coordinator (and the partner organisations).", start: () => start() });

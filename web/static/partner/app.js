@@ -2,25 +2,12 @@
 // tasks the night left, the clients (consent, key safe present, never a code), who looked at their records and
 // why, and the organisation's share of the night team's cost. It talks to the service only through its public
 // HTTP API; every list it shows is scoped by the service to the partner's organisation.
-import { api, token, message, Refused, loginForm } from "/console/api.js";
+import { api, token, message, Refused, signIn } from "/console/api.js";
 import { $, $$, esc, setServerTime, now, dayTime } from "/console/util.js";
 import { renderHandover } from "/partner/handover.js";
 import { recordHtml } from "/console/record.js";
 
 const state = { me: null, org: null, view: "handover" };
-
-// -- login ---------------------------------------------------------------------------------------------------
-function show(loggedIn) {
-  $("#login").hidden = loggedIn; $("#portal").hidden = !loggedIn; $("#logout").hidden = !loggedIn;
-  if (!loggedIn) $("#login input[name=username]").focus();
-}
-
-loginForm($("#login-form"), $("#login-error"),
-  { roles: ["partner", "coordinator"], refusal: "The portal is for partner organisations (and coordinators).", start: () => start() });
-$("#logout").onclick = async () => {
-  try { await api("POST", "/api/auth/logout"); } catch { /* gone already */ }
-  token.del(); show(false);
-};
 
 async function start() {
   state.me = await api("GET", "/api/me");
@@ -168,5 +155,5 @@ async function download(path, filename, open = false) {
   } catch (e) { $("#error").textContent = message(e); }
 }
 
-if (token.get()) start().catch(() => { token.del(); show(false); });
-else show(false);
+const show = signIn({ main: $("#portal"), roles: ["partner", "coordinator"],
+  refusal: "The portal is for partner organisations (and coordinators).", start: () => start() });
