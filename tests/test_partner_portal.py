@@ -65,6 +65,39 @@ def _fall_deferred_to_the_day_team(region: Region, client: dict, ref: str, text:
     return call["id"]
 
 
+def _printable_is_styled(chromium, region: Region, token: str) -> None:  # noqa: F811 - the fixture
+    """The printables, fetched with the login and opened as blob: pages under their opener's own (strict) content
+    security policy, not bypassed: the handover's stylesheet applies (16 pt title, 1.5 cm margins), and a protocol
+    book's from insight; nothing refused."""
+    context = chromium.new_context()
+    page = context.new_page()
+    refused: list[str] = []
+    context.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(f"{region.url}/partner/")
+    page.evaluate("(t) => localStorage.setItem('nc.partner.token', t)", token)
+    page.reload()
+    page.locator("#handover .person").first.wait_for(timeout=10000)
+    with page.expect_popup() as popup:
+        page.click("#print-handover")
+    printable = popup.value
+    printable.wait_for_load_state()
+    assert printable.url.startswith("blob:")
+    style = printable.evaluate("""() => ({ margin: getComputedStyle(document.body).marginLeft,
+        title: getComputedStyle(document.querySelector('h1')).fontSize })""")
+    assert style["margin"].startswith("56.6") and style["title"].startswith("21.3"), style
+    # Insight's protocol book opens the same way: its serif stylesheet applies.
+    page.goto(f"{region.url}/insight/")
+    page.evaluate("(t) => localStorage.setItem('nc.insight.token', t)", region.token("coordinator"))
+    page.reload()
+    with page.expect_popup() as popup:
+        page.locator("#protocols [data-book]").first.click(timeout=10000)
+    book = popup.value
+    book.wait_for_load_state()
+    assert "Georgia" in book.evaluate("() => getComputedStyle(document.body).fontFamily")
+    assert refused == []
+    context.close()
+
+
 def test_a_partner_reads_the_handover_closes_a_task_reads_the_access_log_and_downloads_the_statement(
         region: Region, chromium) -> None:  # noqa: F811 - the fixture
     ours, theirs = _client_of(region, "de-brink"), _client_of(region, "drentsche-aa")
@@ -92,6 +125,7 @@ def test_a_partner_reads_the_handover_closes_a_task_reads_the_access_log_and_dow
     assert "not over yet" in handover  # 06:30: the night still runs until 07:00
     _axe(page, "the handover")
     _shot(page, "1-handover")
+    _printable_is_styled(chromium, region, partner["Authorization"].removeprefix("Bearer "))
 
     # A day task the night left: picked up and closed.
     page.click("button[data-view=tasks]")

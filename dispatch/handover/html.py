@@ -1,7 +1,10 @@
 """The handover as a printable page: one self-contained HTML document (inline CSS, no scripts, no external assets),
-every value escaped."""
+every value escaped. Its stylesheet is allowed by its hash (`STYLE_HASH`), in its own answer's CSP and in the
+service's pages' CSP: the portal opens it as a blob: page, which keeps the policy of the page that opened it."""
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -15,6 +18,8 @@ table{border-collapse:collapse;margin:.3em 0}td,th{border:1px solid #bbb;padding
 ul{margin:.2em 0 .4em 1.2em;padding:0}.client{page-break-inside:avoid}
 @media print{body{margin:0}.client{page-break-after:auto}}
 """
+STYLE_HASH = "'sha256-" + base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode() + "'"
+CSP = f"default-src 'none'; style-src {STYLE_HASH}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 
 def _t(value: str | None, tz: ZoneInfo) -> str:
