@@ -123,6 +123,10 @@ def test_a_partner_reads_the_handover_closes_a_task_reads_the_access_log_and_dow
     seen = httpx.get(f"{region.url}/api/handover", params={"night": "2026-01-14"}, headers=partner, timeout=30).json()
     assert {c["client"]["id"] for h in seen["handovers"] for c in h["clients"]} & {theirs["id"]} == set()
     assert "not over yet" in handover  # 06:30: the night still runs until 07:00
+    assert "1 call," in handover and "call(s)" not in handover
+    # What the caller was told: the message, the steps as a numbered list, then when to call back.
+    told = page.locator(f"#handover .person:has-text('{ours['family_name']}') .advice")
+    assert told.locator("ol li").count() >= 2 and told.locator("p").count() == 2, told.inner_html()
     _axe(page, "the handover")
     _shot(page, "1-handover")
     _printable_is_styled(chromium, region, partner["Authorization"].removeprefix("Bearer "))

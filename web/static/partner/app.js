@@ -4,7 +4,7 @@
 // HTTP API; every list it shows is scoped by the service to the partner's organisation.
 import { api, token, message, Refused, signIn } from "/console/api.js";
 import { $, $$, esc, setServerTime, now, dayTime } from "/console/util.js";
-import { renderHandover } from "/partner/handover.js";
+import { renderHandover, adviceHtml } from "/partner/handover.js";
 import { recordHtml } from "/console/record.js";
 
 const state = { me: null, org: null, view: "handover" };
@@ -57,7 +57,7 @@ async function loadTasks() {
   $("#tasks").innerHTML = tasks.length ? tasks.map((t) => `<li class="${t.state === "done" ? "done" : ""}" data-task="${t.id}">
       <strong>${esc(t.client_name || `client ${t.client_id}`)}</strong> <span class="muted small">${dayTime(t.created_at)}${t.call_id ? ` · call ${t.call_id}` : ""}</span>
       <p>${esc(t.summary)}</p>
-      ${t.advice_given ? `<details><summary>What the caller was told</summary><p class="advice">${esc(t.advice_given)}</p></details>` : ""}
+      ${t.advice_given ? `<details><summary>What the caller was told</summary><div class="advice">${adviceHtml(t.advice_given)}</div></details>` : ""}
       ${t.state === "open" ? `<button type="button" data-done="${t.id}">Done</button>` : `<p class="muted small">Done ${dayTime(t.done_at)} by ${esc(t.done_by)}</p>`}
     </li>`).join("") : '<li class="muted">No tasks.</li>';
   for (const b of $$("#tasks [data-done]")) b.onclick = async () => {
