@@ -4,6 +4,7 @@ closes a day task the night left, reads who looked at her clients' records, and 
 statement — and nothing of another organisation shows. Each view checked with axe-core; screenshots kept."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -149,12 +150,20 @@ def test_a_partner_reads_the_handover_closes_a_task_reads_the_access_log_and_dow
     assert ours["family_name"] in page.inner_text("#access")
     assert theirs["id"] not in {e["client_id"] for e in httpx.get(f"{region.url}/api/audit", headers=partner,
                                                                    timeout=30).json()}
+    # In plain words ("Identified as the client a call is about"), the service's own code in the title.
+    what = page.locator("#access td[title]")
+    assert what.count() >= 1
+    for k in range(what.count()):
+        text, raw = what.nth(k).inner_text(), what.nth(k).get_attribute("title") or ""
+        assert raw and not re.search(r"[a-z]\.[a-z]|_", text), (text, raw)
     _axe(page, "the access log")
     _shot(page, "3-access-log")
 
     # Her client as the organisation keeps her: consent, a key safe present (never its code), and the summary
     # from the organisation's own record system (the demo's FHIR server) as the night team sees it.
     page.click("button[data-view=clients]")
+    page.locator("#clients button[data-client]").first.wait_for(timeout=5000)  # listed before any search
+    assert "search" in page.inner_text("#clients-hint")
     page.fill("#client-search input[name=q]", ours["family_name"])
     page.click("#client-search button")
     page.locator(f"#clients button[data-client='{ours['id']}']").click()
@@ -168,7 +177,9 @@ def test_a_partner_reads_the_handover_closes_a_task_reads_the_access_log_and_dow
     # The month's cost share, and its statement as a PDF.
     page.click("button[data-view=costs]")
     page.locator("#statement table").wait_for(timeout=5000)
-    assert "Thuiszorg De Brink" in page.inner_text("#statement")
+    statement = page.inner_text("#statement")
+    assert "Thuiszorg De Brink" in statement and "€ " not in statement
+    assert re.search(r"€\d{1,3}(,\d{3})+\.\d\d", statement), statement  # € 42,000.00, not € 42000.00
     _axe(page, "the cost share")
     _shot(page, "5-cost-share")
     with page.expect_download() as download:
