@@ -1,7 +1,9 @@
 """The partner portal end to end in Debian's headless Chromium (Playwright), against the real service serving the
 demo region at 06:30 at the end of a winter night: a partner logs in, reads the night's handover of her clients,
-closes a day task the night left, reads who looked at her clients' records, and downloads the month's cost-share
-statement — and nothing of another organisation shows. Each view checked with axe-core; screenshots kept."""
+opens its printable (styled under the page's strict CSP, as is insight's protocol book), closes a day task the night
+left, reads who looked at her clients' records (in plain words), lists and opens her clients, and reads and downloads
+the month's cost-share statement (euros with thousands separators) — and nothing of another organisation shows.
+Each view checked with axe-core; screenshots kept."""
 from __future__ import annotations
 
 import re
