@@ -31,6 +31,7 @@ from dispatch.costshare.router import router as costshare_router
 from dispatch.daytasks.router import router as daytasks_router
 from dispatch.db import make_engine
 from dispatch.errors import install_error_handlers
+from dispatch.handover import html as handover_html
 from dispatch.handover.push import HandoverPusher
 from dispatch.handover.router import router as handover_router
 from dispatch.heap import freeze_startup_objects
@@ -56,6 +57,7 @@ from dispatch.triage.router import router as triage_router
 from dispatch.visits.brief import router as brief_router
 from dispatch.visits.observations import router as observations_router
 from dispatch.visits.router import router as visits_router
+from protocols import book
 from web import mount_web
 
 log = logging.getLogger("nightcare")
@@ -171,5 +173,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(RequestLimiter, limit=settings.max_concurrent_requests, wait_s=settings.request_queue_wait_s,
                        prefixes=("/api", "/twilio"), exempt=("/api/auth/token",))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders, hsts=settings.tls, image_sources=(tile_origin(settings.map_tile_url),))
+    app.add_middleware(SecurityHeaders, hsts=settings.tls, image_sources=(tile_origin(settings.map_tile_url),),
+                       style_hashes=(book.STYLE_HASH, handover_html.STYLE_HASH))
     return app

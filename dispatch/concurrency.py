@@ -111,16 +111,22 @@ class BodyLimit:
 class SecurityHeaders:
     """Every answer: no framing, no sniffing, no referrer, a content security policy that allows only this
     service's own scripts, styles and connections (pages load nothing from elsewhere); HSTS when served over
-    TLS. API answers carry client data or tokens: `Cache-Control: no-store`."""
+    TLS. API answers carry client data or tokens: `Cache-Control: no-store`.
 
-    CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: {images}; "
+    `style_hashes`: the CSP sources (`'sha256-…'`) of the printables' inline stylesheets (the handover, a protocol
+    book). The pages fetch those with the login and open them as blob: pages, which keep the opener's policy: these
+    exact stylesheets, and no other inline style, may then apply."""
+
+    CSP = ("default-src 'self'; script-src 'self'; style-src 'self'{styles}; img-src 'self' data: {images}; "
            "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
            "frame-ancestors 'none'")
 
-    def __init__(self, app: ASGIApp, *, hsts: bool, image_sources: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool, image_sources: tuple[str, ...] = (),
+                 style_hashes: tuple[str, ...] = ()) -> None:
         """`image_sources`: origins pages may show images from (the map's tile server)."""
         self.app, self.hsts = app, hsts
-        self.csp = self.CSP.format(images=" ".join(s for s in image_sources if s)).replace("  ", " ")
+        self.csp = self.CSP.format(images=" ".join(s for s in image_sources if s),
+                                   styles="".join(f" {h}" for h in style_hashes)).replace("  ", " ")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

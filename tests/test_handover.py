@@ -17,6 +17,7 @@ from dispatch.alerts.models import Alert
 from dispatch.audit.models import AuditEntry
 from dispatch.calls.models import Call
 from dispatch.daytasks.models import DayTask
+from dispatch.handover import html
 from dispatch.handover.models import HandoverPush
 from dispatch.handover.push import push_due
 from dispatch.nightbag.models import BagItem, MaterialUse
@@ -49,8 +50,10 @@ def _night_of(session: Session, world: World, key: str, org: str, ref: str, at: 
               "label": "Minor injury", "signal": None, "abcd": False}]
     session.add(Triage(id=call.id * 10, call_id=call.id, protocol_id="nightcare-regional-night", protocol_version=1,
                        complaint="fall", answers=[["fall_injury", "minor"]], signals=[],
-                       computed={"urgency": "U3", "disposition": "visit", "trace": trace}, final_urgency="U3",
-                       final_disposition="visit", advice_given="Stay lying down until the nurse comes.",
+                       computed={"urgency": "U3", "disposition": "nurse_visit", "trace": trace},
+                       final_urgency="U3", final_disposition="nurse_visit",
+                       advice_given="Stay lying down until the nurse comes.\n1. Keep warm.\n2. Call 112 if she "
+                                    "gets drowsy.\nCall us back if she gets worse.",
                        questions_asked=1, started_at=t0, started_by="operator", decided_at=t0 + timedelta(minutes=4),
                        decided_by="operator"))
     visit = Visit(kind="acute", client_id=client_id, organisation_id=org_id, call_id=call.id,
@@ -125,6 +128,15 @@ def test_partner_reads_its_own_handover_audited(world: World, night, engine: Eng
     assert [h["organisation"]["code"] for h in r.json()["handovers"]] == ["org-a", "org-b"]
 
 
+def test_advice_steps() -> None:
+    """Advice is stored a line each (protocols/advice.py): message, numbered steps, safety net."""
+    assert html.advice_steps("Help is coming.\n1. Stay warm.\n2. Call 112 if worse.\nCall back if she gets worse.") == (
+        ["Help is coming."], ["Stay warm.", "Call 112 if worse."], ["Call back if she gets worse."])
+    assert html.advice_steps("1. Sit.\n2. Wait.") == ([], ["Sit.", "Wait."], [])
+    assert html.advice_steps("Drink 2. glasses of water.") == (["Drink 2. glasses of water."], [], [])
+    assert html.advice_steps("Wait.\n2. Sit.") == (["Wait."], [], ["2. Sit."])  # not numbered from 1: no list
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_printable_page_and_fhir_document(world: World, night) -> None:
     r = world.client.get("/api/handover.html", params={"night": NIGHT}, headers=world.h("partner_b"))
@@ -134,6 +146,15 @@ def test_printable_page_and_fhir_document(world: World, night) -> None:
     assert "<style>" in page and "http://" not in page and "https://" not in page and "src=" not in page
     assert "Wolters" in page and "Bakker" not in page
     assert "03:15" in page  # completed 02:10 + 65 min, shown in local 24-hour time
+    # In words: one call (not "1 calls"), the outcome, the NEWS2 band, the advice's steps as a numbered list.
+    assert "1 client, 1 call, 1 visit" in page, page
+    assert "U3 · nurse visit" in page and "nurse_visit" not in page
+    assert "<strong>0</strong> (low)" in page
+    assert ("<p>Advice given: Stay lying down until the nurse comes.</p><ol><li>Keep warm.</li>"
+            "<li>Call 112 if she gets drowsy.</li></ol><p>Call us back if she gets worse.</p>") in page
+    # Its own strict policy allows its one stylesheet, by hash (the portal's pages allow the same hash).
+    assert r.headers["content-security-policy"].startswith("default-src 'none'; style-src 'sha256-")
+    assert html.STYLE_HASH in world.client.get("/partner/").headers["content-security-policy"]
 
     r = world.client.get("/api/handover.fhir", params={"night": NIGHT}, headers=world.h("partner_a"))
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/fhir+json")

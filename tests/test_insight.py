@@ -64,7 +64,7 @@ def test_figures_on_hand_computed_facts() -> None:
         fact(9, "2026-11-09T23:50", "U3", "nurse_visit", None, sent=True),  # sent, never arrived
     ]
     out = kpis.compute(facts, tz=REGION, handover_at=time(7, 0), targets_min=TARGETS,
-                       organisations={"a": "Org A", "b": "Org B", "c": "Org C"})
+                       organisations={"a": "Org A", "b": "Org B", "c": "Org C"}, now=local("2026-11-10T09:00"))
     assert out["calls"] == 9
     assert out["by_urgency"] == {"U0": 0, "U1": 1, "U2": 3, "U3": 2, "U4": 1, "U5": 1, "untriaged": 1}
     assert out["by_outcome"] == {"visit": 4, "escalated": 2, "deferred": 1, "advice": 1, "untriaged": 1}
@@ -73,7 +73,7 @@ def test_figures_on_hand_computed_facts() -> None:
     assert (u2["responses"], u2["p50_s"], u2["p90_s"], u2["within_target"]) == (3, 1500, 2700, 2)
     assert u2["within_target_share"] == 0.6667 and u2["target_min"] == 30
     # U3: one response of 90 minutes (within 2 h) and one call a nurse never reached: not a response.
-    assert (u3["calls"], u3["nurse_sent"], u3["responses"], u3["no_arrival"]) == (2, 2, 1, 1)
+    assert (u3["calls"], u3["nurse_sent"], u3["responses"], u3["no_arrival"], u3["under_way"]) == (2, 2, 1, 1, 0)
     assert (u3["p90_s"], u3["within_target_share"]) == (5400, 1.0)
     assert (u1["p50_s"], u1["within_target_share"]) == (1200, 1.0)
     assert (u0["calls"], u0["p90_s"], u0["within_target_share"]) == (0, None, None)
@@ -87,6 +87,33 @@ def test_figures_on_hand_computed_facts() -> None:
     assert (orgs["a"]["calls"], orgs["b"]["calls"], orgs["c"]["calls"],
             orgs[kpis.UNIDENTIFIED]["calls"]) == (5, 3, 0, 1)
     assert orgs["a"]["responses"]["U2"]["p90_s"] == 2700 and orgs["b"]["responses"]["U2"]["p90_s"] == 1200
+
+
+def test_a_night_going_on_counts_up_to_now() -> None:
+    """At 23:37: a U2 call of 23:34 whose nurse is on her way is under way (its 30 min have not passed), one of
+    23:00 not reached yet is not reached; a U3 call of 22:00 (2 h) is still under way. Shifts count up to 23:37."""
+    now = local("2026-11-09T23:37")
+    facts = [fact(1, "2026-11-09T23:34", "U2", "nurse_visit", None, sent=True),
+             fact(2, "2026-11-09T23:00", "U2", "nurse_visit", None, sent=True),
+             fact(3, "2026-11-09T22:00", "U3", "nurse_visit", None, sent=True),
+             fact(4, "2026-11-09T22:30", "U2", "nurse_visit", 20)]
+    out = kpis.responses(facts, TARGETS, now)
+    assert (out["U2"]["under_way"], out["U2"]["no_arrival"], out["U2"]["responses"]) == (1, 1, 1)
+    assert (out["U3"]["under_way"], out["U3"]["no_arrival"]) == (1, 0)
+    # The same calls the morning after: every target has passed, so none is under way any more.
+    later = kpis.responses(facts, TARGETS, local("2026-11-10T09:00"))
+    assert (later["U2"]["under_way"], later["U2"]["no_arrival"], later["U3"]["no_arrival"]) == (0, 2, 1)
+    # Night of the 9th (07:00–07:00): a shift 22:00–07:00 has run 1 h 37 min at 23:37, one 23:00–07:00 37 min,
+    # one from 00:00 not at all; the night over, the first is 9 h.
+    since, until = local("2026-11-09T07:00").astimezone(UTC), local("2026-11-10T07:00").astimezone(UTC)
+    shift = (local("2026-11-09T22:00").astimezone(UTC), local("2026-11-10T07:00").astimezone(UTC))
+    late = (local("2026-11-09T23:00").astimezone(UTC), local("2026-11-10T07:00").astimezone(UTC))
+    later_shift = (local("2026-11-10T00:00").astimezone(UTC), local("2026-11-10T07:00").astimezone(UTC))
+    assert kpis.shift_minutes([shift], since=since, until=until, now=now) == 97
+    assert kpis.shift_minutes([late, later_shift], since=since, until=until, now=now) == 37
+    assert kpis.shift_minutes([shift], since=since, until=until, now=local("2026-11-10T09:00")) == 540
+    use = kpis.utilisation({"Anouk": kpis.NurseTime(97, 15, 30)})
+    assert use["nurses"][0]["shift_minutes"] == 97 and use["nurses"][0]["busy_share"] == round(45 / 97, 4)
 
 
 def test_utilisation() -> None:
@@ -126,7 +153,7 @@ def test_coordinator_reads_the_night(world: World, night: None) -> None:
     assert out["by_outcome"] == {"visit": 5, "escalated": 1, "deferred": 1, "advice": 1, "untriaged": 1}
     u2, u3, u1 = out["responses"]["U2"], out["responses"]["U3"], out["responses"]["U1"]
     assert (u2["responses"], u2["p50_s"], u2["p90_s"], u2["within_target_share"]) == (3, 1500, 2700, 0.6667)
-    assert (u3["calls"], u3["responses"], u3["no_arrival"], u3["p90_s"]) == (2, 1, 1, 5400)
+    assert (u3["calls"], u3["responses"], u3["no_arrival"], u3["under_way"], u3["p90_s"]) == (2, 1, 1, 0, 5400)
     assert (u1["p90_s"], u1["within_target_share"], u1["target_min"]) == (1200, 1.0, 30)
     hours = {h["label"]: h["calls"] for h in out["hours"] if h["calls"]}
     assert hours == {"23:00": 2, "00:00": 2, "02:00": 2, "03:00": 1, "04:00": 1, "05:00": 1}

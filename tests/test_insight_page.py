@@ -5,7 +5,7 @@ compliance; then picks another period. Checked with axe-core; screenshots kept i
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -14,8 +14,9 @@ from sqlmodel import Session, col, select
 
 from dispatch.clients.models import Client
 from dispatch.db import make_engine
+from dispatch.nurses.models import Shift
 from dispatch.organisations.models import Organisation
-from tests.insight_night import record_night
+from tests.insight_night import record_call, record_night
 from tests.test_console import PASSWORD, _axe, chromium  # noqa: F401 - the browser fixture
 from tests.test_live import Region
 from tests.test_nurse_app import ARTIFACTS
@@ -42,6 +43,14 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Region]:
             clients = dict(zip(("a1", "a2", "a3"), ours, strict=False)) | dict(zip(("b1", "b2"), theirs, strict=False))
             record_night(session, day=NIGHT, zone=ZoneInfo("Europe/Amsterdam"), orgs=(a, b), clients=clients,
                          nurses=(region.nurse_ids["nurse1"], region.nurse_ids["nurse2"]))
+            # Tonight so far (09:00): nurse1 on shift since 07:00 (till 15:00), on her way to a U2 call of 08:57.
+            zone = ZoneInfo("Europe/Amsterdam")
+            tonight = datetime.combine(NIGHT + timedelta(days=1), time(7), zone)
+            session.add(Shift(nurse_id=region.nurse_ids["nurse1"], starts_at=tonight,
+                              ends_at=tonight + timedelta(hours=8), state="started"))
+            record_call(session, ref="tonight-2", at=tonight + timedelta(minutes=117), org_id=a,
+                        client_id=clients["a1"], runs=(("U2", "nurse_visit"),), sent=True,
+                        nurse_id=region.nurse_ids["nurse1"], moves=((1, "en_route"),))
             session.commit()
     finally:
         engine.dispose()
@@ -96,7 +105,7 @@ def test_the_coordinator_reads_last_night(region: Region, chromium) -> None:  # 
     # The triage compliance of those days (the report is per region day: 14 and 15 January).
     page.locator("#compliance tr", has_text="All operators").wait_for(timeout=10000)
     total = page.locator("#compliance tr", has_text="All operators").locator("td")
-    assert total.nth(2).inner_text() == "11" and total.nth(5).inner_text() == "100 %"
+    assert total.nth(2).inner_text() == "12" and total.nth(5).inner_text() == "100 %"
     page.locator("#protocols table").wait_for(timeout=10000)
     _axe(page, "last night")
     _shot(page, "1-last-night")
@@ -106,12 +115,18 @@ def test_the_coordinator_reads_last_night(region: Region, chromium) -> None:  # 
     page.wait_for_function("() => document.querySelector('#period').textContent.startsWith('7 nights')")
     assert "10 calls" in page.inner_text("#period")
     _shot(page, "2-seven-nights")
-    # Tonight (the night of 15 January, from 07:00) is going on: its one call so far (07:30, reached in 10 min),
-    # and the page says the figures are as of now.
+    # Tonight (the night of 15 January, from 07:00) is going on: its calls so far (07:30, reached in 10 min; 08:57,
+    # the nurse on her way: under way, not "not reached"), and the page says the figures are as of now. The nurse on
+    # shift since 07:00 has been so for 2 hours, not her planned 8.
     page.click(".periods button[data-nights='tonight']")
     page.wait_for_function("() => document.querySelector('#period').textContent.includes('Still going on')")
-    assert "1 call." in page.inner_text("#period") and _tile(page, "U2")["p90"] == "10 min"
-    assert errors == []
+    assert "2 calls." in page.inner_text("#period") and _tile(page, "U2")["p90"] == "10 min"
+    u2 = page.inner_text("#tiles li[data-urgency=U2]")
+    assert "1 under way" in u2 and "not reached" not in u2, u2
     coordinator = {"Authorization": f"Bearer {region.token('coordinator')}"}
+    names = {n["id"]: n["name"] for n in httpx.get(f"{region.url}/api/nurses", headers=coordinator, timeout=30).json()}
+    nurse = page.locator("#nurses tr", has_text=names[region.nurse_ids["nurse1"]]).locator("td")
+    assert nurse.nth(0).inner_text() == "2:00 h" and nurse.nth(3).inner_text() == "0 %"
+    assert errors == []
     api = httpx.get(f"{region.url}/api/insight/kpis", headers=coordinator, timeout=30).json()
     assert api["to"] == NIGHT.isoformat() and api["calls"] == 9

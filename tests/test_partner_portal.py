@@ -1,9 +1,12 @@
 """The partner portal end to end in Debian's headless Chromium (Playwright), against the real service serving the
 demo region at 06:30 at the end of a winter night: a partner logs in, reads the night's handover of her clients,
-closes a day task the night left, reads who looked at her clients' records, and downloads the month's cost-share
-statement — and nothing of another organisation shows. Each view checked with axe-core; screenshots kept."""
+opens its printable (styled under the page's strict CSP, as is insight's protocol book), closes a day task the night
+left, reads who looked at her clients' records (in plain words), lists and opens her clients, and reads and downloads
+the month's cost-share statement (euros with thousands separators) — and nothing of another organisation shows.
+Each view checked with axe-core; screenshots kept."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -65,6 +68,39 @@ def _fall_deferred_to_the_day_team(region: Region, client: dict, ref: str, text:
     return call["id"]
 
 
+def _printable_is_styled(chromium, region: Region, token: str) -> None:  # noqa: F811 - the fixture
+    """The printables, fetched with the login and opened as blob: pages under their opener's own (strict) content
+    security policy, not bypassed: the handover's stylesheet applies (16 pt title, 1.5 cm margins), and a protocol
+    book's from insight; nothing refused."""
+    context = chromium.new_context()
+    page = context.new_page()
+    refused: list[str] = []
+    context.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(f"{region.url}/partner/")
+    page.evaluate("(t) => localStorage.setItem('nc.partner.token', t)", token)
+    page.reload()
+    page.locator("#handover .person").first.wait_for(timeout=10000)
+    with page.expect_popup() as popup:
+        page.click("#print-handover")
+    printable = popup.value
+    printable.wait_for_load_state()
+    assert printable.url.startswith("blob:")
+    style = printable.evaluate("""() => ({ margin: getComputedStyle(document.body).marginLeft,
+        title: getComputedStyle(document.querySelector('h1')).fontSize })""")
+    assert style["margin"].startswith("56.6") and style["title"].startswith("21.3"), style
+    # Insight's protocol book opens the same way: its serif stylesheet applies.
+    page.goto(f"{region.url}/insight/")
+    page.evaluate("(t) => localStorage.setItem('nc.insight.token', t)", region.token("coordinator"))
+    page.reload()
+    with page.expect_popup() as popup:
+        page.locator("#protocols [data-book]").first.click(timeout=10000)
+    book = popup.value
+    book.wait_for_load_state()
+    assert "Georgia" in book.evaluate("() => getComputedStyle(document.body).fontFamily")
+    assert refused == []
+    context.close()
+
+
 def test_a_partner_reads_the_handover_closes_a_task_reads_the_access_log_and_downloads_the_statement(
         region: Region, chromium) -> None:  # noqa: F811 - the fixture
     ours, theirs = _client_of(region, "de-brink"), _client_of(region, "drentsche-aa")
@@ -90,8 +126,13 @@ def test_a_partner_reads_the_handover_closes_a_task_reads_the_access_log_and_dow
     seen = httpx.get(f"{region.url}/api/handover", params={"night": "2026-01-14"}, headers=partner, timeout=30).json()
     assert {c["client"]["id"] for h in seen["handovers"] for c in h["clients"]} & {theirs["id"]} == set()
     assert "not over yet" in handover  # 06:30: the night still runs until 07:00
+    assert "1 call," in handover and "call(s)" not in handover
+    # What the caller was told: the message, the steps as a numbered list, then when to call back.
+    told = page.locator(f"#handover .person:has-text('{ours['family_name']}') .advice")
+    assert told.locator("ol li").count() >= 2 and told.locator("p").count() == 2, told.inner_html()
     _axe(page, "the handover")
     _shot(page, "1-handover")
+    _printable_is_styled(chromium, region, partner["Authorization"].removeprefix("Bearer "))
 
     # A day task the night left: picked up and closed.
     page.click("button[data-view=tasks]")
@@ -111,12 +152,20 @@ def test_a_partner_reads_the_handover_closes_a_task_reads_the_access_log_and_dow
     assert ours["family_name"] in page.inner_text("#access")
     assert theirs["id"] not in {e["client_id"] for e in httpx.get(f"{region.url}/api/audit", headers=partner,
                                                                    timeout=30).json()}
+    # In plain words ("Identified as the client a call is about"), the service's own code in the title.
+    what = page.locator("#access td[title]")
+    assert what.count() >= 1
+    for k in range(what.count()):
+        text, raw = what.nth(k).inner_text(), what.nth(k).get_attribute("title") or ""
+        assert raw and not re.search(r"[a-z]\.[a-z]|_", text), (text, raw)
     _axe(page, "the access log")
     _shot(page, "3-access-log")
 
     # Her client as the organisation keeps her: consent, a key safe present (never its code), and the summary
     # from the organisation's own record system (the demo's FHIR server) as the night team sees it.
     page.click("button[data-view=clients]")
+    page.locator("#clients button[data-client]").first.wait_for(timeout=5000)  # listed before any search
+    assert "search" in page.inner_text("#clients-hint")
     page.fill("#client-search input[name=q]", ours["family_name"])
     page.click("#client-search button")
     page.locator(f"#clients button[data-client='{ours['id']}']").click()
@@ -130,7 +179,9 @@ def test_a_partner_reads_the_handover_closes_a_task_reads_the_access_log_and_dow
     # The month's cost share, and its statement as a PDF.
     page.click("button[data-view=costs]")
     page.locator("#statement table").wait_for(timeout=5000)
-    assert "Thuiszorg De Brink" in page.inner_text("#statement")
+    statement = page.inner_text("#statement")
+    assert "Thuiszorg De Brink" in statement and "€ " not in statement
+    assert re.search(r"€\d{1,3}(,\d{3})+\.\d\d", statement), statement  # € 42,000.00, not € 42000.00
     _axe(page, "the cost share")
     _shot(page, "5-cost-share")
     with page.expect_download() as download:

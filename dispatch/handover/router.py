@@ -47,7 +47,7 @@ def handover_html(request: Request, session: SessionDep, principal: Readers, nig
                   organisation: OrgCode = None) -> HTMLResponse:
     """The handover as one printable page (inline CSS, nothing external)."""
     return HTMLResponse(html.render(_read(request, session, principal, night, organisation)),
-                        headers={"Cache-Control": "no-store"})
+                        headers={"Cache-Control": "no-store", "Content-Security-Policy": html.CSP})
 
 
 @router.get(".fhir", responses=refused(
@@ -59,7 +59,7 @@ def handover_fhir(request: Request, session: SessionDep, principal: Readers, nig
         raise Invalid("a FHIR document is one organisation's: name it with ?organisation=", field="organisation")
     handovers = _read(request, session, principal, night, organisation)
     return JSONResponse(build_bundle(handovers[0]), media_type="application/fhir+json",
-                        headers={"Cache-Control": "no-store"})
+                        headers={"Cache-Control": "no-store", "Content-Security-Policy": html.CSP})
 
 
 class PushOut(BaseModel):

@@ -6,7 +6,9 @@ from the call's receipt to the first time a nurse was on scene for it. Percentil
 measured responses (the value below which at least that share of them lies, as the night simulation reports
 them); the share within target is measured responses within the urgency's target over all measured responses.
 A call to which a nurse was sent but never arrived (cancelled, taken over by 112, still on its way) is counted
-apart as `no_arrival`, never as a response.
+apart, never as a response: as `under_way` while its target has not passed yet (at `now`: the nurse may still get
+there in time), as `no_arrival` (not reached) once it has. For a night still going on, a nurse's time on shift
+counts up to `now`, not to the end of her planned shift.
 """
 from __future__ import annotations
 
@@ -74,8 +76,14 @@ def response_seconds(fact: CallFact) -> float | None:
     return max(0.0, (fact.arrived_at - fact.received_at).total_seconds())
 
 
-def responses(facts: Iterable[CallFact], targets_min: dict[str, int]) -> dict[str, dict[str, Any]]:
-    """Per urgency U0–U3: calls, nurses sent, measured responses, p50 and p90 (seconds), share within target."""
+def under_way(fact: CallFact, target_min: int, now: datetime) -> bool:
+    """A nurse was sent, has not arrived and the call's target has not passed yet at `now`."""
+    return fact.nurse_sent and fact.arrived_at is None and now < fact.received_at + timedelta(minutes=target_min)
+
+
+def responses(facts: Iterable[CallFact], targets_min: dict[str, int], now: datetime) -> dict[str, dict[str, Any]]:
+    """Per urgency U0–U3: calls, nurses sent, measured responses, p50 and p90 (seconds), share within target, and
+    the calls a nurse has not reached: still under way (target not passed at `now`) or not reached."""
     out: dict[str, dict[str, Any]] = {}
     by_urgency: dict[str, list[CallFact]] = {u: [] for u in RESPONSE_URGENCIES}
     for f in facts:
@@ -85,11 +93,13 @@ def responses(facts: Iterable[CallFact], targets_min: dict[str, int]) -> dict[st
         measured = sorted(s for s in (response_seconds(f) for f in group) if s is not None)
         target_s = targets_min[urgency] * 60
         p50, p90 = percentile(measured, 0.5), percentile(measured, 0.9)
+        going = sum(under_way(f, targets_min[urgency], now) for f in group)
         out[urgency] = {
             "calls": len(group),
             "nurse_sent": sum(f.nurse_sent for f in group),
             "responses": len(measured),
-            "no_arrival": sum(f.nurse_sent and f.arrived_at is None for f in group),
+            "no_arrival": sum(f.nurse_sent and f.arrived_at is None for f in group) - going,
+            "under_way": going,
             "p50_s": None if p50 is None else round(p50),
             "p90_s": None if p90 is None else round(p90),
             "target_min": targets_min[urgency],
@@ -129,8 +139,8 @@ def per_hour(facts: Iterable[CallFact], *, tz: ZoneInfo, handover_at: time) -> l
     return out
 
 
-def per_organisation(facts: Sequence[CallFact], targets_min: dict[str, int],
-                     organisations: dict[str, str]) -> list[dict[str, Any]]:
+def per_organisation(facts: Sequence[CallFact], targets_min: dict[str, int], organisations: dict[str, str],
+                     now: datetime) -> list[dict[str, Any]]:
     """Per organisation (code → name; every one listed, with or without calls): counts and responses."""
     codes = list(organisations)
     if any(f.organisation is None for f in facts):
@@ -139,8 +149,15 @@ def per_organisation(facts: Sequence[CallFact], targets_min: dict[str, int],
     for code in codes:
         mine = [f for f in facts if (f.organisation or UNIDENTIFIED) == code]
         out.append({"organisation": code, "name": organisations.get(code, "client not identified"),
-                    **counts(mine), "responses": responses(mine, targets_min)})
+                    **counts(mine), "responses": responses(mine, targets_min, now)})
     return out
+
+
+def shift_minutes(shifts: Iterable[tuple[datetime, datetime]], *, since: datetime, until: datetime,
+                  now: datetime) -> float:
+    """Minutes of the shifts (start, end) inside the period, counted up to `now` while the period goes on."""
+    end = min(until, now)
+    return sum(max(0.0, (min(stop, end) - max(start, since)).total_seconds() / 60) for start, stop in shifts)
 
 
 def utilisation(nurses: dict[str, NurseTime]) -> dict[str, Any]:
@@ -157,11 +174,11 @@ def utilisation(nurses: dict[str, NurseTime]) -> dict[str, Any]:
 
 
 def compute(facts: Sequence[CallFact], *, tz: ZoneInfo, handover_at: time, targets_min: dict[str, int],
-            organisations: dict[str, str]) -> dict[str, Any]:
-    """Every figure of the page but utilisation, from the calls of the period."""
+            organisations: dict[str, str], now: datetime) -> dict[str, Any]:
+    """Every figure of the page but utilisation, from the calls of the period, as they stand at `now`."""
     return {
         **counts(facts),
-        "responses": responses(facts, targets_min),
+        "responses": responses(facts, targets_min, now),
         "hours": per_hour(facts, tz=tz, handover_at=handover_at),
-        "organisations": per_organisation(facts, targets_min, organisations),
+        "organisations": per_organisation(facts, targets_min, organisations, now),
     }

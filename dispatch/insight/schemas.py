@@ -26,7 +26,8 @@ class Response(BaseModel):
     calls: int = Field(description="calls of this urgency (current triage)")
     nurse_sent: int
     responses: int = Field(description="calls a nurse reached: the responses measured")
-    no_arrival: int = Field(description="calls a nurse was sent to and never reached")
+    no_arrival: int = Field(description="calls a nurse was sent to and did not reach within the target")
+    under_way: int = Field(description="calls a nurse was sent to, not reached yet, whose target has not passed")
     p50_s: int | None = Field(description="median response, seconds from the call to the nurse on scene")
     p90_s: int | None
     target_min: int = Field(description="the region's target for this urgency")

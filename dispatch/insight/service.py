@@ -64,13 +64,15 @@ def _facts(session: Session, since: datetime, until: datetime, org_id: int | Non
     return facts
 
 
-def _nurse_time(session: Session, since: datetime, until: datetime) -> dict[str, kpis.NurseTime]:
-    """Shift minutes within the period; travel and care minutes of the visits whose nurse arrived in it."""
+def _nurse_time(session: Session, since: datetime, until: datetime, now: datetime) -> dict[str, kpis.NurseTime]:
+    """Shift minutes within the period (up to `now` while it goes on); travel and care minutes of the visits whose
+    nurse arrived in it."""
     names = {n.id: n.name for n in session.exec(select(Nurse))}
-    shift: dict[int, float] = {}
+    until = min(until, now)
+    shifts: dict[int, list[tuple[datetime, datetime]]] = {}
     for s in session.exec(select(Shift).where(col(Shift.starts_at) < until, col(Shift.ends_at) > since)):
-        minutes = (min(s.ends_at, until) - max(s.starts_at, since)).total_seconds() / 60
-        shift[s.nurse_id] = shift.get(s.nurse_id, 0.0) + max(0.0, minutes)
+        shifts.setdefault(s.nurse_id, []).append((s.starts_at, s.ends_at))
+    shift = {nurse: kpis.shift_minutes(spans, since=since, until=until, now=now) for nurse, spans in shifts.items()}
     arrivals = select(VisitEvent.visit_id).where(VisitEvent.to_state == "on_scene", col(VisitEvent.at) >= since,
                                                  col(VisitEvent.at) < until)
     moves: dict[int, list[tuple[datetime, str, int | None]]] = {}
@@ -127,7 +129,7 @@ def kpi_report(session: Session, principal: Principal, *, first: date | None, la
     facts = _facts(session, since, until, org_id, codes)
     tz = ZoneInfo(settings.region_timezone)
     figures = kpis.compute(facts, tz=tz, handover_at=settings.handover_at, targets_min=targets(settings),
-                           organisations={o.code: o.name for o in orgs})
+                           organisations={o.code: o.name for o in orgs}, now=now)
     current = kpis.night_day(now, tz, settings.handover_at)
     return {
         "from": first.isoformat(), "to": last.isoformat(), "nights": (last - first).days + 1,
@@ -136,5 +138,5 @@ def kpi_report(session: Session, principal: Principal, *, first: date | None, la
         "last_finished_night": last_finished_night(now, settings).isoformat(), "current_night": current.isoformat(),
         "complete": now >= until, "scope": "organisation" if partner else "region",
         "targets_min": targets(settings), **figures,
-        "utilisation": None if partner else kpis.utilisation(_nurse_time(session, since, until)),
+        "utilisation": None if partner else kpis.utilisation(_nurse_time(session, since, until, now)),
     }

@@ -76,7 +76,7 @@ function render(d) {
       <h3>${u}</h3>
       <p class="big"><span class="value" data-figure="p90">${minutes(r.p90_s)}</span> <span class="unit">p90</span></p>
       <p><strong data-figure="within">${percent(share)}</strong> within the target of <span data-figure="target">${r.target_min} min</span></p>
-      <p class="muted small">median ${minutes(r.p50_s)} · ${plural(r.responses, "response")}${r.no_arrival ? ` · <span class="flag">${r.no_arrival} not reached</span>` : ""} · ${plural(r.calls, "call")}</p>
+      <p class="muted small">median ${minutes(r.p50_s)} · ${plural(r.responses, "response")}${r.under_way ? ` · <span data-figure="under-way">${r.under_way} under way</span>` : ""}${r.no_arrival ? ` · <span class="flag" data-figure="not-reached">${r.no_arrival} not reached</span>` : ""} · ${plural(r.calls, "call")}</p>
     </li>`;
   }).join("");
   const o = d.by_outcome;

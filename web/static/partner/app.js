@@ -4,10 +4,11 @@
 // HTTP API; every list it shows is scoped by the service to the partner's organisation.
 import { api, token, message, Refused, signIn } from "/console/api.js";
 import { $, $$, esc, setServerTime, now, dayTime } from "/console/util.js";
-import { renderHandover } from "/partner/handover.js";
+import { renderHandover, adviceHtml } from "/partner/handover.js";
 import { recordHtml } from "/console/record.js";
+import { money, accessWhat } from "/partner/words.js";
 
-const state = { me: null, org: null, view: "handover" };
+const state = { me: null, org: null, view: "handover", clientsListed: false };
 
 async function start() {
   state.me = await api("GET", "/api/me");
@@ -30,7 +31,7 @@ function localDate(d) {
 }
 
 // -- views ---------------------------------------------------------------------------------------------------
-const views = { handover: loadHandover, tasks: loadTasks, clients: () => {}, access: loadAccess, costs: loadStatement };
+const views = { handover: loadHandover, tasks: loadTasks, clients: () => state.clientsListed || findClients(""), access: loadAccess, costs: loadStatement };
 async function select(view) {
   state.view = view;
   for (const b of $$(".tabs button")) b.setAttribute("aria-selected", String(b.dataset.view === view));
@@ -57,7 +58,7 @@ async function loadTasks() {
   $("#tasks").innerHTML = tasks.length ? tasks.map((t) => `<li class="${t.state === "done" ? "done" : ""}" data-task="${t.id}">
       <strong>${esc(t.client_name || `client ${t.client_id}`)}</strong> <span class="muted small">${dayTime(t.created_at)}${t.call_id ? ` · call ${t.call_id}` : ""}</span>
       <p>${esc(t.summary)}</p>
-      ${t.advice_given ? `<details><summary>What the caller was told</summary><p class="advice">${esc(t.advice_given)}</p></details>` : ""}
+      ${t.advice_given ? `<details><summary>What the caller was told</summary><div class="advice">${adviceHtml(t.advice_given)}</div></details>` : ""}
       ${t.state === "open" ? `<button type="button" data-done="${t.id}">Done</button>` : `<p class="muted small">Done ${dayTime(t.done_at)} by ${esc(t.done_by)}</p>`}
     </li>`).join("") : '<li class="muted">No tasks.</li>';
   for (const b of $$("#tasks [data-done]")) b.onclick = async () => {
@@ -71,18 +72,24 @@ async function refreshTaskCount() {
   const badge = $("#task-count"); badge.hidden = !open.length; badge.textContent = open.length;
 }
 
-// Clients: search, then one client's record as the organisation keeps it (a key safe is present or not — the
-// code is never shown here).
+// Clients: the first page of them by family name on opening, or those a search finds; then one client's record as
+// the organisation keeps it (a key safe is present or not — the code is never shown here).
+const PAGE = 50;
+async function findClients(q) {
+  const found = await api("GET", `/api/clients?limit=${PAGE}${q ? `&q=${encodeURIComponent(q)}` : ""}`);
+  state.clientsListed = true;
+  $("#clients-hint").textContent = q
+    ? `${found.length === PAGE ? `The first ${PAGE}` : found.length} found for “${q}”.`
+    : found.length === PAGE ? `Your first ${PAGE} clients by family name: search by name, postcode or phone to find others.`
+      : "All your clients, by family name.";
+  $("#clients").innerHTML = found.length ? found.map((c) => `<tr><td>${esc(c.given_name)} ${esc(c.family_name)}</td>
+    <td>${esc(c.date_of_birth || "")}</td><td>${esc(c.street)} ${esc(c.house_number)}, ${esc(c.postcode)} ${esc(c.city)}</td>
+    <td><button type="button" class="ghost" data-client="${c.id}">Open</button></td></tr>`).join("") : '<tr><td colspan="4" class="muted">No clients found.</td></tr>';
+  for (const b of $$("#clients [data-client]")) b.onclick = () => openClient(Number(b.dataset.client));
+}
 $("#client-search").addEventListener("submit", async (ev) => {
   ev.preventDefault();
-  const q = new FormData(ev.target).get("q").trim();
-  try {
-    const found = await api("GET", `/api/clients?limit=50${q ? `&q=${encodeURIComponent(q)}` : ""}`);
-    $("#clients").innerHTML = found.length ? found.map((c) => `<tr><td>${esc(c.given_name)} ${esc(c.family_name)}</td>
-      <td>${esc(c.date_of_birth || "")}</td><td>${esc(c.street)} ${esc(c.house_number)}, ${esc(c.postcode)} ${esc(c.city)}</td>
-      <td><button type="button" class="ghost" data-client="${c.id}">Open</button></td></tr>`).join("") : '<tr><td colspan="4" class="muted">No clients found.</td></tr>';
-    for (const b of $$("#clients [data-client]")) b.onclick = () => openClient(Number(b.dataset.client));
-  } catch (e) { $("#error").textContent = message(e); }
+  try { await findClients(new FormData(ev.target).get("q").trim()); } catch (e) { $("#error").textContent = message(e); }
 });
 function consentLine(given, date, source, yes, no) {
   const when = [date, source].filter(Boolean).map(esc).join(", ");
@@ -117,7 +124,7 @@ async function loadAccess() {
   const shown = $("#glass-only").checked ? entries.filter((e) => e.break_glass) : entries;
   $("#access").innerHTML = shown.length ? shown.map((e) => `<tr class="${e.break_glass ? "glass" : ""}">
       <td>${dayTime(e.at)}</td><td>${esc(e.username)} <span class="muted small">${esc(e.role)}</span></td>
-      <td>${esc(e.client_name)}</td><td>${esc(e.action)} ${esc(e.data)}</td>
+      <td>${esc(e.client_name)}</td><td title="${esc(`${e.action} ${e.data}`)}">${esc(accessWhat(e.action, e.data))}</td>
       <td>${e.break_glass ? '<strong class="flag">break-glass:</strong> ' : ""}${esc(e.reason)}</td></tr>`).join("")
     : '<tr><td colspan="5" class="muted">Nobody looked at your clients\' records in this period.</td></tr>';
 }
@@ -128,15 +135,15 @@ async function loadStatement() {
   const month = $("#month").value;
   const s = await api("GET", `/api/cost-share/statement?month=${encodeURIComponent(month)}`);
   const region = s.region_figures;
-  $("#statement").innerHTML = `<p>${esc(s.runner.name)} runs the night team: € ${esc(s.monthly_cost_eur)} this month,
+  $("#statement").innerHTML = `<p>${esc(s.runner.name)} runs the night team: ${money(s.monthly_cost_eur)} this month,
       shared by ${esc(s.agreement.model.replaceAll("_", " "))}.${s.agreement.note ? ` <span class="muted">${esc(s.agreement.note)}</span>` : ""}</p>
     <table class="list"><thead><tr><th>Organisation</th><th></th><th>Calls</th><th>Visits</th><th>Care min</th>
       <th>Travel min</th><th>Clients in care</th><th>Share</th><th>Amount</th></tr></thead><tbody>${s.organisations.map((r) => `<tr>
       <td>${esc(r.organisation.name)}</td><td class="muted small">${esc(r.role)}</td><td>${esc(r.figures.calls)}</td>
       <td>${esc(r.figures.visits)}</td><td>${esc(r.figures.care_minutes)}</td><td>${esc(r.figures.travel_minutes)}</td>
-      <td>${esc(r.figures.clients_in_care)}</td><td>${esc(r.share_percent)} %</td><td>€ ${esc(r.amount_eur)}</td></tr>`).join("")}</tbody>
+      <td>${esc(r.figures.clients_in_care)}</td><td>${esc(r.share_percent)} %</td><td class="num">${money(r.amount_eur)}</td></tr>`).join("")}</tbody>
       <tfoot><tr><th>Region</th><th></th><td>${esc(region.calls)}</td><td>${esc(region.visits)}</td><td>${esc(region.care_minutes)}</td>
-      <td>${esc(region.travel_minutes)}</td><td>${esc(region.clients_in_care)}</td><td></td><td>€ ${esc(s.monthly_cost_eur)}</td></tr></tfoot></table>
+      <td>${esc(region.travel_minutes)}</td><td>${esc(region.clients_in_care)}</td><td></td><td class="num">${money(s.monthly_cost_eur)}</td></tr></tfoot></table>
     ${s.notes?.length ? `<ul class="muted small">${s.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : ""}`;
 }
 $("#month").addEventListener("change", () => select("costs"));

@@ -6,18 +6,41 @@ import { esc, dayTime, hhmm, label } from "/console/util.js";
 const DISPOSITION = { call_112: "112", gp_post: "GP out-of-hours post", nurse_visit: "nurse visit",
   defer_to_day: "your day team", advice: "advice by phone" };
 
+const plural = (n, one) => `${n} ${n === 1 ? one : one + "s"}`;
+
+// Advice as it was read to the caller, a line each (protocols/advice.py): the message, the numbered steps as a
+// list, the safety net (the printable does the same: dispatch/handover/html.py advice_steps).
+function adviceSteps(text) {
+  const lines = String(text).split("\n").map((l) => l.trim()).filter(Boolean);
+  const step = (l) => /^(\d{1,2})\.\s+/.exec(l);
+  let first = lines.findIndex(step);
+  if (first < 0) first = lines.length;
+  const steps = [];
+  for (const l of lines.slice(first)) {
+    const m = step(l);
+    if (!m || Number(m[1]) !== steps.length + 1) break;
+    steps.push(l.slice(m[0].length));
+  }
+  return { before: lines.slice(0, first), steps, after: lines.slice(first + steps.length) };
+}
+export function adviceHtml(text) {
+  const { before, steps, after } = adviceSteps(text);
+  const para = (ls) => ls.map((l) => `<p>${esc(l)}</p>`).join("");
+  return para(before) + (steps.length ? `<ol>${steps.map((s) => `<li>${esc(s)}</li>`).join("")}</ol>` : "") + para(after);
+}
+
 function triage(t) {
   return `<div class="triage"><p><strong>${esc(t.final_urgency)}</strong> ${esc(DISPOSITION[t.final_disposition] || t.final_disposition)}
       <span class="muted small">${esc(t.complaint)} · ${esc(t.protocol)} · decided ${hhmm(t.decided_at)} by ${esc(t.decided_by)}</span></p>
     ${t.override_reason ? `<p>Override: ${esc(t.override_reason)}</p>` : ""}
     ${t.concern_reason ? `<p>Operator's concern: ${esc(t.concern_reason)}</p>` : ""}
-    ${t.questions?.length ? `<details><summary>${t.questions.length} question(s) asked</summary><ol>${t.questions.map((q) =>
+    ${t.questions?.length ? `<details><summary>${plural(t.questions.length, "question")} asked</summary><ol>${t.questions.map((q) =>
       `<li>${esc(q.question)} — <strong>${esc(q.label || q.answer)}</strong></li>`).join("")}</ol></details>` : ""}
-    ${t.advice_given ? `<details><summary>What the caller was told</summary><p class="advice">${esc(t.advice_given)}</p></details>` : ""}</div>`;
+    ${t.advice_given ? `<details><summary>What the caller was told</summary><div class="advice">${adviceHtml(t.advice_given)}</div></details>` : ""}</div>`;
 }
 
 function visit(v) {
-  const news = (v.observations || []).map((o) => `NEWS2 ${esc(o.news2_total)} at ${hhmm(o.recorded_at)}`).join("; ");
+  const news = (v.observations || []).map((o) => `NEWS2 ${esc(o.news2_total)} (${esc(String(o.news2_risk).replace("_", "-"))}) at ${hhmm(o.recorded_at)}`).join("; ");
   const used = (v.materials || []).map((m) => `${esc(m.quantity)} × ${esc(m.item)}`).join(", ");
   return `<div class="visit"><p><strong>${v.kind === "planned" ? "Planned visit" : "Visit"}</strong> ${esc(label(v.state))}
       ${v.nurse ? ` · ${esc(v.nurse)}` : ""}${v.on_scene_at ? ` · there ${hhmm(v.on_scene_at)}` : ""}${v.completed_at ? `–${hhmm(v.completed_at)}` : ""}</p>
@@ -33,7 +56,7 @@ export function renderHandover(data) {
 
 function renderOne(data) {
   const head = `<p class="muted">${esc(data.organisation?.name || "")}: the night from ${dayTime(data.from)} to ${dayTime(data.to)}
-    — ${data.totals.clients} client(s), ${data.totals.calls} call(s), ${data.totals.visits} visit(s), ${data.totals.day_tasks} day task(s).
+    — ${plural(data.totals.clients, "client")}, ${plural(data.totals.calls, "call")}, ${plural(data.totals.visits, "visit")}, ${plural(data.totals.day_tasks, "day task")}.
     ${data.final ? "" : "<strong>The night is not over yet: this handover is still growing.</strong>"}</p>`;
   if (!data.clients.length) return head + '<p class="muted">No calls or visits for your clients that night.</p>';
   return head + data.clients.map((c) => `<article class="person"><h2>${esc(c.client.given_name)} ${esc(c.client.family_name)}
