@@ -88,7 +88,7 @@ def test_schema_valid_data_is_accepted(app, world: World) -> None:
         @hypothesis_settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
                              derandomize=True, database=None)
         def exercise(case: Any) -> None:
-            response = case.call(headers={**(case.headers or {}), **world.h("coordinator")})
+            response = case.call(headers={**(case.headers or {}), **world.h("coordinator")}, timeout=120)
             status, label = response.status_code, case.operation.label
             assert status < 500, f"{label}: {response.text}"
             if status == 422:

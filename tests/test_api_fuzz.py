@@ -64,7 +64,7 @@ def test_no_server_errors_on_any_operation(app, world: World) -> None:
                 if case.path == "/api/auth/logout":  # a throwaway token, so the others stay valid
                     fresh = world.client.post("/api/auth/token", data={"username": role, "password": PASSWORD})
                     headers = {"Authorization": f"Bearer {fresh.json()['access_token']}"}
-                response = case.call(headers={**(case.headers or {}), **headers})
+                response = case.call(headers={**(case.headers or {}), **headers}, timeout=120)
                 assert response.status_code < 500, f"{case.method} {case.formatted_path} as {role}: {response.text}"
                 if response.status_code >= 400:
                     assert {"error", "detail", "field"} <= set(response.json()), response.text

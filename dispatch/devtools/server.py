@@ -30,7 +30,7 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30) -> None:
+    def start(self, timeout: float = 90) -> None:  # a loaded 2-core machine starts several workers slowly
         log = open(self.log, "ab")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen([sys.executable, "-m", "dispatch.cli", "serve", "--port", str(self.port),
                                       "--workers", str(self.workers)],
