@@ -7,6 +7,7 @@ started at four hours of a winter night and day (NIGHTCARE_CLOCK_START): the tes
 says. Screenshots are kept in test-artifacts/ (CI keeps them)."""
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
@@ -45,6 +46,23 @@ def browser(tmp_path: Path):
             timezone_id="America/New_York", locale="en-US")
         yield context
         context.close()
+
+
+AXE = Path(__file__).resolve().parent.parent / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _axe(page, selector: str) -> None:
+    """axe-core (from the npm registry) on a part of the page as it is now: no serious or critical violation.
+    Evaluated over the devtools protocol, so the page's CSP (script-src 'self') does not stand in the way."""
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: `make test` installs it (web/package.json)")
+    if not page.evaluate("() => !!window.axe"):
+        page.evaluate(AXE.read_text())
+    result = page.evaluate("""async (sel) => (await axe.run({include: [sel]}, {resultTypes: ["violations"]}))
+        .violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                                 nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3)}))""", selector)
+    bad = [v for v in result if v["impact"] in ("serious", "critical")]
+    assert bad == [], f"{selector}: {json.dumps(bad, indent=1)}"
 
 
 def _shot(page, name: str, *, full_page: bool = True) -> None:
@@ -215,7 +233,8 @@ def test_nothing_she_records_is_lost(night: Region, browser) -> None:
     page.click("#login-form button")
     page.wait_for_selector("#bag:not([hidden]) .bag-row")
     page.click("#bag-form button[type=submit]")
-    page.get_by_role("button", name="Continue to my jobs").click()  # the demo's devices: calibration unknown
+    _axe(page, "#bag")  # the demo's devices: calibration unknown
+    page.get_by_role("button", name="Continue to my jobs").click()
     page.wait_for_selector("#jobs:not([hidden])")
     page.wait_for_selector("#line:not(.off)")
     visit_id = region.planned_visits()[0]
@@ -419,6 +438,7 @@ def test_a_night_nurse_finds_what_she_needs_on_her_phone(night: Region, browser)
     job.locator("[data-act=decline]").click()
     dialog.get_by_role("button", name="Too far away").click()
     assert dialog.get_by_role("textbox", name="Reason").input_value() == "Too far away"
+    _axe(page, "#decline-dialog")
     _shot(page, "15-decline", full_page=False)
     dialog.get_by_role("button", name="Decline job").click()
     job.wait_for(state="detached")
@@ -478,6 +498,7 @@ def test_a_night_nurse_finds_what_she_needs_on_her_phone(night: Region, browser)
     browser.set_offline(False)
     banner.wait_for(state="hidden", timeout=15000)
     page.get_by_role("status").filter(has_text="handover note sent").wait_for(timeout=15000)
+    _axe(page, "#done")
     _wait(lambda: httpx.get(f"{url}/api/visits/{visit_id}", headers=region.op, timeout=30).json()["state"]
           == "completed", "the queued completion sent")
 
