@@ -7,6 +7,7 @@ started at four hours of a winter night and day (NIGHTCARE_CLOCK_START): the tes
 says. Screenshots are kept in test-artifacts/ (CI keeps them)."""
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
@@ -47,9 +48,26 @@ def browser(tmp_path: Path):
         context.close()
 
 
-def _shot(page, name: str) -> None:
+AXE = Path(__file__).resolve().parent.parent / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _axe(page, selector: str) -> None:
+    """axe-core (from the npm registry) on a part of the page as it is now: no serious or critical violation.
+    Evaluated over the devtools protocol, so the page's CSP (script-src 'self') does not stand in the way."""
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: `make test` installs it (web/package.json)")
+    if not page.evaluate("() => !!window.axe"):
+        page.evaluate(AXE.read_text())
+    result = page.evaluate("""async (sel) => (await axe.run({include: [sel]}, {resultTypes: ["violations"]}))
+        .violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                                 nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3)}))""", selector)
+    bad = [v for v in result if v["impact"] in ("serious", "critical")]
+    assert bad == [], f"{selector}: {json.dumps(bad, indent=1)}"
+
+
+def _shot(page, name: str, *, full_page: bool = True) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"nurse-app-{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"nurse-app-{name}.png"), full_page=full_page)
 
 
 REGION = ZoneInfo("Europe/Amsterdam")
@@ -92,11 +110,18 @@ def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser, h
         page.wait_for_selector(".bag-row")
         assert re.fullmatch(r"{0}–{0}".format(r"([01]\d|2[0-3]):[0-5]\d"), page.inner_text("#bag-shift"))  # 24-hour
         # One thermometer with its calibration overdue: the check flags it, the shift still starts.
-        thermometer = page.locator(".bag-row", has_text="Thermometer")
-        thermometer.locator("input[data-f=calibration_due]").fill("2020-01-01")
+        page.get_by_label("Thermometer: calibration due date").fill("2020-01-01")
         _shot(page, f"1-bag-check-{tag}")
         page.click("#bag-form button[type=submit]")
-        page.wait_for_selector("text=out of calibration")
+        # The flag is in front of her (not below the button, off-screen) until she goes on herself.
+        flags = page.get_by_role("alert").filter(has_text="out of calibration")
+        flags.wait_for()
+        assert "Thermometer: out of calibration (calibration was due on 1 Jan 2020)" in flags.inner_text()
+        shown = flags.bounding_box()
+        assert shown["y"] >= 0 and shown["y"] + shown["height"] <= page.viewport_size["height"]
+        assert page.is_hidden("#jobs")
+        _shot(page, f"1b-bag-flags-{tag}", full_page=False)
+        page.get_by_role("button", name="Continue to my jobs").click()
         page.wait_for_selector("#jobs:not([hidden])")
         page.wait_for_selector("#line:not(.off)")
         assert "On shift until" in page.inner_text("#shift") or "Next shift today 23:00" in page.inner_text("#shift")
@@ -165,12 +190,21 @@ def test_nurse_accepts_reveals_the_code_and_completes(tmp_path: Path, browser, h
         assert card.locator("textarea[name=note]").input_value() == "Turned, comfortable, sleeping again."
         assert first_material.locator("output").inner_text() == "2"
         _shot(page, f"5-complete-form-{tag}")
+        address = card.locator(".address").inner_text()
         card.locator(".complete-form button[type=submit]").click()
         card.wait_for(state="detached")
-        _shot(page, f"6-done-{tag}")
+        # The card is gone; a confirmation says what happened and when, until she dismisses it.
+        confirmation = page.get_by_role("status").filter(has_text="completed at")
+        said = re.search(r"Visit at (.+) completed at (\d\d:\d\d) — handover note sent", confirmation.inner_text())
+        assert said and said[1] == address, confirmation.inner_text()
+        _shot(page, f"6-done-{tag}", full_page=False)
         op = region.op
         done = httpx.get(f"{region.url}/api/visits/{visit_id}", headers=op).json()
         assert done["state"] == "completed"
+        at = datetime.fromisoformat(done["completed_at"]).astimezone(REGION)
+        assert said[2] in {f"{at + timedelta(minutes=m):%H:%M}" for m in (-1, 0, 1)}  # the region's time
+        confirmation.get_by_role("button", name="Dismiss").click()
+        page.locator(".done-item").wait_for(state="detached")
         restock = httpx.get(f"{region.url}/api/nightbag/restock", headers=op).json()["items"]
         assert any(line["used"] == 2 for line in restock)
         assert any(p["problem"] == "out of calibration" for line in restock for p in line["problems"])
@@ -199,6 +233,8 @@ def test_nothing_she_records_is_lost(night: Region, browser) -> None:
     page.click("#login-form button")
     page.wait_for_selector("#bag:not([hidden]) .bag-row")
     page.click("#bag-form button[type=submit]")
+    _axe(page, "#bag")  # the demo's devices: calibration unknown
+    page.get_by_role("button", name="Continue to my jobs").click()
     page.wait_for_selector("#jobs:not([hidden])")
     page.wait_for_selector("#line:not(.off)")
     visit_id = region.planned_visits()[0]
@@ -251,14 +287,39 @@ def _wait(predicate, what: str, timeout: float = 15) -> None:
     raise AssertionError(f"not reached in {timeout} s: {what}")
 
 
+CALL_TEXT = "Daughter calls: mother fell in the bathroom, on the floor, bleeding a bit from her arm."
+
+# Any element of a card wider than the card, or list numbers hanging out of it to the left (the numbers of an
+# <ol> are not elements: measured as a text of the same font in the list item).
+OVERFLOW = """(card) => {
+  const box = card.getBoundingClientRect(), out = [];
+  for (const el of card.querySelectorAll("*")) {
+    if (!el.getClientRects().length) continue;  // not shown
+    const r = el.getBoundingClientRect();
+    if (r.right > box.right + 0.5 || r.left < box.left - 0.5 || el.scrollWidth > el.clientWidth + 1 && el.clientWidth)
+      out.push(el.tagName + "." + el.className + ": " + el.textContent.slice(0, 40));
+  }
+  for (const ol of card.querySelectorAll("ol")) {
+    const li = ol.lastElementChild, probe = document.createElement("span");
+    probe.textContent = `${ol.children.length}. `; probe.style.whiteSpace = "pre"; li.prepend(probe);
+    const marker = probe.getBoundingClientRect().width; probe.remove();
+    if (li.getBoundingClientRect().left - marker < box.left) out.push("the numbers of " + ol.parentElement.className);
+  }
+  const page = document.documentElement;
+  if (page.scrollWidth > page.clientWidth) out.push("the page scrolls sideways");
+  return out;
+}"""
+
+
 def _call_for_a_client_with_a_wish(region: Region) -> tuple[int, int]:
-    """A call from a demo client with a do-not-resuscitate wish, triaged (a fall, on the floor: U2): its visit."""
+    """A call from a demo client with a do-not-resuscitate wish, triaged (a fall, on the floor): its visit."""
     coordinator = {"Authorization": f"Bearer {region.token('coordinator')}"}
     client = next(c for c in (httpx.get(f"{region.url}/api/clients/{i}", headers=coordinator, timeout=30).json()
                               for i in range(7, 400, 7))
                   if "do_not_resuscitate" in c.get("wishes", []) and c["consent_night_team"] and c["phones"])
     call = httpx.post(f"{region.url}/api/calls", headers=region.op, timeout=30, json={
-        "source": "phone", "source_ref": "nurse-app-brief", "caller_phone": client["phones"][0]}).json()
+        "source": "phone", "source_ref": "nurse-app-brief", "caller_phone": client["phones"][0],
+        "text": CALL_TEXT}).json()
     assert call["client_id"] == client["id"], call
     step = httpx.post(f"{region.url}/api/calls/{call['id']}/triage", json={"complaint": "fall"}, headers=region.op,
                       timeout=30).json()
@@ -351,6 +412,8 @@ def test_a_night_nurse_finds_what_she_needs_on_her_phone(night: Region, browser)
     card = page.locator(f"li.job[data-visit='{visit_id}']")
     card.locator(".alerts li.wish", has_text="Do not resuscitate").wait_for(timeout=10000)
     card.locator(".brief .said dt").first.wait_for()
+    # First what the operator wrote down about the call, then the triage answers.
+    assert CALL_TEXT in card.locator(".brief .said > :not(summary)").first.inner_text()
     answered = httpx.get(f"{url}/api/calls/{call_id}/triage", headers=region.op, timeout=30).json()["answers"]
     assert card.locator(".brief .said dt").count() == len(answered) > 0
     assert card.locator(".brief .said dt").first.inner_text() == answered[0]["question"]
@@ -358,7 +421,29 @@ def test_a_night_nurse_finds_what_she_needs_on_her_phone(night: Region, browser)
     assert card.locator(".brief .told p").first.inner_text()
     alerts_box = card.locator(".alerts").bounding_box()
     assert alerts_box["y"] < card.locator(".address").bounding_box()["y"]  # at the top of the card
+    head = card.locator(".job-head").inner_text()
+    urgency = httpx.get(f"{url}/api/visits/{visit_id}", headers=region.op, timeout=30).json()["urgency"]
+    assert re.findall(r"\bU\d\b", head) == [urgency] and "Fall" in head, head  # the urgency once
+    assert card.evaluate(OVERFLOW) == []  # at 390 px nothing of the card sticks out, the advice's steps neither
     _shot(page, "12-job-brief")
+
+    # Declining asks for the reason in the page: one of the usual ones or her own words; she can keep the job.
+    other = next(v for v in region.planned_visits() if v != visit_id)
+    region.assign(other, "nurse2")
+    job = page.locator(f"li.job[data-visit='{other}']")
+    job.locator("[data-act=decline]").click()
+    dialog = page.get_by_role("dialog", name="Decline this job?")
+    dialog.get_by_role("button", name="Keep the job").click()
+    dialog.wait_for(state="hidden")
+    job.locator("[data-act=decline]").click()
+    dialog.get_by_role("button", name="Too far away").click()
+    assert dialog.get_by_role("textbox", name="Reason").input_value() == "Too far away"
+    _axe(page, "#decline-dialog")
+    _shot(page, "15-decline", full_page=False)
+    dialog.get_by_role("button", name="Decline job").click()
+    job.wait_for(state="detached")
+    events = httpx.get(f"{url}/api/visits/{other}", headers=region.op, timeout=30).json()["events"]
+    assert [e["reason"] for e in events if e["move"] == "decline"] == ["Too far away"]
 
     # Observations as a step of their own; the service's NEWS2 answer, and at high risk a big "Call 112".
     card.locator("[data-act=accept]").click()
@@ -386,6 +471,8 @@ def test_a_night_nurse_finds_what_she_needs_on_her_phone(night: Region, browser)
     banner = page.locator("#offline")
     banner.wait_for()
     assert "your actions are kept" in banner.inner_text()
+    card.locator("[data-act=keysafe]").click()  # never queued: she is told why, until the connection returns
+    card.locator(".error", has_text="No connection").wait_for()
     card.locator("[data-act=observations]").click()  # observations again, after oxygen: kept, scored later
     for field, value in (("respiration_rate", "18"), ("spo2", "96"), ("systolic_bp", "120"), ("pulse", "80"),
                          ("temperature", "37.0")):
@@ -396,6 +483,7 @@ def test_a_night_nurse_finds_what_she_needs_on_her_phone(night: Region, browser)
     _shot(page, "14-no-connection")
     browser.set_offline(False)
     banner.wait_for(state="hidden", timeout=15000)
+    card.locator(".error:empty").wait_for(state="attached")  # "no connection" is gone with it
     card.locator(".news2.low").wait_for(timeout=15000)  # the service's score, once they were sent
     assert "NEWS2 0" in card.locator(".news2").inner_text()
 
@@ -405,8 +493,12 @@ def test_a_night_nurse_finds_what_she_needs_on_her_phone(night: Region, browser)
     card.locator("textarea[name=note]").fill("NEWS2 9, then 0 after oxygen; stays home as she wishes.")
     card.locator(".complete-form button[type=submit]").click()
     page.wait_for_selector("#offline:has-text('1 waiting to send')")
+    page.get_by_role("status").filter(has_text="will be sent when the connection returns").wait_for()
+    _shot(page, "16-completed-offline", full_page=False)
     browser.set_offline(False)
     banner.wait_for(state="hidden", timeout=15000)
+    page.get_by_role("status").filter(has_text="handover note sent").wait_for(timeout=15000)
+    _axe(page, "#done")
     _wait(lambda: httpx.get(f"{url}/api/visits/{visit_id}", headers=region.op, timeout=30).json()["state"]
           == "completed", "the queued completion sent")
 

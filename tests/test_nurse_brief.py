@@ -29,7 +29,7 @@ def _audit(engine, username: str, data: str) -> list[AuditEntry]:
         return list(s.exec(select(AuditEntry).where(AuditEntry.username == username, AuditEntry.data == data)))
 
 
-def test_the_brief_shows_her_the_callers_answers_the_advice_and_the_clients_wishes(on_duty: World, engine) -> None:  # noqa: F811
+def test_the_brief_shows_her_the_call_the_answers_the_advice_and_the_clients_wishes(on_duty: World, engine) -> None:  # noqa: F811
     world = on_duty
     made = acute_visit(world, "brief-1", FALL_U2)
     vid, call_id = made["visit_id"], made["call"]["id"]
@@ -41,6 +41,7 @@ def test_the_brief_shows_her_the_callers_answers_the_advice_and_the_clients_wish
     brief = r.json()
     assert brief["wishes"] == ["do_not_resuscitate"] and brief["risks"] == ["anticoagulated"]
     assert not brief["restricted"]
+    assert brief["call_text"] == "called at night"  # what the operator wrote down (tests/test_triage.py new_call)
     triage = brief["triage"]
     assert triage["call_id"] == call_id and triage["urgency"] == "U2"
     assert len(triage["answers"]) == len(FALL_U2)
@@ -59,7 +60,7 @@ def test_the_brief_shows_her_the_callers_answers_the_advice_and_the_clients_wish
     _set_client(engine, world.clients["a1"], consent_night_team=False)
     restricted = world.client.get(f"/api/visits/{vid}/brief", headers=world.h("nurse1")).json()
     assert restricted["restricted"] and restricted["wishes"] == [] and restricted["risks"] == []
-    assert restricted["triage"]["call_id"] == call_id
+    assert restricted["triage"]["call_id"] == call_id and restricted["call_text"] == "called at night"
 
     # Once the job is over, the brief is gone too (and the refusal is audited).
     _to(world, vid, "on_scene")
@@ -73,7 +74,7 @@ def test_the_brief_shows_her_the_callers_answers_the_advice_and_the_clients_wish
 def test_a_planned_visit_has_a_brief_without_triage(world: World, engine) -> None:
     vid = world.visits["a1"]
     brief = world.client.get(f"/api/visits/{vid}/brief", headers=world.h("nurse1")).json()
-    assert brief["triage"] is None and brief["client_id"] == world.clients["a1"]
+    assert brief["triage"] is None and brief["call_text"] is None and brief["client_id"] == world.clients["a1"]
     refused = world.client.get(f"/api/visits/{vid}/brief", headers=world.h("operator"))
     assert refused.status_code == 403 and refused.json()["field"] == "visit_id"
     assert world.client.get(f"/api/visits/{vid}/brief", headers=world.h("coordinator")).status_code == 200

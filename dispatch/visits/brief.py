@@ -1,5 +1,6 @@
-"""A job's brief for the nurse going there: the client's wishes and risks first, then what the caller said (the
-triage answers, question → answer) and what the caller was told (the advice, as read: message, steps, safety net).
+"""A job's brief for the nurse going there: the client's wishes and risks first, then what the caller said (what the
+operator wrote down about the call, and the triage answers, question → answer) and what the caller was told (the
+advice, as read: message, steps, safety net).
 
 Scoped like the client's record (dispatch/clients/access.py): the assigned nurse while the job is hers and open
 (for a job that came from a call, while the call is open too), an operator for a job from an open call, a
@@ -20,6 +21,7 @@ from dispatch.audit import service as audit
 from dispatch.auth.deps import roles
 from dispatch.auth.models import Role
 from dispatch.auth.service import Principal
+from dispatch.calls.models import Call
 from dispatch.clients.access import Access, nurse_has_job, visible_client
 from dispatch.clients.models import Client
 from dispatch.db import SessionDep
@@ -66,6 +68,8 @@ class BriefOut(BaseModel):
                                          "wishes and risks are not shown")
     wishes: list[str] = Field(description="e.g. do_not_resuscitate, do_not_hospitalise")
     risks: list[str] = Field(description="e.g. anticoagulated, falls_risk")
+    call_text: str | None = Field(description="what the operator wrote down about the job's call, as in the console "
+                                              "and the handover (none: a planned visit; empty: nothing written)")
     triage: TriageBriefOut | None = Field(description="the decided triage of the job's call (none: a planned visit)")
 
 
@@ -104,6 +108,11 @@ def _access(session: Session, principal: Principal, visit_id: int) -> tuple[Visi
     return visit, visible_client(session, principal, visit.client_id, call_id=call_id, data=DATA)
 
 
+def _call_text(session: Session, call_id: int | None) -> str | None:
+    call = session.get(Call, call_id) if call_id is not None else None
+    return None if call is None else call.text
+
+
 def _triage(session: Session, call_id: int | None) -> TriageBriefOut | None:
     if call_id is None:
         return None
@@ -128,13 +137,15 @@ def brief_for(session: Session, principal: Principal, *, visit_id: int) -> Brief
     assert visit.id is not None and client.id is not None
     return BriefOut(visit_id=visit.id, client_id=client.id, restricted=not access.full,
                     wishes=list(client.wishes) if access.full else [],
-                    risks=list(client.risks) if access.full else [], triage=_triage(session, visit.call_id))
+                    risks=list(client.risks) if access.full else [], call_text=_call_text(session, visit.call_id),
+                    triage=_triage(session, visit.call_id))
 
 
 @router.get("", response_model=BriefOut)
 def read_brief(visit_id: VisitId, session: SessionDep,
                principal: Readers) -> BriefOut:
-    """What the nurse needs before she rings the bell: the client's wishes and risks, what the caller said and
-    what the caller was told. For the assigned nurse while the job is open, an operator (a job from an open
-    call) and a coordinator; audited as a read of the client's data for this visit."""
+    """What the nurse needs before she rings the bell: the client's wishes and risks, what the caller said (the
+    call's text and the triage answers) and what the caller was told. For the assigned nurse while the job is
+    open, an operator (a job from an open call) and a coordinator; audited as a read of the client's data for
+    this visit."""
     return brief_for(session, principal, visit_id=visit_id)

@@ -2,7 +2,7 @@
 // The service decides what she may do with a job (each visit carries its `allowed_actions`), what time it is (the
 // phone's clock may be off) and what a NEWS2 score calls for; this page keeps no copy of those rules.
 import { $, Offline, Refused, api, date, day, esc, now, on, queued, refusedActions, setClock, stepper, store, time } from "./core.js";
-import { CLOSED, card, fill, lastNews2 } from "./card.js";
+import { CLOSED, card, connectionBack, fill, lastNews2 } from "./card.js";
 import { endPosition, startPosition } from "./position.js";
 
 const jobs = new Map();   // visit id -> visit
@@ -34,6 +34,7 @@ function line(up) {
   live = up;
   const el = $("#line"); el.textContent = up ? "live" : "no connection"; el.classList.toggle("off", !up);
   clearTimeout(graceTimer);
+  if (up) for (const li of cards.values()) connectionBack(li);
   if (up || !navigator.onLine) banner();
   else graceTimer = setTimeout(banner, 1500);  // a reconnect within a breath is no news to her
 }
@@ -46,11 +47,12 @@ async function replay() {
     let q = queued();
     while (q.length) {
       const [first, ...rest] = q;
-      try { await api(first.method, first.path, first.body); }
+      try { await api(first.method, first.path, first.body); sent(first, true); }
       catch (e) {
         if (e instanceof Offline) break;
         store.set("refused", [...refusedActions(), { what: first.what || `${first.method} ${first.path}`,
           reason: e.body?.detail || e.message, note: first.body?.handover_note || "" }]);
+        sent(first, false);
       }
       q = rest; store.set("queue", q);
     }
@@ -66,6 +68,37 @@ window.addEventListener("online", () => {
 });
 window.addEventListener("offline", () => line(false));
 
+// -- a completed visit: a confirmation she dismisses; one kept on the phone says so until it has been sent -----
+const confirmations = new Map();  // visit id -> <p> (in memory only: it names the client's address)
+function confirmDone(visitId, { address, at, note, queued }) {
+  let el = confirmations.get(visitId);
+  if (!el) {
+    el = document.createElement("p"); el.className = "done-item"; el.tabIndex = -1; el.dataset.visit = visitId;
+    confirmations.set(visitId, el);
+  }
+  el._done = { address, at, note };
+  el.classList.toggle("waiting", queued);
+  const outcome = queued ? "will be sent when the connection returns" : note ? "handover note sent" : "no handover note";
+  el.innerHTML = `<span>Visit at ${esc(address)} completed at ${esc(at)} — ${outcome}.</span>
+    <button type="button" class="secondary" data-dismiss-done>Dismiss</button>`;
+  if (!el.isConnected) {
+    $("#done").prepend(el);
+    window.scrollTo(0, 0); el.focus({ preventScroll: true });  // her card is gone: she reads this, at the top
+  }
+}
+/** A queued action reached the service (or was refused): a completion's confirmation follows it. */
+function sent(action, accepted) {
+  const id = action.body?.state === "completed" && Number(action.path.match(/\/visits\/(\d+)\//)?.[1]);
+  const el = confirmations.get(id);
+  if (!el) return;
+  if (accepted) confirmDone(id, { ...el._done, queued: false });
+  else { el.remove(); confirmations.delete(id); }  // shown under "Not sent" with the reason instead
+}
+$("#done").addEventListener("click", (ev) => {
+  const el = ev.target.closest("[data-dismiss-done]")?.parentElement;
+  if (el) { el.remove(); confirmations.delete(Number(el.dataset.visit)); }
+});
+
 // -- screens ------------------------------------------------------------------------------------------------
 function show(id) {
   for (const s of ["login", "bag", "jobs"]) $("#" + s).hidden = s !== id;
@@ -78,7 +111,10 @@ function logout() {
   if (token) fetch("/api/auth/logout", { method: "POST", headers: { Authorization: "Bearer " + token } }).catch(() => {});
   endPosition();
   store.del("token"); store.del("nurse"); if (socket) { socket.onclose = null; socket.close(); socket = null; }
-  jobs.clear(); render(); show("login");  // nothing of her jobs (a revealed code, a summary) stays in the page
+  // Nothing of her jobs (a revealed code, a summary, a confirmation naming an address) stays in the page.
+  jobs.clear(); render(); show("login");
+  confirmations.clear(); $("#done").innerHTML = "";
+  if ($("#decline-dialog").open) $("#decline-dialog").close();
   $("#who").hidden = true;
 }
 on("onUnauthorised", logout);
@@ -122,6 +158,7 @@ function shiftText(shift) {
 
 async function bagCheck(shift, nurse) {
   show("bag");
+  $("#bag-flags").hidden = true; $("#bag-check").hidden = false; $("#bag-result").textContent = "";
   $("#bag-shift").textContent = `${time(shift.starts_at)}–${time(shift.ends_at)}`;
   const items = await api("GET", "/api/nightbag/items");
   const box = $("#bag-items"); box.innerHTML = "";
@@ -129,11 +166,11 @@ async function bagCheck(shift, nurse) {
     const row = document.createElement("div"); row.className = "bag-row"; row.dataset.item = it.id;
     row.append(stepper(`${it.name} (of ${it.quantity})`, it.quantity));
     const dates = document.createElement("div"); dates.className = "dates";
-    dates.innerHTML = `<label>Expires <input type="date" data-f="expires_on"></label>
-      ${it.kind === "device" ? '<label>Calibration due <input type="date" data-f="calibration_due"></label>' : ""}`;
+    dates.innerHTML = `<label>Expiry date <input type="date" data-f="expires_on"></label>
+      ${it.kind === "device" ? '<label>Calibration due date <input type="date" data-f="calibration_due"></label>' : ""}`;
     for (const input of dates.querySelectorAll("input")) {
       input.value = it[input.dataset.f] || "";
-      input.setAttribute("aria-label", `${it.name}: ${input.dataset.f === "expires_on" ? "expires on" : "calibration due"}`);
+      input.setAttribute("aria-label", `${it.name}: ${input.dataset.f === "expires_on" ? "expiry date" : "calibration due date"}`);
       if (it[input.dataset.f]) input.insertAdjacentHTML("afterend", `<small class="muted">from the last check: ${esc(date(it[input.dataset.f]))}</small>`);
     }
     row.append(dates);
@@ -146,13 +183,23 @@ async function bagCheck(shift, nurse) {
       for (const d of row.querySelectorAll("input[type=date]")) if (d.value) c[d.dataset.f] = d.value;
       return c;
     });
-    const r = await api("POST", `/api/shifts/${shift.id}/start`, { items: counted });
-    $("#bag-result").innerHTML = r.flags.length
-      ? "<p>Flagged for the morning restock:</p><ul>" + r.flags.map((f) => `<li class="flag">${esc(f.name)}: ${esc(f.problem)} (${esc(f.detail)})</li>`).join("") + "</ul>"
-      : "<p>Bag complete.</p>";
+    let r;
+    try { r = await api("POST", `/api/shifts/${shift.id}/start`, { items: counted }); }
+    catch (e) {
+      $("#bag-result").innerHTML = `<p class="error">${esc(e instanceof Offline ? "No connection: the bag check was not sent. "
+        + "Try again when the connection returns." : e.body?.detail || e.message)}</p>`;
+      return;
+    }
     const started = { ...shift, state: "started" };
     $("#shift").textContent = shiftText(started);
-    setTimeout(() => openJobs(nurse, started), r.flags.length ? 1500 : 0);
+    if (!r.flags.length) { $("#bag-result").innerHTML = "<p>Bag complete.</p>"; openJobs(nurse, started); return; }
+    // What is wrong with the bag is hers to see before the night starts: at the top, until she goes on herself.
+    $("#bag-flags ul").innerHTML = r.flags.map((f) => `<li class="flag"><strong>${esc(f.name)}</strong>: ${esc(f.problem)}
+      (${esc(f.detail.replace(/\d{4}-\d{2}-\d{2}/g, date))})</li>`).join("");
+    $("#bag-check").hidden = true; $("#bag-result").textContent = ""; $("#bag-flags").hidden = false;
+    window.scrollTo(0, 0);
+    $("#bag-continue").onclick = () => openJobs(nurse, started);
+    $("#bag-continue").focus({ preventScroll: true });
   };
 }
 
@@ -216,7 +263,7 @@ function render() {
   $("#no-jobs").hidden = sorted.length > 0;
   for (const [id, li] of cards) if (!jobs.has(id)) { li.remove(); cards.delete(id); }
   sorted.forEach((v, i) => {
-    if (!cards.has(v.id)) cards.set(v.id, card(v, { jobs, render }));
+    if (!cards.has(v.id)) cards.set(v.id, card(v, { jobs, render, completed: confirmDone }));
     const li = cards.get(v.id);
     fill(li, v);
     if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);  // moved only when out of place

@@ -2,18 +2,19 @@
 // observations with the NEWS2 answer (kept on the card), and completion with materials counted on steppers.
 // Cards are kept and updated in place, never rebuilt: a job update arriving over the socket (any re-plan in the
 // region) must not wipe a revealed key-safe code, an open client summary or a half-typed form.
-import { $, Offline, act, api, esc, stepper, time } from "./core.js";
+import { $, Offline, act, api, esc, now, stepper, time } from "./core.js";
 
 export const CLOSED = ["completed", "cancelled"];
 const ALWAYS = ["summary", "navigate"];  // her own open job: the client and the way there
 const clients = new Map();  // client id -> record (kept in memory only, for this session)
 export const may = (v, action) => ALWAYS.includes(action) || (v.allowed_actions || []).includes(action);
-const LABEL = { do_not_resuscitate: "Do not resuscitate", do_not_hospitalise: "Do not hospitalise" };
+const LABEL = { do_not_resuscitate: "Do not resuscitate", do_not_hospitalise: "Do not hospitalise", copd: "COPD" };
 const words = (s) => LABEL[s] || s.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
 
 export function fill(li, v) {
   const u = li.querySelector(".urgency"); u.textContent = v.urgency || "planned"; u.className = "urgency " + (v.urgency || "planned");
-  li.querySelector(".kind").textContent = v.kind === "planned" ? (v.notes || "planned visit") : (v.notes || "call");
+  const what = v.notes || (v.kind === "planned" ? "planned visit" : "call");  // a call's notes: "U2 Fall"
+  li.querySelector(".kind").textContent = v.urgency && what.startsWith(v.urgency + " ") ? what.slice(v.urgency.length + 1) : what;
   li.querySelector(".state").textContent = v.state.replace("_", " ");
   li.querySelector(".times").textContent = `ETA ${time(v.eta)} · window ${time(v.window_start)}–${time(v.window_end)} · ${v.service_minutes} min`;
   for (const b of li.querySelectorAll("[data-act]")) b.hidden = !may(v, b.dataset.act);
@@ -46,14 +47,40 @@ function showAlerts(li) {
 function showBrief(li, b) {
   li._brief = b; showAlerts(li);
   const t = b.triage, box = li.querySelector(".brief");
-  if (!t) { box.hidden = true; return; }
-  const a = t.advice;
-  box.innerHTML = `<details class="said" open><summary>What the caller said (${esc(t.urgency)}, ${time(t.decided_at)})</summary>
-      <dl>${t.answers.map((x) => `<dt>${esc(x.question)}</dt><dd>${esc(x.answer)}</dd>`).join("")}</dl></details>
-    <details class="told" open><summary>What the caller was told</summary><p>${esc(a.message)}</p>
+  if (!t && !b.call_text) { box.hidden = true; return; }
+  const a = t?.advice;
+  box.innerHTML = `<details class="said" open><summary>What the caller said${t ? ` (${esc(t.urgency)}, ${time(t.decided_at)})` : ""}</summary>
+      ${b.call_text ? `<p class="call-text"><span class="muted">Noted at the call:</span> ${esc(b.call_text)}</p>` : ""}
+      ${t ? `<dl>${t.answers.map((x) => `<dt>${esc(x.question)}</dt><dd>${esc(x.answer)}</dd>`).join("")}</dl>` : ""}</details>`
+    + (a ? `<details class="told" open><summary>What the caller was told</summary><p>${esc(a.message)}</p>
       ${a.steps.length ? `<ol>${a.steps.map((s) => `<li>${esc(s)}</li>`).join("")}</ol>` : ""}
-      ${a.safety_net ? `<p class="safety-net">${esc(a.safety_net)}</p>` : ""}</details>`;
+      ${a.safety_net ? `<p class="safety-net">${esc(a.safety_net)}</p>` : ""}</details>` : "");
   box.hidden = false;
+}
+
+// -- declining: a reason for the operators, one of the usual ones or her own words (index.html #decline-dialog) --
+const declineDialog = $("#decline-dialog"), declineForm = $("#decline-form");
+for (const b of declineForm.querySelectorAll("[data-reason]")) {
+  b.setAttribute("aria-pressed", "false");
+  b.addEventListener("click", () => {
+    declineForm.elements.reason.value = b.dataset.reason;
+    for (const o of declineForm.querySelectorAll("[data-reason]")) o.setAttribute("aria-pressed", String(o === b));
+    declineForm.querySelector("button[value=decline]").focus();
+  });
+}
+function askReason(what) {
+  declineForm.reset(); declineDialog.returnValue = "";
+  for (const o of declineForm.querySelectorAll("[data-reason]")) o.setAttribute("aria-pressed", "false");
+  $("#decline-job").textContent = what;
+  declineDialog.showModal();
+  return new Promise((resolve) => declineDialog.addEventListener("close", () =>
+    resolve(declineDialog.returnValue === "decline" ? declineForm.elements.reason.value.trim() : null), { once: true }));
+}
+
+/** The connection is back: a "no connection" error on the card is no longer true. */
+export function connectionBack(li) {
+  const err = li.querySelector(".error");
+  if (err.dataset.offline) { err.textContent = ""; delete err.dataset.offline; }
 }
 
 // One card's brief and record alerts after the other: a phone with a full night of jobs does not ask for all of
@@ -103,13 +130,20 @@ async function observe(v, li, form) {
   form.hidden = true; form.reset();
 }
 
-export function card(v, { jobs, render }) {
+export function card(v, { jobs, render, completed }) {
   const id = v.id;
   const li = $("#job-template").content.firstElementChild.cloneNode(true);
   li.dataset.visit = id;
   li.querySelector(".address").textContent = `Client ${v.client_id}`;
   const err = li.querySelector(".error");
-  const guard = (fn) => async () => { err.textContent = ""; try { await fn(); } catch (e) { err.textContent = e.body?.detail || e.message; } };
+  const guard = (fn, offline = "No connection: try again when the connection returns.") => async () => {
+    err.textContent = ""; delete err.dataset.offline;
+    try { await fn(); }
+    catch (e) {
+      err.textContent = e instanceof Offline ? offline : e.body?.detail || e.message;
+      if (e instanceof Offline) err.dataset.offline = "1";  // cleared when the connection returns
+    }
+  };
   const known = clients.get(v.client_id);
   (known ? Promise.resolve(known) : api("GET", `/api/clients/${v.client_id}`)).then((c) => {
     clients.set(v.client_id, c);
@@ -130,13 +164,15 @@ export function card(v, { jobs, render }) {
       if (!ahead || CLOSED.includes(ahead.state)) jobs.delete(id);
       else jobs.set(id, { ...current, state: ahead.state, allowed_actions: ahead.allowed_actions });
     }
+    if (action === "completed") completed?.(id, { address: li.querySelector(".address").textContent, at: time(now()),
+      note: !!extra.handover_note, queued: !r });
     render();
   };
   li.querySelector("[data-act=accept]").onclick = guard(() => step("accept"));
   li.querySelector("[data-act=en_route]").onclick = guard(() => step("en_route"));
   li.querySelector("[data-act=on_scene]").onclick = guard(() => step("on_scene"));
   li.querySelector("[data-act=decline]").onclick = guard(async () => {
-    const reason = prompt("Why can't you take this job? (the operators see this)");
+    const reason = await askReason(`${li.querySelector(".kind").textContent}, ${li.querySelector(".address").textContent}`);
     if (!reason) return;
     await act("POST", `/api/visits/${id}/decline`, { reason }, `Decline (job ${id})`);
     jobs.delete(id); render();
@@ -146,7 +182,7 @@ export function card(v, { jobs, render }) {
     if (!may(jobs.get(id) || {}, "keysafe")) return;  // the job moved on while the code was on its way
     const box = li.querySelector(".code"); box.textContent = r.code; box.hidden = false;
     clearTimeout(li._codeTimer); li._codeTimer = setTimeout(() => hideCode(li), 60000);
-  });
+  }, "No connection: the key-safe code is only given live. Try again when the connection returns.");
   li.querySelector("[data-act=summary]").onclick = guard(async () => {
     const c = li._client || await api("GET", `/api/clients/${v.client_id}`);
     const box = li.querySelector(".summary"); box.hidden = !box.hidden;

@@ -25,7 +25,10 @@ async function report(pos) {
   if (!due) return;
   const previous = last;
   last = { ...here, at: Date.now() };
-  try { await api("POST", `/api/nurses/${nurse.id}/position`, here); status("Sharing your position while on duty"); }
+  try {
+    await api("POST", `/api/nurses/${nurse.id}/position`, here);
+    if (watch !== null) status("Sharing your position while on duty");  // unless she switched it off meanwhile
+  }
   catch { last = previous; }  // not sent (no connection): the next fix tries again; a stale position is not queued
 }
 
