@@ -113,7 +113,7 @@ def test_a_planned_visit_offered_hours_ahead_waits_until_its_window_nears(world:
     [alert] = alerts(engine, visit_id=vid)
     assert alert.kind == "offer_unanswered" and alert.nurse_id == nurse
     assert alert.message.startswith(f"{name_of(world, nurse)} did not accept the planned visit to Geertje Wolters")
-    assert "(02:30–04:00)" in alert.message and "3 min" in alert.message and f"nurse {nurse}" not in alert.message
+    assert f"at 02:30–04:00 (visit {vid}) within 3 min" in alert.message and f"nurse {nurse}" not in alert.message
     # Her phone is told, and asking for the visit now is a plain refusal naming the field.
     nurse_login = "nurse1" if nurse == world.nurses["n1"] else "nurse2"
     r = world.client.get(f"/api/visits/{vid}", headers=world.h(nurse_login))
@@ -122,6 +122,15 @@ def test_a_planned_visit_offered_hours_ahead_waits_until_its_window_nears(world:
         kinds = [m.kind for m in s.exec(select(OutboxMessage).where(OutboxMessage.nurse_id == nurse)
                                         .order_by(col(OutboxMessage.seq))) if m.payload.get("visit_id") == vid]
     assert kinds[-1] == "job.cancelled"
+    # Her colleague does not answer either: it stays with the colleague (no round of the same silent phones).
+    replan(world)
+    second = row(engine, vid)
+    assert second.nurse_id not in (None, nurse) and second.offered_at is not None
+    for seconds in (181, 400):
+        result = tick(engine, settings, texts, now=due_at(second, settings) + timedelta(seconds=seconds))
+        assert vid in result.kept and vid not in result.released
+    assert row(engine, vid).nurse_id == second.nurse_id
+    assert [a.nurse_id for a in alerts(engine, visit_id=vid)] == [nurse, second.nurse_id]
 
 
 def test_an_urgent_calls_visit_is_escalated_at_once(world: World, engine, app) -> None:
@@ -136,7 +145,8 @@ def test_an_urgent_calls_visit_is_escalated_at_once(world: World, engine, app) -
     assert vid in tick(engine, settings, texts, now=offered.offered_at + timedelta(seconds=181)).released
     [alert] = alerts(engine, visit_id=vid)
     assert alert.call_id == made["call"]["id"]
-    assert f"the U2 visit of call {made['call']['id']} to Aaltje Bakker" in alert.message
+    assert "the U2 visit to Aaltje Bakker in " in alert.message
+    assert f"for call {made['call']['id']} (visit {vid})" in alert.message
 
 
 def test_a_hand_assignment_stays_with_her_and_is_alerted_once(world: World, engine, app) -> None:
@@ -186,7 +196,8 @@ def test_no_sms_provider_is_one_alert_not_one_per_offer(world: World, engine, ap
         r = world.client.post(f"/api/visits/{vid}/assign", json={"nurse_id": world.nurses[nurse]},
                               headers=world.h("operator"))
         assert r.status_code == 200
-    offered_at = max(row(engine, first).offered_at, row(engine, second).offered_at)  # type: ignore[type-var]
+    offers = [row(engine, vid).offered_at for vid in (first, second)]
+    offered_at = max(at for at in offers if at is not None)
     for later in (61, 90, 120):
         tick(engine, settings, NoSms(), now=offered_at + timedelta(seconds=later))
     [alert] = alerts(engine, kind="sms_not_configured")

@@ -81,10 +81,10 @@ def _waiting(session: Session, settings: Settings, now: datetime) -> list[Waitin
 
 
 def _others_able(session: Session, visit: Visit, nurse_id: int, now: datetime) -> bool:
-    """Is another nurse on duty able to take it (her skills, and she has not declined it)?"""
-    declined = set(session.exec(select(VisitDecline.nurse_id).where(VisitDecline.visit_id == visit.id,
-                                                                    VisitDecline.kind == "declined")).all())
-    return any(n.id != nurse_id and n.id not in declined and set(visit.skills) <= set(n.skills)
+    """Is another nurse on duty able to take it: her skills, and she has neither declined it nor let it go
+    unanswered herself? (Otherwise it would only go round the same silent phones every few minutes.)"""
+    passed = set(session.exec(select(VisitDecline.nurse_id).where(VisitDecline.visit_id == visit.id)).all())
+    return any(n.id != nurse_id and n.id not in passed and set(visit.skills) <= set(n.skills)
                for n, _ in on_duty(session, now))
 
 
@@ -146,7 +146,8 @@ def _unanswered(session: Session, settings: Settings, visit: Visit, name: str, w
     elif _others_able(session, visit, w.nurse_id, now):
         release, then = True, "offered to another nurse"
     else:
-        release, then = False, "no other nurse on duty can take it: it stays offered to her"
+        release, then = False, ("no other nurse on duty can take it (skills, declined or not answered either): "
+                                "it stays offered to her")
     if release:
         visits.move(session, ESCALATION, visit, Move.unanswered, reason=f"not accepted within {minutes} min")
     if not raised_since(session, kind="offer_unanswered", visit_id=w.visit_id, nurse_id=w.nurse_id,
@@ -184,11 +185,11 @@ def describe(session: Session, settings: Settings, visit: Visit) -> str:
     client = session.get(Client, visit.client_id)
     who = f"{client.given_name} {client.family_name} in {client.city}" if client is not None else "a client"
     if visit.call_id is not None or visit.kind != "planned":
-        what = f"the {visit.urgency + ' ' if visit.urgency else ''}visit of call {visit.call_id} to {who}"
+        what = f"the {visit.urgency + ' ' if visit.urgency else ''}visit to {who} for call {visit.call_id}"
     else:
         tz = ZoneInfo(settings.region_timezone)
-        what = (f"the planned visit to {who} ({visit.window_start.astimezone(tz):%H:%M}–"
-                f"{visit.window_end.astimezone(tz):%H:%M})")
+        what = (f"the planned visit to {who} at {visit.window_start.astimezone(tz):%H:%M}–"
+                f"{visit.window_end.astimezone(tz):%H:%M}")
     return f"{what} (visit {visit.id})"
 
 
