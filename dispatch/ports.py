@@ -11,6 +11,10 @@ class SmsFailed(Exception):
     """The SMS could not be sent (the provider refused or could not be reached)."""
 
 
+class SmsNotConfigured(SmsFailed):
+    """No SMS provider is configured: not a failure of one message, but of the set-up (one alert a night)."""
+
+
 class SmsSender(Protocol):
     def send(self, to: str, body: str) -> str:
         """Send `body` to the E.164 number `to`; returns the provider's message id or raises SmsFailed."""
@@ -21,7 +25,7 @@ class NoSms:
     """No SMS provider configured: every send fails, so the escalation alerts the operators instead."""
 
     def send(self, to: str, body: str) -> str:
-        raise SmsFailed("no SMS provider is configured (NIGHTCARE_TWILIO_ACCOUNT_SID / _AUTH_TOKEN)")
+        raise SmsNotConfigured("no SMS provider is configured (NIGHTCARE_TWILIO_ACCOUNT_SID / _AUTH_TOKEN)")
 
 
 class AddressNotFound(Exception):

@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     protocol_version: int | None = Field(default=None, ge=1, le=100_000)
     target_u2_minutes: int = Field(default=30, ge=1, le=24 * 60)
     target_u3_minutes: int = Field(default=120, ge=1, le=24 * 60)
+    # An offer waits without escalation until it is due: a call's visit at once, a planned visit from this many
+    # minutes before its window starts (docs/visits.md, "Offers that are not answered").
+    offer_lead_minutes: int = Field(default=45, ge=0, le=24 * 60)
     # Assignment: travel model, where a nurse without a known position is assumed to be, solver budget.
     speed_kmh: float = Field(default=50.0, gt=0, le=200)
     road_factor: float = Field(default=1.3, ge=1, le=5)
@@ -124,8 +127,8 @@ class Settings(BaseSettings):
     # The largest request body accepted (a protocol document is the largest thing anyone sends): 413 beyond it.
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     # Responders (dispatch/responders): heartbeat on the live channel; a job not accepted within
-    # offer_sms_after_s goes out by SMS too, and after offer_alert_after_s the operators are alerted
-    # and it is re-planned to another nurse.
+    # offer_sms_after_s (counted from when it is due: offer_lead_minutes) goes out by SMS too, and after
+    # offer_alert_after_s the operators are alerted and it is re-planned to another nurse (a hand assignment stays).
     live_heartbeat_s: float = Field(default=20.0, gt=0, le=300)
     # How often an open socket's token is checked again: a logout, a disabled user or an expired login ends it.
     live_token_check_s: float = Field(default=5.0, gt=0, le=60)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +16,7 @@ from dispatch.alerts.models import Alert
 from dispatch.app import create_app
 from dispatch.audit.models import AuditEntry
 from dispatch.calls.models import Call
-from dispatch.responders.escalation import tick
+from dispatch.responders.escalation import due_at, tick
 from dispatch.responders.models import OutboxMessage
 from dispatch.visits.models import Visit, VisitDecline, VisitEvent
 from tests.conftest import test_settings
@@ -194,19 +194,29 @@ def test_the_key_safe_code_only_for_the_assigned_nurse_on_an_accepted_open_job(w
         assert KEYSAFE_CODE not in text
 
 
+def due(engine, visit_id: int, settings) -> datetime:
+    """When the offer's deadline starts counting (its window is an hour off: 45 minutes before it)."""
+    with Session(engine) as s:
+        visit = s.get(Visit, visit_id)
+        assert visit is not None and visit.offered_at is not None
+        return due_at(visit, settings)
+
+
 def test_escalation_sms_then_alert_and_replan(world: World, engine, app, twilio_http) -> None:
     settings = app.state.settings
-    assert assign(world, "b1", "n2").status_code == 200  # locked to her by the operator, not yet accepted
     vid = world.visits["b1"]
+    replan(world)  # the planner offers it to one of them; she does not accept
     with Session(engine) as s:
-        offered_at = s.get(Visit, vid).offered_at
-    assert offered_at is not None
+        nurse = s.get(Visit, vid).nurse_id
+    assert nurse is not None
+    offered_at = due(engine, vid, settings)
     assert tick(engine, settings, app.state.sms, now=offered_at + timedelta(seconds=30)).sms_sent == []
     result = tick(engine, settings, app.state.sms, now=offered_at + timedelta(seconds=61))
     assert vid in result.sms_sent
     sent = next(r for r in twilio_http.requests if f"job {vid} " in r["data"]["Body"])
     assert sent["uri"] == f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
-    assert sent["data"]["To"] == "+31612340002" and sent["data"]["From"] == SMS_FROM
+    phone = {world.nurses["n1"]: "+31612340001", world.nurses["n2"]: "+31612340002"}[nurse]
+    assert sent["data"]["To"] == phone and sent["data"]["From"] == SMS_FROM
     assert sent["auth"] == (ACCOUNT_SID, AUTH_TOKEN)
     body = sent["data"]["Body"]
     assert f"OK {vid}" in body
@@ -220,23 +230,21 @@ def test_escalation_sms_then_alert_and_replan(world: World, engine, app, twilio_
         # Taken back from her (the re-plan that follows, in the background, may already have offered it on)
         moves = s.exec(select(VisitEvent).where(VisitEvent.visit_id == vid).order_by(col(VisitEvent.id))).all()
         released = [m for m in moves if m.from_state == "assigned" and m.to_state == "open"]
-        assert released and released[-1].nurse_before == world.nurses["n2"] and released[-1].nurse_id is None
-        assert s.get(Visit, vid).nurse_id != world.nurses["n2"]
+        assert released and released[-1].nurse_before == nurse and released[-1].nurse_id is None
+        assert s.get(Visit, vid).nurse_id != nurse
         alert = s.exec(select(Alert).where(Alert.visit_id == vid)).one()
         assert alert.kind == "offer_unanswered" and "3 min" in alert.message
     # Her phone is told the job is no longer hers (a background re-plan may add a plan message after it).
-    about = [m.kind for m in messages(engine, world.nurses["n2"]) if m.payload.get("visit_id") == vid]
+    about = [m.kind for m in messages(engine, nurse) if m.payload.get("visit_id") == vid]
     assert about[-1] == "job.cancelled"
     replan(world)
-    assert world.client.get(f"/api/visits/{vid}", headers=world.h("operator")).json()["nurse_id"] != world.nurses["n2"]
+    assert world.client.get(f"/api/visits/{vid}", headers=world.h("operator")).json()["nurse_id"] != nurse
 
 
 def test_a_failed_sms_alerts_the_operators(world: World, engine, app, twilio_http) -> None:
     twilio_http.fail = True
     assert assign(world, "b1", "n2").status_code == 200
-    with Session(engine) as s:
-        offered_at = s.get(Visit, world.visits["b1"]).offered_at
-    assert offered_at is not None
+    offered_at = due(engine, world.visits["b1"], app.state.settings)
     result = tick(engine, app.state.settings, app.state.sms, now=offered_at + timedelta(seconds=61))
     assert world.visits["b1"] in result.sms_failed
     with Session(engine) as s:
@@ -247,9 +255,7 @@ def test_a_failed_sms_alerts_the_operators(world: World, engine, app, twilio_htt
 def test_twilio_unreachable_is_an_alert_not_a_traceback(world: World, engine, app, twilio_http, caplog) -> None:
     twilio_http.unreachable = True
     assert assign(world, "b1", "n2").status_code == 200
-    with Session(engine) as s:
-        offered_at = s.get(Visit, world.visits["b1"]).offered_at
-    assert offered_at is not None
+    offered_at = due(engine, world.visits["b1"], app.state.settings)
     for seconds in (61, 75, 90):  # ticks go on; the SMS is tried once
         result = tick(engine, app.state.settings, app.state.sms, now=offered_at + timedelta(seconds=seconds))
         assert result.sms_sent == []

@@ -1,6 +1,8 @@
 """Alerts for the operators: raised by the service, listed on the board, acknowledged by a person."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
 from dispatch.alerts.models import Alert
@@ -11,13 +13,26 @@ from dispatch.timeutil import utcnow
 
 
 def raise_alert(session: Session, *, kind: str, message: str, visit_id: int | None = None,
-                nurse_id: int | None = None, call_id: int | None = None) -> Alert:
-    alert = Alert(kind=kind, message=message[:500], visit_id=visit_id, nurse_id=nurse_id, call_id=call_id)
+                nurse_id: int | None = None, call_id: int | None = None, at: datetime | None = None) -> Alert:
+    alert = Alert(kind=kind, message=message[:500], visit_id=visit_id, nurse_id=nurse_id, call_id=call_id,
+                  at=at or utcnow())
     session.add(alert)
     session.flush()
     assert alert.id is not None
     publish(session, AlertChanged(alert_id=alert.id))
     return alert
+
+
+def raised_since(session: Session, *, kind: str, since: datetime, visit_id: int | None = None,
+                 nurse_id: int | None = None) -> bool:
+    """Is this alert already before the operators: still unacknowledged, or raised at or after `since`? (The same
+    escalation is not alerted twice.)"""
+    stmt = select(Alert.id).where(Alert.kind == kind, (col(Alert.resolved_at).is_(None)) | (Alert.at >= since))
+    if visit_id is not None:
+        stmt = stmt.where(Alert.visit_id == visit_id)
+    if nurse_id is not None:
+        stmt = stmt.where(Alert.nurse_id == nurse_id)
+    return session.exec(stmt.limit(1)).first() is not None
 
 
 def list_alerts(session: Session, *, open_only: bool, limit: int) -> list[Alert]:

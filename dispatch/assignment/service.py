@@ -155,8 +155,9 @@ def replan(engine: Engine, settings: Settings, *, triggers: list[str], cache: Mu
                     visit.decision_id = decision.id
                     visits_service.move(session, SYSTEM, visit, Move.withdraw, by_planner=True,
                                         reason=_unassigned_reason(result.unassigned, key))
-                else:
-                    visits_service.replanned(session, visit, eta=eta, decision_id=decision.id)
+                else:  # (a locked job whose nurse is off duty may be routed to another: no arrival of hers then)
+                    visits_service.replanned(session, visit, eta=eta if nurse_id == visit.nurse_id else None,
+                                             decision_id=decision.id)
             except AppError as exc:  # e.g. the nurse was deactivated meanwhile: the next re-plan sees it
                 log.info("re-plan left visit %s as it was: %s", visit.id, exc.detail)
         told = outbox.told(session)

@@ -63,6 +63,10 @@ MOVES: dict[Move, tuple[frozenset[VisitState], VisitState | None]] = {
     Move.cancel: (frozenset({S.open, S.assigned, S.accepted, S.en_route, S.on_scene}), S.cancelled),
 }
 
+# A locked visit (an operator's hand assignment) is the operators' to change: the planner and the escalation
+# leave it with her (only an operator, or her own decline, takes it from her).
+NOT_WHEN_LOCKED = frozenset({Move.offer, Move.withdraw, Move.unanswered})
+
 # Who may make a move through the API (the planner and the escalation act as the service itself).
 NURSE_MOVES = (Move.accept, Move.decline, Move.en_route, Move.on_scene, Move.complete)
 OPERATOR_MOVES = (Move.assign, Move.release, Move.lock, Move.unlock, Move.cancel)
@@ -73,6 +77,8 @@ NURSE_EXTRAS = {"keysafe": UNDER_WAY, "observations": frozenset({S.on_scene})}
 def allowed(move: Move, state: VisitState, *, locked: bool = False) -> bool:
     starts, _ = MOVES[move]
     if (move == Move.lock and locked) or (move == Move.unlock and not locked):
+        return False
+    if locked and move in NOT_WHEN_LOCKED:
         return False
     return state in starts
 
