@@ -113,7 +113,7 @@ def test_the_stateful_phase_follows_the_links_into_triage(app, world: World) -> 
 
     class Night(schema.as_state_machine()):  # type: ignore[misc]
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
-            return {"headers": {**(case.headers or {}), **world.h("coordinator")}}
+            return {"headers": {**(case.headers or {}), **world.h("coordinator")}, "timeout": 120}
 
         def before_call(self, case: Any) -> None:
             # Each call taken is a new one: a source_ref drawn twice would make the second a retry (200, not 201),
