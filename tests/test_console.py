@@ -457,12 +457,10 @@ def test_112_waits_for_no_name_and_every_refusal_is_said_where_the_operator_is(r
     _keys(page, ["2", "1", "2", "1"])  # Shortness of breath; awake, has to stop for breath, single words only
     assert "U1" in page.inner_text(".outcome .big") and "call 112" in page.inner_text(".outcome .big")
     page.keyboard.press("d")
-    waiting = page.locator("#call-body .waiting-for-client")
-    waiting.wait_for(timeout=5000)  # decided: 112 called; the nurse waits for the client's name
+    (waiting := page.locator("#call-body .waiting-for-client")).wait_for(timeout=5000)  # the nurse waits for a name
     assert "112 called" in waiting.inner_text() and "identify the client to send the nurse" in waiting.inner_text()
     page.locator("#call-body .call-head:has-text('escalated')").wait_for()
-    alert = page.locator(f"#alerts li:has-text('112 called for call {sob};')")
-    alert.wait_for(timeout=5000)
+    (alert := page.locator(f"#alerts li:has-text('112 called for call {sob};')")).wait_for(timeout=5000)
     page.wait_for_function(focused)  # the cursor is where she is named
     _axe(page, "112 called, the client to be named")
     _shot(page, "12-112-unidentified")
@@ -481,8 +479,16 @@ def test_112_waits_for_no_name_and_every_refusal_is_said_where_the_operator_is(r
     page.locator(".outcome + .triage-error[role=alert]:has-text('identify the client')").wait_for(timeout=5000)
     assert page.locator(".outcome .decide").count() == 1  # not decided
     page.wait_for_function(focused)
-    # And in the question view: a colleague decided this run meanwhile; the answer given here is refused, and said.
     page.keyboard.press("Escape")
+    for kept in (False, True):  # the override offers 112 with U1; a kept choice comes back with its dispositions
+        page.keyboard.press("o")
+        page.wait_for_selector("dialog[open]")
+        if not kept:
+            page.select_option("dialog [name=urgency]", "U1")
+        offered = page.eval_on_selector_all("dialog [name=disposition] option", "os => os.map((o) => o.value)")
+        assert page.input_value("dialog [name=urgency]") == "U1" and offered == ["call_112"]
+        page.click("#dialog-cancel")
+    # And in the question view: a colleague decided this run meanwhile; the answer given here is refused, and said.
     _keys(page, ["Backspace"])
     call_id = int(page.inner_text("#call-body .call-head .title").split()[-1])
     r = httpx.post(f"{region.url}/api/calls/{call_id}/triage/decision", headers=region.op, timeout=30,
