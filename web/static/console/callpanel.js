@@ -48,9 +48,8 @@ class CallPanel {
 
   focus() { $("#call").focus(); }
 
-  // The cursor where the client is named: her search (a call nobody has identified), in view.
+  // The cursor where the client is named: her search (a call nobody has identified yet), in view.
   findClient() {
-    if (!this.searchBox()) { this.correcting = Boolean(this.detail?.client_id); this.renderClient(); }
     const box = this.searchBox();
     box?.scrollIntoView({ block: "nearest" });
     box?.focus();
