@@ -437,3 +437,64 @@ def test_the_operators_concern_sends_an_ambulance_before_the_protocol_ends(regio
     assert decision["questions_skipped"] >= 1 and decision["override_reason"].startswith("she screams")
     _shot(page, "11-concern-112")
     page.context.close()
+
+
+def _stranger_on_screen(page, region: Region, text: str) -> int:
+    """A call typed in by hand about somebody nobody has named yet, opened, its triage started (complaints shown)."""
+    call = httpx.post(f"{region.url}/api/calls", json={"source": "manual", "text": text}, headers=region.op,
+                      timeout=30).json()
+    _row(page, call["id"]).click()
+    page.wait_for_function("() => document.activeElement?.classList.contains('client-search')")  # loaded
+    page.keyboard.press("Escape")
+    page.keyboard.press("t")
+    page.locator(".complaint-filter").wait_for()
+    return int(call["id"])
+
+
+def test_112_waits_for_no_name_and_every_refusal_is_said_where_the_operator_is(region: Region, chromium) -> None:
+    page, focused = _console(chromium, region), "() => document.activeElement?.classList.contains('client-search')"
+    sob = _stranger_on_screen(page, region, "Neighbour calls: man very short of breath, lips blue")
+    _keys(page, ["2", "1", "2", "1"])  # Shortness of breath; awake, has to stop for breath, single words only
+    assert "U1" in page.inner_text(".outcome .big") and "call 112" in page.inner_text(".outcome .big")
+    page.keyboard.press("d")
+    (waiting := page.locator("#call-body .waiting-for-client")).wait_for(timeout=5000)  # the nurse waits for a name
+    assert "112 called" in waiting.inner_text() and "identify the client to send the nurse" in waiting.inner_text()
+    page.locator("#call-body .call-head:has-text('escalated')").wait_for()
+    (alert := page.locator(f"#alerts li:has-text('112 called for call {sob};')")).wait_for(timeout=5000)
+    page.wait_for_function(focused)  # the cursor is where she is named
+    _axe(page, "112 called, the client to be named")
+    _shot(page, "12-112-unidentified")
+    family = _client_named(region)["family_name"]
+    page.keyboard.type(family)
+    page.locator(".results li.active").wait_for()
+    page.keyboard.press("Enter")  # named: the nurse is sent now, and the alert has done its work
+    page.locator("#call-body .triage .outcome:has-text('Visit ')").wait_for(timeout=5000)
+    assert waiting.count() == 0
+    alert.wait_for(state="detached", timeout=5000)
+
+    # A nurse visit is not sent to nobody: the refusal is said in the outcome, the cursor put in the client search.
+    _stranger_on_screen(page, region, "Neighbour: she fell and cannot get up")
+    _keys(page, ["1", "1", "1", "1", "1", "1", "1", "1", "1"])  # Fall; ABCD as usual; on the floor: U2 visit
+    page.keyboard.press("d")
+    page.locator(".outcome + .triage-error[role=alert]:has-text('identify the client')").wait_for(timeout=5000)
+    assert page.locator(".outcome .decide").count() == 1  # not decided
+    page.wait_for_function(focused)
+    page.keyboard.press("Escape")
+    for kept in (False, True):  # the override offers 112 with U1; a kept choice comes back with its dispositions
+        page.keyboard.press("o")
+        page.wait_for_selector("dialog[open]")
+        if not kept:
+            page.select_option("dialog [name=urgency]", "U1")
+        offered = page.eval_on_selector_all("dialog [name=disposition] option", "os => os.map((o) => o.value)")
+        assert page.input_value("dialog [name=urgency]") == "U1" and offered == ["call_112"]
+        page.click("#dialog-cancel")
+    # And in the question view: a colleague decided this run meanwhile; the answer given here is refused, and said.
+    _keys(page, ["Backspace"])
+    call_id = int(page.inner_text("#call-body .call-head .title").split()[-1])
+    r = httpx.post(f"{region.url}/api/calls/{call_id}/triage/decision", headers=region.op, timeout=30,
+                   json={"urgency": "U1", "disposition": "call_112", "reason": "the caller says she stopped breathing"})
+    assert r.status_code == 200, r.text
+    page.keyboard.press("1")
+    page.locator(".step ~ .triage-error[role=alert]:has-text('is decided')").wait_for(timeout=5000)
+    assert page.errors == []
+    page.context.close()

@@ -53,3 +53,17 @@ def acknowledge(session: Session, principal: Principal, alert_id: int) -> Alert:
     session.flush()
     publish(session, AlertChanged(alert_id=alert_id))
     return alert
+
+
+def resolve_alerts(session: Session, principal: Principal, *, kind: str, call_id: int) -> list[Alert]:
+    """A call's open alerts of a kind whose request was met (the client it asked for is named): resolved by
+    whoever met it, gone from every board."""
+    alerts = list(session.exec(select(Alert).where(Alert.kind == kind, Alert.call_id == call_id,
+                                                   col(Alert.resolved_at).is_(None)).with_for_update()))
+    for alert in alerts:
+        alert.resolved_at, alert.resolved_by = utcnow(), principal.username
+        session.add(alert)
+        session.flush()
+        assert alert.id is not None
+        publish(session, AlertChanged(alert_id=alert.id))
+    return alerts

@@ -27,6 +27,7 @@ from dispatch.clients.models import Client
 from dispatch.db import SessionDep
 from dispatch.errors import Forbidden, NotFound
 from dispatch.timeutil import utcnow
+from dispatch.triage import service as triage
 from dispatch.validation import Moment
 from dispatch.visits import service as visits
 
@@ -153,9 +154,12 @@ def list_escalations(call_id: CallId, session: SessionDep, principal: CurrentPri
 @router.post("/{call_id}/client", response_model=CallOut, responses=responses(
     NOT_FOUND, refused(422, "the call is matched to another client already: correcting that needs a `reason` (a rule "
                             "on the call's state)")))
-def identify_client(call_id: CallId, body: IdentifyIn, session: SessionDep, principal: Operators) -> CallOut:
+def identify_client(call_id: CallId, body: IdentifyIn, request: Request, session: SessionDep,
+                    principal: Operators) -> CallOut:
     """The operator identifies the caller as one of the region's clients (found with a search), or corrects an
-    earlier match with a reason. A waiting visit of the call goes with it to the right client."""
+    earlier match with a reason. A waiting visit of the call goes with it to the right client; what a decided
+    triage left waiting for her name (after 112 or the GP post was called) is done now: the nurse is sent, her
+    own team asked."""
     call = service.get_visible_call(session, principal, call_id)
     client = session.get(Client, body.client_id)
     if client is None:
@@ -163,6 +167,7 @@ def identify_client(call_id: CallId, body: IdentifyIn, session: SessionDep, prin
     before = call.client_id
     service.identify_client(session, principal, call, client, reason=body.reason)
     visits.rebind_client(session, principal, call, client)
+    triage.client_identified(session, principal, call, settings=request.app.state.settings)
     audit.record(session, principal, action="identify", data="call.client",
                  client_ids=[c for c in (before, client.id) if c is not None],
                  reason=f"call {call.id}" + (f": corrected from client {before}: {body.reason}"

@@ -29,7 +29,7 @@ from dispatch.protocol_versions.schemas import (
 from protocols.book import CSP, render_book
 from protocols.diff import diff
 from protocols.diff_book import render_diff
-from protocols.model import ProtocolError
+from protocols.model import DISPOSITIONS_FOR, ProtocolError
 
 router = APIRouter(prefix="/api/protocols", tags=["protocols"])
 ProtocolId = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._-]+$")]
@@ -96,7 +96,8 @@ def current(request: Request, session: SessionDep, principal: Readers) -> dict[s
     version = service.in_use(session, protocol_id=settings.protocol_id, pin=settings.protocol_version)
     protocol = service.as_protocol(version)
     return {**_meta(version), "note": protocol.note, "pinned": settings.protocol_version is not None,
-            "complaints": [{"id": c.id, "title": c.title} for c in protocol.complaints.values()]}
+            "complaints": [{"id": c.id, "title": c.title} for c in protocol.complaints.values()],
+            "dispositions_for": {u: list(d) for u, d in DISPOSITIONS_FOR.items()}}
 
 
 @router.post("", response_model=DraftOut, status_code=201, responses=responses(

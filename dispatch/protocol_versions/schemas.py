@@ -33,6 +33,8 @@ class CurrentOut(VersionOut):
     note: str
     complaints: list[ComplaintOut]
     pinned: bool = Field(description="NIGHTCARE_PROTOCOL_VERSION keeps this version in use")
+    dispositions_for: dict[str, list[str]] = Field(
+        description="which dispositions fit each urgency (the first is the default): what an override may choose")
 
 
 class VersionDocumentOut(VersionOut):

@@ -159,12 +159,15 @@ def set_signals(call_id: CallId, body: SignalsIn, request: Request, session: Ses
 
 @router.post("/triage/decision", response_model=TriageOut, responses=responses(
     NOT_FOUND, refused(409, "the protocol has not reached an outcome and no reason is given, the client is not "
-                            "identified for a visit or day task, or the triage is decided or superseded"),
+                            "identified for a visit or day task (112 and the GP post are recorded without her: "
+                            "what needs her waits for her name), or the triage is decided or superseded"),
     refused(422, "a rule that depends on the protocol's outcome: lowering its urgency needs a `reason`; a "
                  "`disposition` given without `urgency` must fit the computed urgency")))
 def decide(call_id: CallId, body: DecisionIn, request: Request, session: SessionDep,
            principal: Operators) -> dict[str, Any]:
-    """Accept the outcome (or override it) and act: visit, day-team task, 112, GP post or advice."""
+    """Accept the outcome (or override it) and act: visit, day-team task, 112, GP post or advice. A call to 112
+    or the GP post is recorded at once, client known or not; a nurse or day task it needs then waits for the
+    client to be identified (an alert says so, and `decision.waiting_for_client` lists what waits)."""
     call = _call(session, principal, call_id, "triage")
     run = service.decide(session, principal, call, runs.current(session, call), urgency=body.urgency,
                          disposition=body.disposition, reason=body.reason, settings=request.app.state.settings)

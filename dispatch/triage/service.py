@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from dispatch.alerts.service import raise_alert
+from dispatch.alerts.service import raise_alert, resolve_alerts
 from dispatch.auth.service import Principal
 from dispatch.calls import service as calls
 from dispatch.calls.lifecycle import CallState
@@ -154,6 +154,12 @@ def _check_fits(urgency: str, disposition: str) -> None:
                       f"(allowed: {', '.join(DISPOSITIONS_FOR[urgency])})", field="disposition")
 
 
+# Dispositions that call someone else in at once: recordable before the client is known, as the call to them
+# cannot wait for a name. What needs the client (the nurse, a task for her own team) waits for her to be named.
+ESCALATIONS = {"call_112": "112 called", "gp_post": "handed to the GP out-of-hours post"}
+UNIDENTIFIED = "client_unidentified"  # the alert raised while a nurse or day task waits for the client's name
+
+
 def _act(session: Session, principal: Principal, call: Call, triage: Triage, result: Result,
          settings: Settings) -> None:
     urgency, disposition = triage.final_urgency, triage.final_disposition
@@ -163,46 +169,105 @@ def _act(session: Session, principal: Principal, call: Call, triage: Triage, res
         label += f"; override: {triage.override_reason}"
     if triage.concern_reason:
         label += f"; operator's concern: {triage.concern_reason}"
-    sends_nurse = result.sends_nurse
-    if (sends_nurse or "day_task" in result.follow_up) and call.client_id is None:
+    waiting = _needs_client(result) if call.client_id is None else []
+    if waiting and disposition not in ESCALATIONS:
         raise Conflict("identify the client before a nurse is sent or the day team is asked", field="client_id")
     calls.transition(session, principal, call, CallState.triaged, reason=label)
-    if disposition == "call_112":
-        calls.transition(session, principal, call, CallState.escalated, reason="112 called")
-    elif disposition == "gp_post":
-        calls.transition(session, principal, call, CallState.escalated, reason="handed to the GP out-of-hours post")
+    if disposition in ESCALATIONS:
+        calls.transition(session, principal, call, CallState.escalated, reason=ESCALATIONS[disposition])
     elif disposition == "advice":
         calls.transition(session, principal, call, CallState.advice, reason=f"advice given: {result.message}")
     elif disposition == "defer_to_day":
         calls.transition(session, principal, call, CallState.deferred_to_day, reason="deferred to the day team")
-    _follow_up(session, principal, call, triage, result)
+    _notify_gp(session, principal, call, triage, result)
     if "senior_review" in result.flags:
         raise_alert(session, kind="senior_review", call_id=call.id,
                     message=f"call {call.id}: a second call within 24 h about a {urgency} outcome; the senior "
                             "triage nurse reviews it")
-    if sends_nurse:
-        calls.transition(session, principal, call, CallState.queued, reason=f"nurse visit, {urgency}")
-        _upsert_visit(session, principal, call, triage, result, settings)
-    else:  # a re-triage that no longer sends a nurse ends the visit it sent (a closed call has ended it already)
-        assert call.id is not None  # a stored call
-        visits.close_for_call(session, principal, call.id, reason=f"re-triaged: {urgency} {disposition}")
+    if waiting:
+        done = "112 called" if disposition == "call_112" else "the GP post is called"
+        raise_alert(session, kind=UNIDENTIFIED, call_id=call.id,
+                    message=f"{done} for call {call.id}; identify the client to {' and '.join(waiting)}")
+        return
+    _for_the_client(session, principal, call, triage, result, settings)
 
 
-def _follow_up(session: Session, principal: Principal, call: Call, triage: Triage, result: Result) -> None:
-    """Keep what the outcome promised: a task for the client's own team, a notification to the GP post."""
-    title = _complaint_title(session, triage)
-    assert call.id is not None and triage.id is not None  # stored rows
+def _needs_client(result: Result) -> list[str]:
+    """What the outcome does that needs the client's name (said as the alert says it)."""
+    return ((["send the nurse"] if result.sends_nurse else [])
+            + (["ask her own team"] if "day_task" in result.follow_up else []))
+
+
+def _for_the_client(session: Session, principal: Principal, call: Call, triage: Triage, result: Result,
+                    settings: Settings) -> None:
+    """What the outcome does for the client herself: a task for her own team, and the nurse."""
     if "day_task" in result.follow_up:
-        client = session.get(Client, call.client_id)
-        assert client is not None and client.id is not None
-        session.add(DayTask(organisation_id=client.organisation_id, client_id=client.id, call_id=call.id,
-                            summary=f"Night call: {title} ({triage.final_urgency} {triage.final_disposition}). "
-                                    f"{call.text}".strip(),
-                            advice_given=triage.advice_given))
+        _ask_own_team(session, call, triage)
+    _send_nurse(session, principal, call, triage, result, settings)
+
+
+def _ask_own_team(session: Session, call: Call, triage: Triage) -> None:
+    client = session.get(Client, call.client_id)
+    assert client is not None and client.id is not None and call.id is not None
+    session.add(DayTask(organisation_id=client.organisation_id, client_id=client.id, call_id=call.id,
+                        summary=f"Night call: {_complaint_title(session, triage)} ({triage.final_urgency} "
+                                f"{triage.final_disposition}). {call.text}".strip(),
+                        advice_given=triage.advice_given))
+
+
+def _send_nurse(session: Session, principal: Principal, call: Call, triage: Triage, result: Result,
+                settings: Settings) -> None:
+    """The nurse, when the outcome sends one; a re-triage that no longer does ends the visit it sent (a closed
+    call has ended it already)."""
+    assert call.id is not None  # a stored call
+    if result.sends_nurse:
+        calls.transition(session, principal, call, CallState.queued, reason=f"nurse visit, {triage.final_urgency}")
+        _upsert_visit(session, principal, call, triage, result, settings)
+    else:
+        visits.close_for_call(session, principal, call.id,
+                              reason=f"re-triaged: {triage.final_urgency} {triage.final_disposition}")
+
+
+def client_identified(session: Session, principal: Principal, call: Call, *, settings: Settings) -> None:
+    """The client of a call is named after its triage was decided (112 or the GP post called at once): what
+    waited for her name is done now — her own team asked, the nurse sent — and the alert that asked for her name
+    is resolved. Done once: a second identification finds the task and the visit there already."""
+    history = runs.history(session, call) if call.client_id is not None else []
+    triage = history[-1].decision if history else None
+    if triage is None or call.state != CallState.escalated.value:
+        return
+    assert call.id is not None
+    result = decided_result(session, triage)
+    if "day_task" in result.follow_up and session.exec(
+            select(DayTask.id).where(DayTask.call_id == call.id)).first() is None:
+        _ask_own_team(session, call, triage)
+    if result.sends_nurse and session.exec(select(Visit.id).where(Visit.call_id == call.id)).first() is None:
+        _send_nurse(session, principal, call, triage, result, settings)
+    resolve_alerts(session, principal, kind=UNIDENTIFIED, call_id=call.id)
+
+
+def decided_result(session: Session, triage: Triage) -> Result:
+    """What a decided triage did, rebuilt from its record as decide() built it: the protocol's outcome as computed,
+    with the operator's override applied (an override is deterministic: the same record gives the same result)."""
+    computed = dict(triage.computed)
+    trace = tuple(engine.TraceStep(**{k: v for k, v in t.items() if k in engine.TraceStep.__dataclass_fields__})
+                  for t in computed.pop("trace", []))
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in computed.items()
+                              if k in Result.__dataclass_fields__}
+    result = Result(**fields, trace=trace)
+    assert triage.final_urgency is not None
+    return engine.decide(protocol_of(session, triage), triage.complaint, result, urgency=triage.final_urgency,
+                         disposition=triage.final_disposition,
+                         context=Context(concern_to_112=bool(triage.concern_reason)))
+
+
+def _notify_gp(session: Session, principal: Principal, call: Call, triage: Triage, result: Result) -> None:
+    """An outcome that involves the GP post: what was asked and said, written to it once."""
+    assert call.id is not None and triage.id is not None  # stored rows
     if "gp_notification" in result.follow_up:
         answers = "; ".join(f"{t.question} — {t.label}" for t in result.trace)
-        text = (f"Night call {call.id}, {title}: {triage.final_urgency} {triage.final_disposition}. "
-                f"Answers: {answers or 'none'}. Told to the caller: {triage.advice_given}")
+        text = (f"Night call {call.id}, {_complaint_title(session, triage)}: {triage.final_urgency} "
+                f"{triage.final_disposition}. Answers: {answers or 'none'}. Told to the caller: {triage.advice_given}")
         session.add(GpNotification(call_id=call.id, triage_id=triage.id, client_id=call.client_id, text=text[:8000],
                                    created_at=utcnow(), created_by=principal.username))
 
@@ -261,6 +326,9 @@ def view(session: Session, run: Run, settings: Settings) -> dict[str, Any]:
     signals |= {t.signal for t in trace if t.signal}
     notified = [] if decided is None else session.exec(
         select(GpNotification).where(GpNotification.triage_id == decided.id)).all()
+    call_now = session.get(Call, triage.call_id)
+    waiting = (_needs_client(decided_result(session, decided)) if decided is not None and run.state == "decided"
+               and call_now is not None and call_now.client_id is None else [])
     return {
         "id": triage.id, "call_id": triage.call_id, "state": run.state,
         "protocol": {"id": protocol.id, "version": protocol.version, "title": protocol.title, "note": protocol.note},
@@ -274,6 +342,7 @@ def view(session: Session, run: Run, settings: Settings) -> dict[str, Any]:
             "questions_asked": decided.questions_asked, "questions_skipped": decided.questions_skipped,
             "dont_know": decided.dont_know,
             "gp_notifications": [{"id": n.id, "text": n.text, "created_at": n.created_at} for n in notified],
+            "waiting_for_client": waiting,  # what is done once the client is named ("send the nurse", ...)
             "visit": None if visit is None else {
                 "id": visit.id, "deadline": visit.window_end, "state": visit.state, "skills": visit.skills,
                 "target_minutes": settings.target_minutes(decided.final_urgency)},

@@ -42,14 +42,23 @@ class CallPanel {
       <details class="history"><summary>History</summary><ol class="history-list"></ol></details>`;
     body.hidden = false; $("#call-empty").hidden = true;
     this.el = body;
-    this.triage = new Triage(body.querySelector(".triage"), { id, state: this.call?.state }, () => this.reload());
+    this.triage = new Triage(body.querySelector(".triage"), { id, state: this.call?.state }, () => this.reload(),
+      () => this.findClient());
   }
 
   focus() { $("#call").focus(); }
 
+  // The cursor where the client is named: her search (a call nobody has identified yet), in view.
+  findClient() {
+    const box = this.searchBox();
+    box?.scrollIntoView({ block: "nearest" });
+    box?.focus();
+  }
+
   async load() {
     await this.reload();
     await this.triage.load();
+    if (current !== this) return;  // another call was opened meanwhile: the cursor is its
     if (!this.call?.client) this.searchBox()?.focus(); else this.focus();
   }
 
@@ -215,8 +224,10 @@ class CallPanel {
     drafts.del(`search.${this.id}`);
     this.correcting = false; this.night = null;
     this.el.querySelector(".client").innerHTML = "";
+    this.triage.error = "";  // a refusal for want of her name is answered
     await this.reload();
-    this.focus();
+    await this.triage.load();  // what waited for her name (a nurse after 112) has been done: the outcome says so
+    if (current === this) this.focus();  // (the operator may have opened another call meanwhile)
   }
 
   // -- the nurse -----------------------------------------------------------------------------------------------

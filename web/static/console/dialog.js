@@ -12,8 +12,14 @@ export function ask(title, html, { submit, setup, draftKey, ok = "OK" } = {}) {
   if (setup) setup(form);
   const fields = [...body.querySelectorAll("input, textarea, select")];
   const saved = draftKey ? drafts.get(draftKey) : "";
+  // Restored in order, each choice told to the fields that follow it (an urgency fills its dispositions before the
+  // kept disposition is chosen among them).
   for (const f of fields) {
-    if (saved && saved[f.name] !== undefined && f.type !== "checkbox") f.value = saved[f.name];
+    if (saved && saved[f.name] !== undefined && f.type !== "checkbox") {
+      f.value = saved[f.name];
+      if (f.tagName === "SELECT" && f.selectedIndex < 0) f.selectedIndex = 0;  // a kept choice no longer offered
+      if (f.tagName === "SELECT") f.dispatchEvent(new Event("change"));
+    }
     f.addEventListener("input", () => draftKey && drafts.set(draftKey, values()));
   }
   function values() { return Object.fromEntries(fields.map((f) => [f.name, f.type === "checkbox" ? f.checked : f.value])); }

@@ -2,7 +2,9 @@
 // question by question in the same place (number keys answer, Backspace goes back), then the outcome with the
 // advice to read to the caller written out in full — what happens, the steps to read and tick off one by one (S), and
 // the safety net; D accepts it, O overrides it (or decides before the protocol's outcome) with a reason, C raises
-// the call to 112 on the operator's concern.
+// the call to 112 on the operator's concern. A refusal of any of these is said where the operator is looking (role
+// alert); one that needs the client named puts the cursor in the client search. A call to 112 or the GP post is
+// recorded without a name: what needs her (the nurse, her own team) waits for it, and the outcome says so.
 import { api, message } from "./api.js";
 import { $, esc, hhmm, label } from "./util.js";
 import { ask } from "./dialog.js";
@@ -38,24 +40,24 @@ function adviceHtml(text, callId) {
       <p class="muted small"><kbd>S</kbd> ticks the next step read</p>` : ""}
     ${safetyNet ? `<p class="safety-net"><strong>If things change:</strong> ${esc(safetyNet)}</p>` : ""}`;
 }
-const URGENCIES = ["U0", "U1", "U2", "U3", "U4", "U5"];
-const DISPOSITIONS = { U0: ["call_112"], U1: ["call_112"], U2: ["nurse_visit", "gp_post"], U3: ["nurse_visit", "gp_post"],
-  U4: ["defer_to_day", "gp_post"], U5: ["advice"] };
 const DISPOSITION_LABEL = { call_112: "call 112", gp_post: "GP out-of-hours post", nurse_visit: "nurse visit",
   defer_to_day: "the client's day team", advice: "advice by phone" };
 
-let protocol = null;
+let protocol = null;  // the protocol in use: its complaints, and which dispositions fit each urgency (the service's)
 export async function complaints() {
   protocol = protocol || await api("GET", "/api/protocols/current");
   return protocol;
 }
 
-// The triage panel of one call. `box` is its section; `refresh` is called after every change it makes.
+// The triage panel of one call. `box` is its section; `refresh` is called after every change it makes;
+// `findClient` puts the cursor where the client is named (a refusal for want of her name, a nurse waiting for it).
 export class Triage {
-  constructor(box, call, refresh) {
-    this.box = box; this.call = call; this.refresh = refresh;
-    this.run = null; this.picking = false; this.filter = ""; this.highlight = 0; this.busy = false;
+  constructor(box, call, refresh, findClient = () => {}) {
+    this.box = box; this.call = call; this.refresh = refresh; this.findClient = findClient;
+    this.run = null; this.picking = false; this.filter = ""; this.highlight = 0; this.busy = false; this.error = "";
   }
+
+  get waiting() { return this.run?.decision?.waiting_for_client || []; }  // what waits for the client's name
 
   async load() {
     try { this.run = await api("GET", `/api/calls/${this.call.id}/triage`); }
@@ -141,25 +143,28 @@ export class Triage {
         }
       },
     });
-    if (values) { this.render(); this.refresh(); }
+    if (values) { this.error = ""; this.render(); this.refresh(); this.afterDecision(); }
     return true;
   }
+
+  afterDecision() { if (this.waiting.length) this.findClient(); }
 
   async override() {  // O: an override of the outcome, or a decision before the protocol reached one
     const o = this.outcome, q = this.question;
     if (!o && !q) return false;
+    const fits = (await complaints()).dispositions_for;
     const current = o ? o.urgency : "U3";
     const values = await ask(o ? "Override the outcome" : "Decide before the protocol's outcome", `
       ${o ? `<p>The protocol says <strong>${esc(o.urgency)}</strong>, ${esc(DISPOSITION_LABEL[o.disposition] || o.disposition)}.</p>`
         : `<p>The protocol still has at least ${q.remaining} question(s) to ask; deciding now skips them (counted for the protocol's review).</p>`}
-      <label>Urgency <select name="urgency">${URGENCIES.map((u) => `<option ${u === current ? "selected" : ""}>${u}</option>`).join("")}</select></label>
+      <label>Urgency <select name="urgency">${Object.entries(fits).map(([u, ds]) => `<option value="${u}" ${u === current ? "selected" : ""}>${u} — ${esc(ds.map((d) => DISPOSITION_LABEL[d] || d).join(" or "))}</option>`).join("")}</select></label>
       <label>Disposition <select name="disposition"></select></label>
       <label>Reason ${o ? "(needed when lowering the urgency)" : "(needed)"} <textarea name="reason" rows="2"></textarea></label>`, {
       draftKey: `override.${this.call.id}`,
       setup(form) {
         const urgency = form.querySelector("[name=urgency]"), disposition = form.querySelector("[name=disposition]");
         const fillDispositions = () => {
-          disposition.innerHTML = DISPOSITIONS[urgency.value].map((d) => `<option value="${d}">${esc(DISPOSITION_LABEL[d])}</option>`).join("");
+          disposition.innerHTML = fits[urgency.value].map((d) => `<option value="${d}">${esc(DISPOSITION_LABEL[d])}</option>`).join("");
         };
         urgency.addEventListener("change", fillDispositions); fillDispositions();
       },
@@ -167,7 +172,7 @@ export class Triage {
         await api("POST", `/api/calls/${this.call.id}/triage/decision`, { urgency: v.urgency, disposition: v.disposition, reason: v.reason });
       },
     });
-    if (values) await this.load().then(() => this.refresh());
+    if (values) { this.error = ""; await this.load(); this.refresh(); this.afterDecision(); }
     return true;
   }
 
@@ -181,16 +186,21 @@ export class Triage {
     }
   }
 
+  // Every action of the panel: a refusal stays on screen (in whichever view is drawn next) until the next action.
   async act(request) {
     if (this.busy) return;
     this.busy = true;
-    const err = this.box.querySelector(".triage-error");
-    try { this.run = await request(); if (err) err.textContent = ""; }
-    catch (e) { if (err) err.textContent = message(e); else throw e; }
+    let refusal = null;
+    try { this.run = await request(); this.error = ""; }
+    catch (e) { refusal = e; this.error = message(e); }
     finally { this.busy = false; }
     this.render();
     this.refresh();
+    if (refusal?.body?.field === "client_id") this.findClient();
+    else if (!refusal && this.run?.decision) this.afterDecision();
   }
+
+  errorHtml() { return `<p class="error triage-error" role="alert">${esc(this.error)}</p>`; }
 
   render() {
     const r = this.run, box = this.box;
@@ -200,7 +210,7 @@ export class Triage {
       if (!box.querySelector(".complaint-filter")) {
         box.innerHTML = `<h2>Triage: what is the call about?</h2>
           <label>Entry complaint <input class="complaint-filter" placeholder="type to narrow, Enter or a number to choose" autocomplete="off"></label>
-          <ol class="results complaints" aria-label="Entry complaints" tabindex="0"></ol><p class="error triage-error" role="alert"></p>`;
+          <ol class="results complaints" aria-label="Entry complaints" tabindex="0"></ol>${this.errorHtml()}`;
         const input = box.querySelector(".complaint-filter");
         input.addEventListener("input", () => { this.filter = input.value; this.highlight = 0; this.render(); });
         input.addEventListener("keydown", (ev) => {
@@ -212,6 +222,7 @@ export class Triage {
           else if (ev.key === "Escape") { this.picking = false; this.render(); }
         });
       }
+      box.querySelector(".triage-error").textContent = this.error;
       box.querySelector(".complaints").innerHTML = list.map((c, i) =>
         `<li class="${i === this.highlight ? "active" : ""}" data-i="${i}">${i < 9 ? `<kbd>${i + 1}</kbd> ` : ""}${esc(c.title)}</li>`).join("");
       for (const li of box.querySelectorAll(".complaints li")) li.onclick = () => this.pick(list[Number(li.dataset.i)]);
@@ -219,7 +230,7 @@ export class Triage {
     }
     if (!r) {
       box.innerHTML = `<h2>Triage</h2><p class="muted">Not triaged yet.</p>
-        <button type="button" class="start-triage">Start triage <kbd>T</kbd></button><p class="error triage-error" role="alert"></p>`;
+        <button type="button" class="start-triage">Start triage <kbd>T</kbd></button>${this.errorHtml()}`;
       box.querySelector(".start-triage").onclick = () => this.start();
       return;
     }
@@ -233,7 +244,7 @@ export class Triage {
         <p class="question">${esc(q.question)}</p>
         <ol class="answers">${q.answers.map((a, i) => `<li><button type="button" data-n="${i + 1}"><kbd>${i + 1}</kbd>${esc(a.label)}</button></li>`).join("")}</ol>
         </div><p class="muted small">${r.answers.length ? "<kbd>Backspace</kbd> takes the last answer back · " : ""}<kbd>O</kbd> decides now · <kbd>C</kbd> concern: 112</p>
-        <p class="error triage-error" role="alert"></p>${trail}`;
+        ${this.errorHtml()}${trail}`;
       for (const b of box.querySelectorAll(".answers button")) b.onclick = () => this.answer(Number(b.dataset.n));
       return;
     }
@@ -253,7 +264,7 @@ export class Triage {
         <div class="actions"><button type="button" class="decide">Accept outcome <kbd>D</kbd></button>
           <button type="button" class="override ghost">Override… <kbd>O</kbd></button>
           ${o.disposition !== "call_112" ? '<button type="button" class="concern ghost">Concern: 112… <kbd>C</kbd></button>' : ""}</div>
-        </div><p class="error triage-error" role="alert"></p>${trail}`;
+        </div>${this.errorHtml()}${trail}`;
       box.querySelector(".decide").onclick = () => this.decide();
       box.querySelector(".override").onclick = () => this.override();
       const concern = box.querySelector(".concern");
@@ -268,12 +279,14 @@ export class Triage {
           <span class="muted small">decided ${hhmm(d.decided_at)} by ${esc(d.decided_by)}</span></p>
         ${d.override_reason ? `<p>Override: ${esc(d.override_reason)}</p>` : ""}
         ${d.visit ? `<p>Visit ${d.visit.id}: ${esc(label(d.visit.state))}, target ${hhmm(d.visit.deadline)}</p>` : ""}
+        ${this.waiting.length ? `<p class="flag waiting-for-client" role="alert">${d.disposition === "call_112" ? "112 called" : "The GP post is called"}:
+          identify the client to ${esc(this.waiting.join(" and "))} <kbd>/</kbd></p>` : ""}
         <h3>Read to the caller</h3>${adviceHtml(d.advice_given, this.call.id)}
         ${d.gp_notifications?.length ? `<p class="muted small">GP post notified ${d.gp_notifications.map((n) => hhmm(n.created_at)).join(", ")}</p>` : ""}
         <p class="muted small">${d.questions_asked} question(s) asked${d.questions_skipped ? `, ${d.questions_skipped} skipped` : ""}${d.dont_know ? `, ${d.dont_know} "don't know"` : ""}</p>
       </div>` : '<p class="muted">Superseded by a later run.</p>'}
       ${["triaged", "queued"].includes(this.call.state) ? '<button type="button" class="start-triage ghost">Triage again <kbd>T</kbd></button>' : ""}
-      <p class="error triage-error" role="alert"></p>${trail}`;
+      ${this.errorHtml()}${trail}`;
     this.wireSteps();
     const again = box.querySelector(".start-triage");
     if (again) again.onclick = () => { this.run = null; this.start(); };
