@@ -125,6 +125,9 @@ def _nurse_phone(chromium, region: Region, username: str):
     phone.wait_for_selector("#bag:not([hidden]) .bag-row, #jobs:not([hidden])")
     if phone.is_visible("#bag"):
         phone.click("#bag-form button[type=submit]")
+        phone.wait_for_selector("#bag-continue:visible, #jobs:not([hidden])")  # flags to read first, or none
+        if phone.is_visible("#bag-continue"):
+            phone.click("#bag-continue")
     phone.wait_for_selector("#jobs:not([hidden])")
     phone.wait_for_selector("#line:not(.off)")
     return phone
