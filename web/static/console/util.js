@@ -25,6 +25,7 @@ export function waited(iso) {  // "4:07" or "1:02:33" since then
 }
 export const seconds = (iso) => Math.floor((now() - new Date(iso)) / 1000);
 export const label = (state) => String(state || "").replace(/_/g, " ");
+export const plural = (n, one, many = one + "s") => `${n} ${n === 1 ? one : many}`;  // "1 call", "3 calls"
 
 // What an operator types is kept until it is sent (a reload, a dropped connection, another call in between).
 export const drafts = {

@@ -4,12 +4,11 @@
 // (/api/insight/kpis, /api/reports/triage-compliance, /api/protocols, /api/nurses, /api/shifts); a partner who logs
 // in sees the same figures of its own clients' calls (the service scopes them).
 import { api, message, signIn } from "/console/api.js";
-import { $, $$, esc, setServerTime, dayTime, hhmm } from "/console/util.js";
-import { drawHours, drawTimes } from "/insight/charts.js";
+import { $, $$, esc, setServerTime, dayTime, hhmm, plural } from "/console/util.js";
+import { URGENCIES, drawHours, drawTimes } from "/insight/charts.js";
 import { loadProtocols, loadComingShifts } from "/insight/links.js";
 
 const state = { me: null, nights: "1", data: null, loading: 0 };
-const URGENCIES = ["U0", "U1", "U2", "U3"];
 
 async function start() {
   state.me = await api("GET", "/api/me");
@@ -62,7 +61,6 @@ async function load() {
 
 const minutes = (s) => s == null ? "—" : `${Math.round(s / 60)} min`;
 const percent = (x) => x == null ? "—" : `${Math.round(x * 100)} %`;
-const plural = (n, one, many = one + "s") => `${n} ${n === 1 ? one : many}`;
 
 function render(d) {
   $("#period").textContent = `${d.nights === 1 ? "The night" : `${d.nights} nights`}: ${dayTime(d.period_start)} → `

@@ -2,7 +2,7 @@
 // canvas carries a text summary for screen readers; the figures are also in the tables and tiles.
 const charts = new Map();
 const COLOURS = { U0: "#7a0019", U1: "#b3261e", U2: "#d9822b", U3: "#2f6fb0", U4: "#6b8e23", U5: "#7d7d7d", untriaged: "#c9c9c9" };
-const URGENCIES = ["U0", "U1", "U2", "U3"];
+export const URGENCIES = ["U0", "U1", "U2", "U3"];  // the urgencies with a response target (tiles, chart)
 
 function draw(canvas, config) {
   if (!window.Chart) {  // web/node_modules not installed (`make` installs it): the tables still hold the figures

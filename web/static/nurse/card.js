@@ -6,7 +6,12 @@ import { $, Offline, act, api, esc, now, stepper, time } from "./core.js";
 
 export const CLOSED = ["completed", "cancelled"];
 const ALWAYS = ["summary", "navigate"];  // her own open job: the client and the way there
-const clients = new Map();  // client id -> record (kept in memory only, for this session)
+const clients = new Map();  // client id -> her record, asked once (kept in memory only, for this session)
+// Her jobs' cards ask together (a night's list is drawn at once): one request per client, not one per card.
+function client(id) {
+  if (!clients.has(id)) clients.set(id, api("GET", `/api/clients/${id}`).catch((e) => { clients.delete(id); throw e; }));
+  return clients.get(id);
+}
 export const may = (v, action) => ALWAYS.includes(action) || (v.allowed_actions || []).includes(action);
 const LABEL = { do_not_resuscitate: "Do not resuscitate", do_not_hospitalise: "Do not hospitalise", copd: "COPD" };
 const words = (s) => LABEL[s] || s.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
@@ -144,9 +149,7 @@ export function card(v, { jobs, render, completed }) {
       if (e instanceof Offline) err.dataset.offline = "1";  // cleared when the connection returns
     }
   };
-  const known = clients.get(v.client_id);
-  (known ? Promise.resolve(known) : api("GET", `/api/clients/${v.client_id}`)).then((c) => {
-    clients.set(v.client_id, c);
+  client(v.client_id).then((c) => {
     li.querySelector(".address").textContent = `${c.street} ${c.house_number}, ${c.city}`;
     li.querySelector("[data-act=navigate]").href = `https://www.google.com/maps/dir/?api=1&destination=${c.lat},${c.lon}`;
     li._client = c;
@@ -184,7 +187,7 @@ export function card(v, { jobs, render, completed }) {
     clearTimeout(li._codeTimer); li._codeTimer = setTimeout(() => hideCode(li), 60000);
   }, "No connection: the key-safe code is only given live. Try again when the connection returns.");
   li.querySelector("[data-act=summary]").onclick = guard(async () => {
-    const c = li._client || await api("GET", `/api/clients/${v.client_id}`);
+    const c = li._client || await client(v.client_id);
     const box = li.querySelector(".summary"); box.hidden = !box.hidden;
     const who = `${c.given_name} ${c.family_name}, born ${c.date_of_birth || "?"}. Access: ${c.access_notes || "—"}.`
       + (c.restricted ? " (The client has not consented to share more with the night team.)" : ` Phone: ${(c.phones || []).join(", ")}`);

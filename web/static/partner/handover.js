@@ -1,12 +1,10 @@
 // The night's handover of the organisation's clients, as the day team reads it: per client, every call with the
 // questions asked and the outcome, what the nurse found and did (NEWS2, materials, her note), and what is left
 // for the day. The service builds it (GET /api/handover); this only lays it out.
-import { esc, dayTime, hhmm, label } from "/console/util.js";
+import { esc, dayTime, hhmm, label, plural } from "/console/util.js";
 
 const DISPOSITION = { call_112: "112", gp_post: "GP out-of-hours post", nurse_visit: "nurse visit",
   defer_to_day: "your day team", advice: "advice by phone" };
-
-const plural = (n, one) => `${n} ${n === 1 ? one : one + "s"}`;
 
 // Advice as it was read to the caller, a line each (protocols/advice.py): the message, the numbered steps as a
 // list, the safety net (the printable does the same: dispatch/handover/html.py advice_steps).
