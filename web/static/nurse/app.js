@@ -2,7 +2,7 @@
 // The service decides what she may do with a job (each visit carries its `allowed_actions`), what time it is (the
 // phone's clock may be off) and what a NEWS2 score calls for; this page keeps no copy of those rules.
 import { $, Offline, Refused, api, date, day, esc, now, on, queued, refusedActions, setClock, stepper, store, time } from "./core.js";
-import { CLOSED, card, connectionBack, fill, lastNews2 } from "./card.js";
+import { CLOSED, card, connectionBack, fill, forgetClients, lastNews2 } from "./card.js";
 import { endPosition, startPosition } from "./position.js";
 
 const jobs = new Map();   // visit id -> visit
@@ -112,7 +112,7 @@ function logout() {
   endPosition();
   store.del("token"); store.del("nurse"); if (socket) { socket.onclose = null; socket.close(); socket = null; }
   // Nothing of her jobs (a revealed code, a summary, a confirmation naming an address) stays in the page.
-  jobs.clear(); render(); show("login");
+  jobs.clear(); forgetClients(); render(); show("login");
   confirmations.clear(); $("#done").innerHTML = "";
   if ($("#decline-dialog").open) $("#decline-dialog").close();
   $("#who").hidden = true;

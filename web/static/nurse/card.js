@@ -12,6 +12,8 @@ function client(id) {
   if (!clients.has(id)) clients.set(id, api("GET", `/api/clients/${id}`).catch((e) => { clients.delete(id); throw e; }));
   return clients.get(id);
 }
+// At logout nothing of her clients stays in the page.
+export function forgetClients() { clients.clear(); }
 export const may = (v, action) => ALWAYS.includes(action) || (v.allowed_actions || []).includes(action);
 const LABEL = { do_not_resuscitate: "Do not resuscitate", do_not_hospitalise: "Do not hospitalise", copd: "COPD" };
 const words = (s) => LABEL[s] || s.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
