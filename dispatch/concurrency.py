@@ -133,8 +133,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        # Swagger UI and ReDoc (web/apidocs.py) start with an inline script and styles: no CSP on them. Their
-        # assets are this service's own, so they load nothing from elsewhere all the same.
+        # Swagger UI and ReDoc (web/apidocs.py) start with an inline script and styles: they carry a CSP of their
+        # own (their inline scripts by hash), not this one. Their assets are this service's own.
         docs = path in ("/docs", "/redoc") or path.startswith("/docs/")
 
         async def with_headers(message: Message) -> None:

@@ -93,11 +93,6 @@ class Text(GroupedMetadata):
         yield documented(pattern=not_blank(self.min_length) if self.min_length else PRINTABLE)
 
 
-def text(max_length: int, min_length: int = 0) -> Any:
-    """The same type built at run time; mypy cannot use it as an annotation: prefer `Annotated[str, Text(...)]`."""
-    return Annotated[str, Text(max_length, min_length)]
-
-
 Name = Annotated[str, Text(100, 1)]
 ShortText = Annotated[str, Text(200)]
 LongText = Annotated[str, Text(4000)]

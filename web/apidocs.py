@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 
@@ -52,20 +53,25 @@ def mount_api_docs(app: FastAPI) -> None:
     openapi_url = app.openapi_url or "/openapi.json"
     app.mount(ASSETS, StaticFiles(directory=assets_dir()), name="api-docs-assets")
 
-    @app.get("/docs", include_in_schema=False)
-    def swagger_ui() -> HTMLResponse:
-        return with_csp(get_swagger_ui_html(
-            openapi_url=openapi_url, title=title, oauth2_redirect_url=OAUTH2_REDIRECT,
-            swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{ASSETS}/swagger-ui.css",
-            swagger_favicon_url=FAVICON, init_oauth=app.swagger_ui_init_oauth,
-            swagger_ui_parameters=app.swagger_ui_parameters))
+    swagger_ui = _served(get_swagger_ui_html(
+        openapi_url=openapi_url, title=title, oauth2_redirect_url=OAUTH2_REDIRECT,
+        swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{ASSETS}/swagger-ui.css",
+        swagger_favicon_url=FAVICON, init_oauth=app.swagger_ui_init_oauth,
+        swagger_ui_parameters=app.swagger_ui_parameters))
+    redoc = _served(get_redoc_html(openapi_url=openapi_url, title=title, redoc_js_url=f"{ASSETS}/redoc.standalone.js",
+                                   redoc_favicon_url=FAVICON, with_google_fonts=False))
+    app.add_api_route("/docs", swagger_ui, methods=["GET"], include_in_schema=False)
+    app.add_api_route(OAUTH2_REDIRECT, _served(get_swagger_ui_oauth2_redirect_html()), methods=["GET"],
+                      include_in_schema=False)
+    app.add_api_route("/redoc", redoc, methods=["GET"], include_in_schema=False)
 
-    @app.get(OAUTH2_REDIRECT, include_in_schema=False)
-    def swagger_ui_redirect() -> HTMLResponse:
-        return with_csp(get_swagger_ui_oauth2_redirect_html())
 
-    @app.get("/redoc", include_in_schema=False)
-    def redoc() -> HTMLResponse:
-        return with_csp(get_redoc_html(openapi_url=openapi_url, title=title,
-                                       redoc_js_url=f"{ASSETS}/redoc.standalone.js", redoc_favicon_url=FAVICON,
-                                       with_google_fonts=False))
+def _served(page: HTMLResponse) -> Callable[[], HTMLResponse]:
+    """The page is the same for every request: rendered and hashed once, answered as a fresh response."""
+    page = with_csp(page)
+    body, csp = bytes(page.body), page.headers["Content-Security-Policy"]
+
+    def serve() -> HTMLResponse:
+        return HTMLResponse(body, headers={"Content-Security-Policy": csp})
+
+    return serve

@@ -127,8 +127,6 @@ def start_shift(shift_id: Id, body: CheckIn, session: SessionDep, principal: Nig
     counted = remember_dates({i.id: i for i in template if i.id is not None}, body.items)
     flags = check_flags(template, counted, utcnow().date())
     assert shift.id is not None  # a stored shift
-    for item in template:
-        session.add(item)
     check = BagCheck(shift_id=shift.id, nurse_id=shift.nurse_id, items=[c.model_dump(mode="json") for c in body.items],
                      flags=flags)
     shift.state = "started"

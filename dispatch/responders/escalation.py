@@ -209,8 +209,9 @@ def past_target(engine: Engine, *, now: datetime | None = None) -> list[int]:
         late = session.exec(select(Visit).where(Visit.kind == "acute", col(Visit.call_id).is_not(None),
                                                 col(Visit.state).in_(("open", "assigned", "accepted", "en_route")),
                                                 Visit.window_end < now)).all()
-        known = (set(session.exec(select(Alert.call_id).where(Alert.kind == "call_past_target")).all())
-                 if late else set())
+        known = (set(session.exec(select(Alert.call_id).where(
+            Alert.kind == "call_past_target", col(Alert.call_id).in_({v.call_id for v in late}))).all())
+                 if late else set())  # only these calls' alerts, not every one of the past
         for visit in late:
             if visit.call_id is None or visit.call_id in known:  # (the query asks for calls' visits)
                 continue

@@ -53,12 +53,11 @@ def install(app: FastAPI) -> None:
         try:
             with Session(app.state.engine) as session:
                 version = versions.in_use(session, protocol_id=settings.protocol_id, pin=settings.protocol_version)
-                protocol = versions.as_protocol(version)
         except AppError:  # nothing published (yet): the plain document
             return plain()
-        if version.sha256 not in described:
+        if version.sha256 not in described:  # the protocol is read only when the version in use changes
             schema = copy.deepcopy(plain())
-            describe(schema, protocol)
+            describe(schema, versions.as_protocol(version))
             described.clear()
             described[version.sha256] = schema
         return described[version.sha256]

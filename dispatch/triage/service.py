@@ -232,9 +232,11 @@ def client_identified(session: Session, principal: Principal, call: Call, *, set
     """The client of a call is named after its triage was decided (112 or the GP post called at once): what
     waited for her name is done now — her own team asked, the nurse sent — and the alert that asked for her name
     is resolved. Done once: a second identification finds the task and the visit there already."""
-    history = runs.history(session, call) if call.client_id is not None else []
+    if call.client_id is None or call.state != CallState.escalated.value:
+        return  # nothing can have waited (the usual identification: before or without 112/the GP post)
+    history = runs.history(session, call)
     triage = history[-1].decision if history else None
-    if triage is None or call.state != CallState.escalated.value:
+    if triage is None:
         return
     assert call.id is not None
     result = decided_result(session, triage)
